@@ -1,0 +1,46 @@
+# Two commands set everything up on a fresh machine: `make run` and `make test`.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed-stamp
+MANAGE := $(BIN)/python manage.py
+
+.PHONY: install run test fixtures bench migrate demo clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+# Re-install whenever a requirements file changes.
+$(STAMP): requirements.txt requirements-dev.txt | $(BIN)/python
+	$(BIN)/python -m pip install --quiet --upgrade pip
+	$(BIN)/python -m pip install --quiet -r requirements-dev.txt
+	touch $@
+
+install: $(STAMP)
+
+migrate: install
+	DEBUG=1 $(MANAGE) migrate --noinput
+
+demo: migrate
+	DEBUG=1 $(MANAGE) loaddata demo_project
+	DEBUG=1 $(MANAGE) create_demo_users
+
+run: demo
+	@echo "Serving on http://127.0.0.1:8000/ (admin at /admin/)"
+	DEBUG=1 $(MANAGE) runserver 127.0.0.1:8000
+
+test: install
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# Rebuild fixtures/demo_project.json from fixtures/raw/ in a throwaway database.
+fixtures: install
+	rm -f var/fixture-build.sqlite3
+	DEBUG=1 DATABASE_URL=sqlite:///$(CURDIR)/var/fixture-build.sqlite3 $(MANAGE) migrate --noinput -v0
+	DEBUG=1 DATABASE_URL=sqlite:///$(CURDIR)/var/fixture-build.sqlite3 $(MANAGE) build_seed_fixtures
+	rm -f var/fixture-build.sqlite3*
+
+bench: install
+	$(BIN)/python bench/import_bench.py
+
+clean:
+	rm -rf $(VENV) var .pytest_cache

@@ -1,0 +1,259 @@
+"""The interchange format: one JSON object per article, shared by import, export and fixtures.
+
+Shape (see docs/format.md)::
+
+    {"external_id", "title", "source", "url", "published", "language", "text",
+     "caption"?, "metadata"?,
+     "annotations"?: {
+        "spans":     [{"id", "start", "end", "label", "text", "entity"?, "attributes"?}],
+        "relations": [{"from", "to", "type"}],
+        "stances":   [{"holder" | "holder_entity", "target", "polarity", "explicit"?, "evidence"}]}}
+
+Offsets are Unicode code points into "text" (Python str indexing), end
+exclusive. "source" is the outlet. Span ids are local to the record. Exports
+add "annotator", "status", "annotation_id", "updated_at" and "schema_version";
+import ignores them.
+
+This module only checks what a record says about itself; whether its labels
+and targets exist in a project is the importer's business.
+"""
+import datetime as dt
+from dataclasses import dataclass, field
+
+from django.core.exceptions import ValidationError
+
+from .validation import check_span_offsets
+
+SCHEMA_VERSION = 1
+
+
+class RecordInvalid(Exception):
+    """Everything wrong with one record, as (field path, message) pairs."""
+
+    def __init__(self, problems: list[tuple[str, str]]):
+        self.problems = problems
+        super().__init__("; ".join(f"{path}: {message}" for path, message in problems))
+
+
+@dataclass(frozen=True)
+class SpanRecord:
+    id: str
+    start: int
+    end: int
+    label: str
+    text: str
+    entity: str | None = None
+    attributes: dict = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class RelationRecord:
+    from_id: str
+    to_id: str
+    type: str
+
+
+@dataclass(frozen=True)
+class StanceRecord:
+    target: str
+    polarity: str
+    holder: str | None = None  # a span id of the same record
+    holder_entity: str | None = None  # a canonical entity name
+    explicit: bool = True
+    evidence: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class LayerRecord:
+    spans: tuple[SpanRecord, ...] = ()
+    relations: tuple[RelationRecord, ...] = ()
+    stances: tuple[StanceRecord, ...] = ()
+
+
+@dataclass(frozen=True)
+class ArticleRecord:
+    external_id: str
+    text: str
+    title: str = ""
+    caption: str = ""
+    outlet: str = ""
+    url: str = ""
+    published: dt.date | None = None
+    language: str = ""
+    metadata: dict = field(default_factory=dict)
+    annotations: LayerRecord | None = None
+
+
+class _Reader:
+    """Collects problems with field paths while pulling typed values out of plain JSON."""
+
+    def __init__(self):
+        self.problems: list[tuple[str, str]] = []
+
+    def fail(self, path: str, message: str) -> None:
+        self.problems.append((path, message))
+
+    def string(self, obj: dict, key: str, path: str, *, required=False, default="") -> str:
+        value = obj.get(key)
+        if value is None:
+            if required:
+                self.fail(path + key, "is required")
+            return default
+        if not isinstance(value, str):
+            self.fail(path + key, f"must be a string, got {type(value).__name__}")
+            return default
+        if required and not value:
+            self.fail(path + key, "must not be empty")
+        return value
+
+    def listing(self, obj: dict, key: str, path: str) -> list:
+        value = obj.get(key)
+        if value is None:
+            return []
+        if not isinstance(value, list):
+            self.fail(path + key, f"must be a list, got {type(value).__name__}")
+            return []
+        return value
+
+    def mapping(self, obj: dict, key: str, path: str) -> dict:
+        value = obj.get(key)
+        if value is None:
+            return {}
+        if not isinstance(value, dict):
+            self.fail(path + key, f"must be an object, got {type(value).__name__}")
+            return {}
+        return value
+
+
+def _parse_date(reader: _Reader, value, path: str) -> dt.date | None:
+    if value in (None, ""):
+        return None
+    if isinstance(value, str):
+        try:
+            # Accept a full timestamp too; the model keeps the calendar date.
+            return dt.date.fromisoformat(value[:10])
+        except ValueError:
+            pass
+    reader.fail(path, f"must be an ISO date (YYYY-MM-DD), got {value!r}")
+    return None
+
+
+def parse_record(obj) -> ArticleRecord:
+    """Turn one decoded JSON value into an ArticleRecord, or raise RecordInvalid listing every problem."""
+    reader = _Reader()
+    if not isinstance(obj, dict):
+        raise RecordInvalid([("(record)", f"must be a JSON object, got {type(obj).__name__}")])
+    text = reader.string(obj, "text", "", required=True)
+    record = dict(
+        external_id=reader.string(obj, "external_id", "", required=True),
+        text=text,
+        title=reader.string(obj, "title", ""),
+        caption=reader.string(obj, "caption", ""),
+        outlet=reader.string(obj, "source", ""),
+        url=reader.string(obj, "url", ""),
+        published=_parse_date(reader, obj.get("published"), "published"),
+        language=reader.string(obj, "language", ""),
+        metadata=reader.mapping(obj, "metadata", ""),
+    )
+    if obj.get("annotations") is not None:
+        layer = reader.mapping(obj, "annotations", "")
+        record["annotations"] = _parse_layer(reader, layer, text)
+    if reader.problems:
+        raise RecordInvalid(reader.problems)
+    return ArticleRecord(**record)
+
+
+def _parse_layer(reader: _Reader, layer: dict, text: str) -> LayerRecord:
+    spans, span_ids = [], set()
+    for i, raw in enumerate(reader.listing(layer, "spans", "annotations.")):
+        path = f"annotations.spans[{i}]."
+        if not isinstance(raw, dict):
+            reader.fail(path[:-1], "must be an object")
+            continue
+        span_id = raw.get("id")
+        if isinstance(span_id, int) and not isinstance(span_id, bool):
+            span_id = str(span_id)
+        if not isinstance(span_id, str) or not span_id:
+            reader.fail(path + "id", "is required (a string unique within the record)")
+            continue
+        if span_id in span_ids:
+            reader.fail(path + "id", f"{span_id!r} is used by another span of this record")
+            continue
+        span_ids.add(span_id)
+        label = reader.string(raw, "label", path, required=True)
+        snapshot = raw.get("text")
+        try:
+            check_span_offsets(text, raw.get("start"), raw.get("end"), snapshot if isinstance(snapshot, str) else None)
+        except ValidationError as error:
+            for key, messages in error.message_dict.items():
+                reader.fail(path + key, messages[0])
+            continue
+        entity = raw.get("entity")
+        if entity is not None and (not isinstance(entity, str) or not entity.strip()):
+            reader.fail(path + "entity", "must be a non-empty string (the canonical source's name) or null")
+            entity = None
+        spans.append(
+            SpanRecord(
+                id=span_id,
+                start=raw["start"],
+                end=raw["end"],
+                label=label,
+                text=text[raw["start"]:raw["end"]],
+                entity=entity.strip() if entity else None,
+                attributes=reader.mapping(raw, "attributes", path),
+            )
+        )
+
+    def span_ref(value, path: str) -> str | None:
+        if isinstance(value, int) and not isinstance(value, bool):
+            value = str(value)
+        if not isinstance(value, str) or value not in span_ids:
+            reader.fail(path, f"{value!r} is not the id of a span in this record")
+            return None
+        return value
+
+    relations = []
+    for i, raw in enumerate(reader.listing(layer, "relations", "annotations.")):
+        path = f"annotations.relations[{i}]."
+        if not isinstance(raw, dict):
+            reader.fail(path[:-1], "must be an object")
+            continue
+        from_id, to_id = span_ref(raw.get("from"), path + "from"), span_ref(raw.get("to"), path + "to")
+        rel_type = reader.string(raw, "type", path, required=True)
+        if from_id is not None and from_id == to_id:
+            reader.fail(path + "to", "a relation links two different spans")
+        elif from_id and to_id and rel_type:
+            relations.append(RelationRecord(from_id=from_id, to_id=to_id, type=rel_type))
+
+    stances = []
+    for i, raw in enumerate(reader.listing(layer, "stances", "annotations.")):
+        path = f"annotations.stances[{i}]."
+        if not isinstance(raw, dict):
+            reader.fail(path[:-1], "must be an object")
+            continue
+        holder = raw.get("holder")
+        holder = span_ref(holder, path + "holder") if holder is not None else None
+        holder_entity = reader.string(raw, "holder_entity", path) or None
+        if raw.get("holder") is None and holder_entity is None:
+            reader.fail(path + "holder", "a stance needs a holder (span id) or holder_entity (name)")
+        evidence = raw.get("evidence")
+        evidence = [] if evidence is None else evidence if isinstance(evidence, list) else [evidence]
+        evidence_ids = tuple(
+            ref for j, item in enumerate(evidence) if (ref := span_ref(item, f"{path}evidence[{j}]")) is not None
+        )
+        explicit = raw.get("explicit", True)
+        if explicit is None:
+            explicit = True
+        if not isinstance(explicit, bool):
+            reader.fail(path + "explicit", f"must be true or false, got {explicit!r}")
+        stances.append(
+            StanceRecord(
+                target=reader.string(raw, "target", path, required=True),
+                polarity=reader.string(raw, "polarity", path, required=True),
+                holder=holder,
+                holder_entity=holder_entity,
+                explicit=bool(explicit),
+                evidence=tuple(dict.fromkeys(evidence_ids)),
+            )
+        )
+    return LayerRecord(spans=tuple(spans), relations=tuple(relations), stances=tuple(stances))

@@ -1,0 +1,63 @@
+import sys
+from pathlib import Path
+
+from django.contrib.auth import get_user_model
+from django.core.management.base import BaseCommand, CommandError
+from tqdm import tqdm
+
+from annotate.services.importing import ImportFailed, import_file
+
+
+class Command(BaseCommand):
+    help = (
+        "Import articles from interchange JSONL (.jsonl) or scraped text (.txt) files into a project. "
+        "Each file imports all-or-nothing."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("files", nargs="+", type=Path)
+        parser.add_argument("--project", required=True, help="Project slug.")
+        parser.add_argument("--annotator", help="Username whose submitted layer the files' annotations become.")
+        parser.add_argument("--create-project", action="store_true",
+                            help="Create the project if missing and add the labels, relation types, targets "
+                                 "and polarities the files use.")
+        parser.add_argument("--update", action="store_true",
+                            help="Update articles that already exist (refused for annotated articles).")
+        parser.add_argument("--replace", action="store_true",
+                            help="Replace the annotator's existing layer on an article instead of failing.")
+        parser.add_argument("--language", default="", help="Language code for scraped text files (e.g. en).")
+
+    def handle(self, *args, **options):
+        annotator = None
+        if options["annotator"]:
+            try:
+                annotator = get_user_model().objects.get_by_natural_key(options["annotator"])
+            except get_user_model().DoesNotExist:
+                raise CommandError(f"no user {options['annotator']!r}") from None
+        failed = False
+        for path in options["files"]:
+            if not path.is_file():
+                raise CommandError(f"{path}: no such file")
+            show_bar = sys.stderr.isatty() and options["verbosity"] > 0
+            with path.open("rb") as stream, tqdm(desc=path.name, unit=" articles", disable=not show_bar) as bar:
+                try:
+                    report = import_file(
+                        stream,
+                        name=str(path),
+                        project_slug=options["project"],
+                        annotator=annotator,
+                        create_project_if_missing=options["create_project"],
+                        update=options["update"],
+                        replace=options["replace"],
+                        language=options["language"],
+                        progress=bar.update,
+                    )
+                except ImportFailed as error:
+                    failed = True
+                    self.stderr.write(f"{path}: not imported, nothing written:\n{error}")
+                    continue
+            self.stdout.write(report.summary())
+            for line, external_id, why in report.skipped:
+                self.stdout.write(f"  skipped {external_id!r} (line {line}): {why}")
+        if failed:
+            raise CommandError("some files were not imported (see above)")

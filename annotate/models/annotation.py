@@ -1,0 +1,174 @@
+"""Annotation layers and what they contain: spans, relations between spans, and stances."""
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models import F, Q
+
+from ..validation import check_same_project, check_span_offsets
+from .article import Article
+from .entity import Entity
+from .project import Label, Polarity, RelationType, StanceTarget
+
+
+class Annotation(models.Model):
+    """One annotator's layer on one article, or the article's gold layer.
+
+    `version` increases with every write to the layer or anything in it;
+    writers send the version they read and a stale one is refused
+    (optimistic locking: two tabs never silently overwrite each other).
+    """
+
+    class Status(models.TextChoices):
+        IN_PROGRESS = "in_progress", "in progress"
+        SUBMITTED = "submitted"
+        RETURNED = "returned", "returned to annotator"
+        ADJUDICATED = "adjudicated"
+
+    article = models.ForeignKey(Article, on_delete=models.CASCADE, related_name="annotations")
+    annotator = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="annotations"
+    )
+    is_gold = models.BooleanField(default=False)
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.IN_PROGRESS)
+    version = models.PositiveIntegerField(default=1)
+    reviewer = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="reviewed_annotations",
+        help_text="Who adjudicated this gold layer, or last sent this layer back.",
+    )
+    review_comment = models.TextField(blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+    submitted_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["article", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["article", "annotator"], condition=Q(is_gold=False), name="one_layer_per_annotator"
+            ),
+            models.UniqueConstraint(fields=["article"], condition=Q(is_gold=True), name="one_gold_layer_per_article"),
+            models.CheckConstraint(
+                condition=Q(is_gold=True) | Q(annotator__isnull=False), name="annotator_layer_has_annotator"
+            ),
+        ]
+        indexes = [models.Index(fields=["status", "updated_at"])]
+
+    def __str__(self):
+        who = "gold" if self.is_gold else str(self.annotator)
+        return f"{self.article} [{who}]"
+
+    def check_version(self, expected: int) -> None:
+        if expected != self.version:
+            raise ValidationError(
+                {"version": f"stale: you edited version {expected}, the layer is at version {self.version}; reload."}
+            )
+
+
+class Span(models.Model):
+    annotation = models.ForeignKey(Annotation, on_delete=models.CASCADE, related_name="spans")
+    label = models.ForeignKey(Label, on_delete=models.PROTECT, related_name="spans")
+    # Unicode code points into article.text, end exclusive (Python slicing).
+    start = models.PositiveIntegerField()
+    end = models.PositiveIntegerField()
+    text = models.TextField(help_text="The covered text when the span was made: text[start:end].")
+    entity = models.ForeignKey(Entity, null=True, blank=True, on_delete=models.SET_NULL, related_name="mentions")
+    attributes = models.JSONField(default=dict, blank=True)
+    provenance = models.JSONField(
+        default=list, blank=True, help_text="Gold only: usernames of the annotators who had this item."
+    )
+
+    class Meta:
+        ordering = ["annotation", "start", "end", "id"]
+        constraints = [models.CheckConstraint(condition=Q(end__gt=F("start")), name="span_end_after_start")]
+        indexes = [models.Index(fields=["annotation", "start"])]
+
+    def __str__(self):
+        return f"{self.label.name} {self.start}:{self.end}"
+
+    def clean(self):
+        article = self.annotation.article
+        check_span_offsets(article.text, self.start, self.end, self.text)
+        check_same_project("label", self.label, article.project_id)
+        check_same_project("entity", self.entity, article.project_id)
+
+
+class Relation(models.Model):
+    annotation = models.ForeignKey(Annotation, on_delete=models.CASCADE, related_name="relations")
+    type = models.ForeignKey(RelationType, on_delete=models.PROTECT, related_name="relations")
+    from_span = models.ForeignKey(Span, on_delete=models.CASCADE, related_name="outgoing_relations")
+    to_span = models.ForeignKey(Span, on_delete=models.CASCADE, related_name="incoming_relations")
+    provenance = models.JSONField(default=list, blank=True)
+
+    class Meta:
+        ordering = ["annotation", "id"]
+        constraints = [
+            models.CheckConstraint(condition=~Q(from_span=F("to_span")), name="relation_links_two_spans"),
+            models.UniqueConstraint(fields=["type", "from_span", "to_span"], name="relation_unique"),
+        ]
+
+    def __str__(self):
+        return f"{self.from_span_id} {self.type.name} {self.to_span_id}"
+
+    def clean(self):
+        check_same_project("type", self.type, self.annotation.article.project_id)
+        for field in ("from_span", "to_span"):
+            span = getattr(self, field)
+            if span.annotation_id != self.annotation_id:
+                raise ValidationError({field: "must be a span of the same annotation."})
+        if self.from_span_id == self.to_span_id:
+            raise ValidationError({"to_span": "a relation links two different spans."})
+        for field, wanted in (("from_span", self.type.from_label_id), ("to_span", self.type.to_label_id)):
+            span = getattr(self, field)
+            if wanted is not None and span.label_id != wanted:
+                raise ValidationError({field: f"{self.type.name} needs a {Label.objects.get(pk=wanted).name} span here."})
+
+
+class Stance(models.Model):
+    """A holder's position on one of the project's targets, with the spans that show it."""
+
+    annotation = models.ForeignKey(Annotation, on_delete=models.CASCADE, related_name="stances")
+    holder_span = models.ForeignKey(Span, null=True, blank=True, on_delete=models.CASCADE, related_name="held_stances")
+    holder_entity = models.ForeignKey(
+        Entity, null=True, blank=True, on_delete=models.PROTECT, related_name="held_stances"
+    )
+    target = models.ForeignKey(StanceTarget, on_delete=models.PROTECT, related_name="stances")
+    polarity = models.ForeignKey(Polarity, on_delete=models.PROTECT, related_name="stances")
+    explicit = models.BooleanField(default=True, help_text="Stated outright (true) or implied (false).")
+    evidence = models.ManyToManyField(Span, related_name="evidence_for", blank=True)
+    provenance = models.JSONField(default=list, blank=True)
+
+    class Meta:
+        ordering = ["annotation", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(holder_span__isnull=False) | Q(holder_entity__isnull=False), name="stance_has_a_holder"
+            ),
+        ]
+
+    def __str__(self):
+        holder = self.holder_entity or self.holder_span
+        return f"{holder} → {self.polarity} → {self.target}"
+
+    def clean(self):
+        project_id = self.annotation.article.project_id
+        if self.holder_span_id is None and self.holder_entity_id is None:
+            raise ValidationError({"holder": "a stance needs a holder span or a holder entity."})
+        if self.holder_span is not None and self.holder_span.annotation_id != self.annotation_id:
+            raise ValidationError({"holder_span": "must be a span of the same annotation."})
+        check_same_project("holder_entity", self.holder_entity, project_id)
+        check_same_project("target", self.target, project_id)
+        check_same_project("polarity", self.polarity, project_id)
+
+    def check_evidence(self, spans) -> None:
+        """Evidence spans belong to this stance's annotation.
+
+        A stance may be saved without evidence while work is in progress; the
+        submit check flags it as a gap instead of refusing the save.
+        """
+        for span in spans:
+            if span.annotation_id != self.annotation_id:
+                raise ValidationError({"evidence": f"span {span.pk} belongs to another annotation."})

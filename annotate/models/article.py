@@ -1,0 +1,92 @@
+"""Articles (the text offsets point into) and the tasks that hand them to annotators."""
+from django.conf import settings
+from django.core.exceptions import ValidationError
+from django.db import models
+
+from ..textutil import content_hash
+from .project import Project
+
+
+class ArticleManager(models.Manager):
+    def get_by_natural_key(self, project_slug, external_id):
+        return self.get(project__slug=project_slug, external_id=external_id)
+
+
+class Article(models.Model):
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="articles")
+    external_id = models.CharField(max_length=200)
+    title = models.CharField(max_length=1000, blank=True)
+    # Offsets of every span are Unicode code points into this exact string; it
+    # is frozen once any annotation exists (see save()).
+    text = models.TextField()
+    caption = models.TextField(blank=True)
+    outlet = models.CharField(max_length=200, blank=True)
+    url = models.URLField(max_length=2000, blank=True)
+    published = models.DateField(null=True, blank=True)
+    language = models.CharField(max_length=20, blank=True, help_text="As given by the source, e.g. en, ar, fr.")
+    metadata = models.JSONField(default=dict, blank=True)
+    content_hash = models.CharField(max_length=64, editable=False)
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = ArticleManager()
+
+    class Meta:
+        ordering = ["project", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["project", "external_id"], name="article_external_id_unique_in_project"),
+        ]
+
+    def __str__(self):
+        return self.title or self.external_id
+
+    def natural_key(self):
+        return (self.project.slug, self.external_id)
+
+    natural_key.dependencies = ["annotate.project"]
+
+    @classmethod
+    def from_db(cls, db, field_names, values):
+        article = super().from_db(db, field_names, values)
+        article._stored_text = article.__dict__.get("text")
+        return article
+
+    def save(self, *args, **kwargs):
+        stored = getattr(self, "_stored_text", None)
+        if self.pk and stored is not None and self.text != stored and self.annotations.exists():
+            raise ValidationError({"text": "The text cannot change: this article already has annotations."})
+        self.content_hash = content_hash(self.text)
+        super().save(*args, **kwargs)
+        self._stored_text = self.text
+
+
+class Assignment(models.Model):
+    """One article handed to one annotator."""
+
+    class Status(models.TextChoices):
+        ASSIGNED = "assigned"
+        IN_PROGRESS = "in_progress", "in progress"
+        SUBMITTED = "submitted"
+        SKIPPED = "skipped"
+
+    article = models.ForeignKey(Article, on_delete=models.CASCADE, related_name="assignments")
+    annotator = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="assignments")
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.ASSIGNED)
+    skip_reason = models.TextField(blank=True)
+    assigned_at = models.DateTimeField(auto_now_add=True)
+    started_at = models.DateTimeField(null=True, blank=True)
+    finished_at = models.DateTimeField(null=True, blank=True, help_text="When it was submitted or skipped.")
+    updated_at = models.DateTimeField(auto_now=True)
+
+    class Meta:
+        ordering = ["article", "annotator"]
+        constraints = [
+            models.UniqueConstraint(fields=["article", "annotator"], name="one_assignment_per_article_and_annotator"),
+            models.CheckConstraint(
+                condition=~models.Q(status="skipped") | ~models.Q(skip_reason=""), name="skip_needs_a_reason"
+            ),
+        ]
+        indexes = [models.Index(fields=["annotator", "status"])]
+
+    def __str__(self):
+        return f"{self.article} → {self.annotator} ({self.status})"

@@ -1,0 +1,43 @@
+"""Canonical sources: the person or body behind one or more SOURCE spans."""
+from django.db import models
+
+from .project import Project
+
+
+class EntityManager(models.Manager):
+    def get_by_natural_key(self, project_slug, name):
+        return self.get(project__slug=project_slug, name=name)
+
+
+class Entity(models.Model):
+    class Type(models.TextChoices):
+        PERSON = "person"
+        ORGANIZATION = "organization"
+        GOVERNMENT = "government"
+        COUNTRY = "country"
+        MEDIA = "media", "media outlet"
+        OTHER = "other"
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="entities")
+    name = models.CharField(max_length=300)
+    type = models.CharField(max_length=20, choices=Type.choices, default=Type.OTHER)
+    description = models.CharField(
+        max_length=500, blank=True, help_text='Role or affiliation, e.g. "expert in international relations".'
+    )
+    aliases = models.JSONField(default=list, blank=True, help_text='Other names, e.g. ["Bellouan", "the political analyst"].')
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = EntityManager()
+
+    class Meta:
+        verbose_name_plural = "entities"
+        ordering = ["project", "name"]
+        constraints = [models.UniqueConstraint(fields=["project", "name"], name="entity_name_unique_in_project")]
+
+    def __str__(self):
+        return self.name
+
+    def natural_key(self):
+        return (self.project.slug, self.name)
+
+    natural_key.dependencies = ["annotate.project"]

@@ -1,0 +1,167 @@
+"""A project and its vocabulary: span labels, relation types, stance targets, polarities, members."""
+from django.conf import settings
+from django.core.validators import RegexValidator
+from django.db import models
+from django.db.models import Q
+
+label_name_validator = RegexValidator(
+    r"^[A-Z][A-Z0-9_]*$", "Use capital letters, digits and underscores, starting with a letter (e.g. CLAIM)."
+)
+color_validator = RegexValidator(r"^#[0-9a-fA-F]{6}$", "Use a hex colour such as #1f77b4.")
+
+
+class ProjectQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        """Projects the user belongs to; superusers act as managers everywhere."""
+        if not user.is_authenticated:
+            return self.none()
+        if user.is_superuser:
+            return self
+        return self.filter(memberships__user=user).distinct()
+
+
+class ProjectManager(models.Manager.from_queryset(ProjectQuerySet)):
+    def get_by_natural_key(self, slug):
+        return self.get(slug=slug)
+
+
+class Project(models.Model):
+    name = models.CharField(max_length=200)
+    slug = models.SlugField(max_length=100, unique=True)
+    description = models.TextField(blank=True)
+    guidelines = models.TextField(blank=True, help_text="Annotation guidelines, in Markdown.")
+    annotators_per_article = models.PositiveSmallIntegerField(
+        default=1, help_text="How many annotators label each article independently."
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = ProjectManager()
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.CheckConstraint(condition=Q(annotators_per_article__gte=1), name="project_needs_an_annotator"),
+        ]
+
+    def __str__(self):
+        return self.name
+
+    def natural_key(self):
+        return (self.slug,)
+
+    def role_of(self, user) -> str | None:
+        """The user's role here, or None. Superusers are managers of every project."""
+        if not user.is_authenticated:
+            return None
+        if user.is_superuser:
+            return Membership.Role.MANAGER
+        return self.memberships.filter(user=user).values_list("role", flat=True).first()
+
+
+class VocabularyManager(models.Manager):
+    """Project-scoped vocabulary rows are addressed by (project slug, name) in fixtures."""
+
+    def get_by_natural_key(self, project_slug, name):
+        return self.get(project__slug=project_slug, name=name)
+
+
+class VocabularyItem(models.Model):
+    project = models.ForeignKey(Project, on_delete=models.CASCADE)
+    name = models.CharField(max_length=200)
+    description = models.TextField(blank=True)
+    order = models.PositiveIntegerField(default=0)
+
+    objects = VocabularyManager()
+
+    class Meta:
+        abstract = True
+        ordering = ["project", "order", "name"]
+
+    def __str__(self):
+        return self.name
+
+    def natural_key(self):
+        return (self.project.slug, self.name)
+
+    natural_key.dependencies = ["annotate.project"]
+
+
+class Label(VocabularyItem):
+    """A span label (CLAIM, SOURCE, QUOTE, CUE, STANCE_EVIDENCE, ...)."""
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="labels")
+    name = models.CharField(max_length=50, validators=[label_name_validator])
+    color = models.CharField(max_length=7, default="#999999", validators=[color_validator])
+    hotkey = models.CharField(max_length=1, blank=True, help_text="One key that applies this label in the workspace.")
+
+    class Meta(VocabularyItem.Meta):
+        constraints = [
+            models.UniqueConstraint(fields=["project", "name"], name="label_name_unique_in_project"),
+            models.UniqueConstraint(
+                fields=["project", "hotkey"], condition=~Q(hotkey=""), name="label_hotkey_unique_in_project"
+            ),
+        ]
+
+
+class RelationType(VocabularyItem):
+    """A directed relation between two spans, e.g. ATTRIBUTED_TO from a QUOTE to a SOURCE.
+
+    `from_label`/`to_label` restrict the ends when set; empty means any label.
+    """
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="relation_types")
+    name = models.CharField(max_length=50, validators=[label_name_validator])
+    from_label = models.ForeignKey(Label, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    to_label = models.ForeignKey(Label, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+
+    class Meta(VocabularyItem.Meta):
+        constraints = [
+            models.UniqueConstraint(fields=["project", "name"], name="relation_type_name_unique_in_project"),
+        ]
+
+
+class StanceTarget(VocabularyItem):
+    """Something a holder takes a position on, e.g. "Moroccan sovereignty over Western Sahara"."""
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="stance_targets")
+
+    class Meta(VocabularyItem.Meta):
+        constraints = [
+            models.UniqueConstraint(fields=["project", "name"], name="stance_target_name_unique_in_project"),
+        ]
+
+
+class Polarity(VocabularyItem):
+    """A stance polarity: favor / against / neutral by default."""
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="polarities")
+    name = models.CharField(max_length=50)
+    color = models.CharField(max_length=7, default="#999999", validators=[color_validator])
+
+    class Meta(VocabularyItem.Meta):
+        verbose_name_plural = "polarities"
+        constraints = [
+            models.UniqueConstraint(fields=["project", "name"], name="polarity_name_unique_in_project"),
+        ]
+
+
+class Membership(models.Model):
+    """A user's role in a project. Every permission check reads this table."""
+
+    class Role(models.TextChoices):
+        ANNOTATOR = "annotator"
+        REVIEWER = "reviewer"
+        MANAGER = "manager"
+
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="memberships")
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships")
+    role = models.CharField(max_length=20, choices=Role.choices, default=Role.ANNOTATOR)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["project", "user"]
+        constraints = [models.UniqueConstraint(fields=["project", "user"], name="one_membership_per_user")]
+
+    def __str__(self):
+        return f"{self.user} ({self.role}) in {self.project}"

@@ -1,0 +1,458 @@
+"""Importing articles (and annotation layers) from interchange JSONL or scraped text.
+
+One file is one transaction: it lands whole or not at all. Problems are
+collected across the whole file (up to MAX_PROBLEMS) so a user fixes them in
+one pass, each named by file, line and field.
+
+Writes go in batches with bulk_create: a few INSERTs per batch of articles
+whatever their number of spans, never one per row.
+"""
+import io
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import orjson
+from django.db import transaction
+from django.utils import timezone
+
+from ..cleaning import clean_scraped_text
+from ..interchange import ArticleRecord, RecordInvalid, parse_record
+from ..models import (
+    Annotation,
+    Article,
+    Assignment,
+    Entity,
+    Label,
+    Polarity,
+    Project,
+    Relation,
+    RelationType,
+    Span,
+    Stance,
+    StanceTarget,
+)
+from ..textutil import content_hash
+from .membership import ensure_member
+from .projects import add_vocabulary, create_project
+
+MAX_PROBLEMS = 100
+BATCH_ARTICLES = 250
+TEXT_SUFFIXES = {".txt"}
+JSONL_SUFFIXES = {".jsonl", ".ndjson"}
+
+
+@dataclass(frozen=True)
+class ImportProblem:
+    file: str
+    line: int | None
+    field: str
+    message: str
+
+    def __str__(self):
+        where = f"{self.file}:{self.line}" if self.line else self.file
+        return f"{where}: {self.field}: {self.message}" if self.field else f"{where}: {self.message}"
+
+
+class ImportFailed(Exception):
+    """The file was not imported; nothing was written. `problems` says why."""
+
+    def __init__(self, problems: list[ImportProblem], truncated: bool = False):
+        self.problems = problems
+        self.truncated = truncated
+        lines = [str(p) for p in problems]
+        if truncated:
+            lines.append(f"(stopped after {MAX_PROBLEMS} problems)")
+        super().__init__("\n".join(lines))
+
+
+@dataclass
+class ImportReport:
+    file: str
+    articles_created: int = 0
+    articles_updated: int = 0
+    layers_created: int = 0
+    layers_replaced: int = 0
+    spans: int = 0
+    relations: int = 0
+    stances: int = 0
+    entities_created: int = 0
+    vocabulary_created: dict[str, list[str]] = field(default_factory=dict)
+    skipped: list[tuple[int, str, str]] = field(default_factory=list)  # (line, external id, why)
+
+    def summary(self) -> str:
+        text = (
+            f"{self.file}: {self.articles_created} article(s) created, {self.articles_updated} updated, "
+            f"{len(self.skipped)} skipped; {self.layers_created} annotation layer(s) "
+            f"({self.layers_replaced} replaced) with {self.spans} spans, {self.relations} relations, "
+            f"{self.stances} stances; {self.entities_created} entit(ies) created"
+        )
+        for kind, names in self.vocabulary_created.items():
+            text += f"; new {kind}: {', '.join(names)}"
+        return text + "."
+
+
+def read_records(stream: io.BufferedIOBase, name: str, *, language: str = "") -> Iterator[tuple[int, object]]:
+    """Yield (line number, decoded JSON value or a problem message) for each record in the file.
+
+    Scraped text files become records here, so everything downstream sees one format.
+    """
+    suffix = Path(name).suffix.lower()
+    if suffix in TEXT_SUFFIXES:
+        raw = stream.read()
+        try:
+            text = raw.decode("utf-8-sig")
+        except UnicodeDecodeError as error:
+            yield 1, f"not UTF-8 text: {error}"
+            return
+        stem = Path(name).stem
+        for n, article in enumerate(clean_scraped_text(text), start=1):
+            yield article.first_line, {
+                "external_id": f"{stem}-{n}",
+                "title": article.title,
+                "caption": article.caption,
+                "text": article.text,
+                "language": language,
+                "metadata": {"source_file": Path(name).name, "source_line": article.first_line},
+            }
+        return
+    if suffix not in JSONL_SUFFIXES:
+        yield 0, f"unknown file type {suffix or '(none)'!r}: use .jsonl (interchange) or .txt (scraped text)"
+        return
+    for number, line in enumerate(stream, start=1):
+        if not line.strip():
+            continue
+        try:
+            yield number, orjson.loads(line)
+        except orjson.JSONDecodeError as error:
+            yield number, f"malformed JSON: {error}"
+
+
+class _Vocabulary:
+    """The project's names, loaded once; unknown names are remembered with the line they first appear on."""
+
+    KINDS = {"labels": Label, "relation types": RelationType, "targets": StanceTarget, "polarities": Polarity}
+
+    def __init__(self, project: Project, *, create: bool):
+        self.project = project
+        self.create = create
+        self.items = {kind: {} for kind in self.KINDS}
+        self.unknown = {kind: {} for kind in self.KINDS}
+        self.created = {}
+        self.reload()
+
+    def reload(self):
+        for kind, model in self.KINDS.items():
+            self.items[kind] = {obj.name: obj for obj in model.objects.filter(project=self.project)}
+
+    def require(self, record: ArticleRecord, line: int) -> bool:
+        """True when every name the record uses exists (creating them first if allowed)."""
+        layer = record.annotations
+        if layer is None:
+            return True
+        used = {
+            "labels": {s.label for s in layer.spans},
+            "relation types": {r.type for r in layer.relations},
+            "targets": {s.target for s in layer.stances},
+            "polarities": {s.polarity for s in layer.stances},
+        }
+        missing = {kind: names - self.items[kind].keys() for kind, names in used.items()}
+        if not any(missing.values()):
+            return True
+        if self.create:
+            created = add_vocabulary(
+                self.project,
+                labels=sorted(missing["labels"]),
+                relation_types=sorted(missing["relation types"]),
+                targets=sorted(missing["targets"]),
+                polarities=sorted(missing["polarities"]),
+            )
+            for kind, names in created.items():
+                self.created.setdefault(kind, []).extend(names)
+            self.reload()
+            return True
+        for kind, names in missing.items():
+            for name in names:
+                self.unknown[kind].setdefault(name, line)
+        return False
+
+    def problems(self, file: str) -> list[ImportProblem]:
+        problems = []
+        for kind, names in self.unknown.items():
+            if names:
+                listing = ", ".join(f"{name!r} (line {line})" for name, line in sorted(names.items()))
+                problems.append(
+                    ImportProblem(file, min(names.values()), kind,
+                                  f"not in project {self.project.slug!r}: {listing}. "
+                                  "Add them in admin or import with --create-project.")
+                )
+        return problems
+
+
+class _FileImport:
+    def __init__(self, *, name, project, annotator, update, replace, vocabulary, progress):
+        self.name = name
+        self.project = project
+        self.annotator = annotator
+        self.update = update
+        self.replace = replace
+        self.vocabulary = vocabulary
+        self.progress = progress
+        self.report = ImportReport(file=name)
+        self.problems: list[ImportProblem] = []
+        self.seen: dict[str, int] = {}  # external id -> line, to catch duplicates within the file
+        self.entities = {e.name: e for e in Entity.objects.filter(project=project)}
+        self.now = timezone.now()
+
+    def fail(self, line, field_name, message):
+        self.problems.append(ImportProblem(self.name, line, field_name, message))
+
+    @property
+    def full(self) -> bool:
+        return len(self.problems) >= MAX_PROBLEMS
+
+    def run(self, records: Iterable[tuple[int, object]]) -> None:
+        batch: list[tuple[int, ArticleRecord]] = []
+        for line, value in records:
+            if self.full:
+                break
+            record = self.check(line, value)
+            if record is not None:
+                batch.append((line, record))
+            if len(batch) >= BATCH_ARTICLES:
+                self.flush(batch)
+                batch = []
+        if batch:
+            self.flush(batch)
+        self.problems.extend(self.vocabulary.problems(self.name))
+        self.report.vocabulary_created = self.vocabulary.created
+
+    def check(self, line: int, value) -> ArticleRecord | None:
+        """Everything that can be said about one record without the database."""
+        if self.progress:
+            self.progress(1)
+        if isinstance(value, str):
+            self.fail(line, "", value)
+            return None
+        try:
+            record = parse_record(value)
+        except RecordInvalid as invalid:
+            for path, message in invalid.problems:
+                self.fail(line, path, message)
+            return None
+        first = self.seen.setdefault(record.external_id, line)
+        if first != line:
+            self.fail(line, "external_id", f"{record.external_id!r} already appears on line {first} of this file")
+            return None
+        if record.annotations is not None and self.annotator is None:
+            self.fail(line, "annotations", "the record has annotations: name their annotator with --annotator")
+            return None
+        if not self.vocabulary.require(record, line):
+            return None
+        if record.annotations is not None and not self.check_relation_ends(line, record):
+            return None
+        return record
+
+    def check_relation_ends(self, line: int, record: ArticleRecord) -> bool:
+        labels = {span.id: span.label for span in record.annotations.spans}
+        ok = True
+        for i, relation in enumerate(record.annotations.relations):
+            rel_type = self.vocabulary.items["relation types"][relation.type]
+            for end, span_id, wanted in (("from", relation.from_id, rel_type.from_label),
+                                         ("to", relation.to_id, rel_type.to_label)):
+                if wanted is not None and labels[span_id] != wanted.name:
+                    self.fail(line, f"annotations.relations[{i}].{end}",
+                              f"{relation.type} needs a {wanted.name} span here, got {labels[span_id]} ({span_id!r})")
+                    ok = False
+        return ok
+
+    def flush(self, batch: list[tuple[int, ArticleRecord]]) -> None:
+        """Decide what each record does to the database, then write the batch in bulk."""
+        existing = {
+            a.external_id: a
+            for a in Article.objects.filter(project=self.project, external_id__in=[r.external_id for _, r in batch])
+        }
+        layered = set()
+        if existing and self.annotator is not None:
+            layered = set(
+                Annotation.objects.filter(article__in=existing.values(), annotator=self.annotator, is_gold=False)
+                .values_list("article_id", flat=True)
+            )
+        annotated = set()
+        if existing:
+            annotated = set(
+                Annotation.objects.filter(article__in=existing.values()).values_list("article_id", flat=True)
+            )
+
+        layers: list[tuple[Article, ArticleRecord]] = []
+        new_articles: list[Article] = []
+        for line, record in batch:
+            article = existing.get(record.external_id)
+            if article is None:
+                article = self.article_from(record)
+                new_articles.append(article)
+                if record.annotations is not None:
+                    layers.append((article, record))
+                continue
+            same_text = article.content_hash == content_hash(record.text) and article.text == record.text
+            if record.annotations is not None:
+                if not same_text:
+                    self.fail(line, "text", f"differs from the stored text of article {record.external_id!r}; "
+                                            "annotations must point into the same text")
+                elif article.pk in layered and not self.replace:
+                    self.fail(line, "annotations", f"{self.annotator.get_username()} already has a layer on "
+                                                   f"{record.external_id!r} (use --replace to overwrite it)")
+                else:
+                    if article.pk in layered:
+                        self.delete_layer(article)
+                    layers.append((article, record))
+                continue
+            if not self.update:
+                why = "already imported" if same_text else "already imported with a different text (use --update)"
+                self.report.skipped.append((line, record.external_id, why))
+            elif article.pk in annotated:
+                self.fail(line, "external_id", f"{record.external_id!r} has annotations: --update is refused")
+            else:
+                self.update_article(article, record)
+        if self.problems:
+            return  # the transaction will be rolled back; only keep looking for problems
+        Article.objects.bulk_create(new_articles)
+        self.report.articles_created += len(new_articles)
+        self.write_layers(layers)
+
+    def article_from(self, record: ArticleRecord) -> Article:
+        return Article(
+            project=self.project,
+            external_id=record.external_id,
+            title=record.title,
+            text=record.text,
+            caption=record.caption,
+            outlet=record.outlet,
+            url=record.url,
+            published=record.published,
+            language=record.language,
+            metadata=record.metadata,
+            content_hash=content_hash(record.text),
+        )
+
+    def update_article(self, article: Article, record: ArticleRecord) -> None:
+        fresh = self.article_from(record)
+        for name in ("title", "text", "caption", "outlet", "url", "published", "language", "metadata"):
+            setattr(article, name, getattr(fresh, name))
+        article.save()
+        self.report.articles_updated += 1
+
+    def delete_layer(self, article: Article) -> None:
+        Annotation.objects.filter(article=article, annotator=self.annotator, is_gold=False).delete()
+        self.report.layers_replaced += 1
+
+    def entity(self, name: str) -> Entity:
+        if name not in self.entities:
+            self.entities[name] = Entity.objects.create(project=self.project, name=name)
+            self.report.entities_created += 1
+        return self.entities[name]
+
+    def write_layers(self, layers: list[tuple[Article, ArticleRecord]]) -> None:
+        if not layers:
+            return
+        vocab = self.vocabulary.items
+        annotations = Annotation.objects.bulk_create(
+            [
+                Annotation(article=article, annotator=self.annotator, status=Annotation.Status.SUBMITTED,
+                           submitted_at=self.now)
+                for article, _ in layers
+            ]
+        )
+        spans, span_index = [], []
+        for annotation, (_, record) in zip(annotations, layers):
+            index = {}
+            for s in record.annotations.spans:
+                span = Span(annotation=annotation, label=vocab["labels"][s.label], start=s.start, end=s.end,
+                            text=s.text, entity=self.entity(s.entity) if s.entity else None, attributes=s.attributes)
+                spans.append(span)
+                index[s.id] = span
+            span_index.append(index)
+        Span.objects.bulk_create(spans, batch_size=2000)
+
+        relations, stances, stance_evidence = [], [], []
+        for annotation, (_, record), index in zip(annotations, layers, span_index):
+            for r in record.annotations.relations:
+                relations.append(Relation(annotation=annotation, type=vocab["relation types"][r.type],
+                                          from_span=index[r.from_id], to_span=index[r.to_id]))
+            for s in record.annotations.stances:
+                stances.append(Stance(
+                    annotation=annotation,
+                    holder_span=index[s.holder] if s.holder else None,
+                    holder_entity=self.entity(s.holder_entity) if s.holder_entity else None,
+                    target=vocab["targets"][s.target],
+                    polarity=vocab["polarities"][s.polarity],
+                    explicit=s.explicit,
+                ))
+                stance_evidence.append([index[e] for e in s.evidence])
+        Relation.objects.bulk_create(relations, batch_size=2000)
+        Stance.objects.bulk_create(stances, batch_size=2000)
+        Evidence = Stance.evidence.through
+        Evidence.objects.bulk_create(
+            [Evidence(stance_id=stance.pk, span_id=span.pk)
+             for stance, evidence in zip(stances, stance_evidence) for span in evidence],
+            batch_size=2000,
+        )
+        self.record_assignments([article for article, _ in layers])
+        self.report.layers_created += len(annotations)
+        self.report.spans += len(spans)
+        self.report.relations += len(relations)
+        self.report.stances += len(stances)
+
+    def record_assignments(self, articles: list[Article]) -> None:
+        """An imported layer is submitted work: its assignment says so too, so progress counts it."""
+        done = dict(status=Assignment.Status.SUBMITTED, finished_at=self.now, skip_reason="")
+        existing = set(
+            Assignment.objects.filter(article__in=articles, annotator=self.annotator).values_list("article_id", flat=True)
+        )
+        if existing:
+            Assignment.objects.filter(article_id__in=existing, annotator=self.annotator).update(**done)
+        Assignment.objects.bulk_create(
+            [Assignment(article=a, annotator=self.annotator, **done) for a in articles if a.pk not in existing]
+        )
+
+
+def import_file(
+    stream: io.BufferedIOBase,
+    *,
+    name: str,
+    project_slug: str,
+    annotator=None,
+    create_project_if_missing: bool = False,
+    update: bool = False,
+    replace: bool = False,
+    language: str = "",
+    progress: Callable[[int], None] | None = None,
+) -> ImportReport:
+    """Import one file (binary stream) into the project `project_slug`, all or nothing.
+
+    Raises ImportFailed, with every problem found, when anything is wrong;
+    the database is then exactly as before.
+    """
+    with transaction.atomic():
+        project = Project.objects.filter(slug=project_slug).first()
+        if project is None:
+            if not create_project_if_missing:
+                raise ImportFailed([ImportProblem(name, None, "project",
+                                                  f"no project {project_slug!r} (use --create-project to make it)")])
+            project = create_project(name=project_slug.replace("-", " ").capitalize(), slug=project_slug)
+        if annotator is not None:
+            ensure_member(project=project, user=annotator)
+        job = _FileImport(
+            name=name,
+            project=project,
+            annotator=annotator,
+            update=update,
+            replace=replace,
+            vocabulary=_Vocabulary(project, create=create_project_if_missing),
+            progress=progress,
+        )
+        job.run(read_records(stream, name, language=language))
+        if job.problems:
+            # Raising inside atomic() rolls the whole file back.
+            raise ImportFailed(job.problems[:MAX_PROBLEMS], truncated=job.full)
+        return job.report
