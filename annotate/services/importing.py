@@ -4,8 +4,9 @@ One file is one transaction: it lands whole or not at all. Problems are
 collected across the whole file (up to MAX_PROBLEMS) so a user fixes them in
 one pass, each named by file, line and field.
 
-Writes go in batches with bulk_create: a few INSERTs per batch of articles
-whatever their number of spans, never one per row.
+Writes go in batches of plain rows (services/bulk.py: COPY on PostgreSQL,
+executemany on SQLite): a few statements per batch of articles whatever
+their number of spans, never one per row.
 """
 import io
 from collections.abc import Callable, Iterable, Iterator
@@ -33,6 +34,7 @@ from ..models import (
     StanceTarget,
 )
 from ..textutil import content_hash
+from .bulk import allocate_ids, insert_rows
 from .membership import ensure_member
 from .projects import add_vocabulary, create_project
 
@@ -316,8 +318,7 @@ class _FileImport:
                 self.update_article(article, record)
         if self.problems:
             return  # the transaction will be rolled back; only keep looking for problems
-        Article.objects.bulk_create(new_articles)
-        self.report.articles_created += len(new_articles)
+        self.write_articles(new_articles)
         self.write_layers(layers)
 
     def article_from(self, record: ArticleRecord) -> Article:
@@ -352,53 +353,68 @@ class _FileImport:
             self.report.entities_created += 1
         return self.entities[name]
 
+    def write_articles(self, articles: list[Article]) -> None:
+        for article, pk in zip(articles, allocate_ids(Article, len(articles))):
+            article.pk = pk
+        fields = ["id", "project_id", "external_id", "title", "text", "caption", "outlet", "url", "published",
+                  "language", "metadata", "content_hash", "created_at", "updated_at"]
+        insert_rows(Article, fields, [
+            (a.pk, a.project_id, a.external_id, a.title, a.text, a.caption, a.outlet, a.url, a.published,
+             a.language, a.metadata, a.content_hash, self.now, self.now)
+            for a in articles
+        ])
+        self.report.articles_created += len(articles)
+
     def write_layers(self, layers: list[tuple[Article, ArticleRecord]]) -> None:
+        """Insert each record's layer: annotations, spans, relations, stances and evidence, as plain rows."""
         if not layers:
             return
         vocab = self.vocabulary.items
-        annotations = Annotation.objects.bulk_create(
-            [
-                Annotation(article=article, annotator=self.annotator, status=Annotation.Status.SUBMITTED,
-                           submitted_at=self.now)
-                for article, _ in layers
-            ]
-        )
-        spans, span_index = [], []
-        for annotation, (_, record) in zip(annotations, layers):
-            index = {}
-            for s in record.annotations.spans:
-                span = Span(annotation=annotation, label=vocab["labels"][s.label], start=s.start, end=s.end,
-                            text=s.text, entity=self.entity(s.entity) if s.entity else None, attributes=s.attributes)
-                spans.append(span)
-                index[s.id] = span
-            span_index.append(index)
-        Span.objects.bulk_create(spans, batch_size=2000)
+        labels = {name: label.pk for name, label in vocab["labels"].items()}
+        relation_types = {name: t.pk for name, t in vocab["relation types"].items()}
+        targets = {name: t.pk for name, t in vocab["targets"].items()}
+        polarities = {name: p.pk for name, p in vocab["polarities"].items()}
+        now, annotator_id = self.now, self.annotator.pk
 
-        relations, stances, stance_evidence = [], [], []
-        for annotation, (_, record), index in zip(annotations, layers, span_index):
-            for r in record.annotations.relations:
-                relations.append(Relation(annotation=annotation, type=vocab["relation types"][r.type],
-                                          from_span=index[r.from_id], to_span=index[r.to_id]))
-            for s in record.annotations.stances:
-                stances.append(Stance(
-                    annotation=annotation,
-                    holder_span=index[s.holder] if s.holder else None,
-                    holder_entity=self.entity(s.holder_entity) if s.holder_entity else None,
-                    target=vocab["targets"][s.target],
-                    polarity=vocab["polarities"][s.polarity],
-                    explicit=s.explicit,
-                ))
-                stance_evidence.append([index[e] for e in s.evidence])
-        Relation.objects.bulk_create(relations, batch_size=2000)
-        Stance.objects.bulk_create(stances, batch_size=2000)
-        Evidence = Stance.evidence.through
-        Evidence.objects.bulk_create(
-            [Evidence(stance_id=stance.pk, span_id=span.pk)
-             for stance, evidence in zip(stances, stance_evidence) for span in evidence],
-            batch_size=2000,
+        annotation_ids = allocate_ids(Annotation, len(layers))
+        insert_rows(
+            Annotation,
+            ["id", "article_id", "annotator_id", "is_gold", "status", "version", "review_comment",
+             "created_at", "updated_at", "submitted_at"],
+            [(pk, article.pk, annotator_id, False, Annotation.Status.SUBMITTED, 1, "", now, now, now)
+             for pk, (article, _) in zip(annotation_ids, layers)],
         )
+
+        span_ids = iter(allocate_ids(Span, sum(len(record.annotations.spans) for _, record in layers)))
+        spans, relations, stances, evidence = [], [], [], []
+        stance_rows = []
+        for annotation_id, (_, record) in zip(annotation_ids, layers):
+            layer = record.annotations
+            ids = {}
+            for s in layer.spans:
+                ids[s.id] = pk = next(span_ids)
+                spans.append((pk, annotation_id, labels[s.label], s.start, s.end, s.text,
+                              self.entity(s.entity).pk if s.entity else None, s.attributes, []))
+            relations.extend(
+                (annotation_id, relation_types[r.type], ids[r.from_id], ids[r.to_id], []) for r in layer.relations
+            )
+            for s in layer.stances:
+                stance_rows.append((annotation_id, s, [ids[e] for e in s.evidence], ids.get(s.holder)))
+        stance_ids = allocate_ids(Stance, len(stance_rows))
+        for pk, (annotation_id, s, evidence_ids, holder_id) in zip(stance_ids, stance_rows):
+            stances.append((pk, annotation_id, holder_id,
+                            self.entity(s.holder_entity).pk if s.holder_entity else None,
+                            targets[s.target], polarities[s.polarity], s.explicit, []))
+            evidence.extend((pk, span_id) for span_id in evidence_ids)
+
+        insert_rows(Span, ["id", "annotation_id", "label_id", "start", "end", "text", "entity_id", "attributes",
+                           "provenance"], spans)
+        insert_rows(Relation, ["annotation_id", "type_id", "from_span_id", "to_span_id", "provenance"], relations)
+        insert_rows(Stance, ["id", "annotation_id", "holder_span_id", "holder_entity_id", "target_id", "polarity_id",
+                             "explicit", "provenance"], stances)
+        insert_rows(Stance.evidence.through, ["stance_id", "span_id"], evidence)
         self.record_assignments([article for article, _ in layers])
-        self.report.layers_created += len(annotations)
+        self.report.layers_created += len(layers)
         self.report.spans += len(spans)
         self.report.relations += len(relations)
         self.report.stances += len(stances)
@@ -411,8 +427,11 @@ class _FileImport:
         )
         if existing:
             Assignment.objects.filter(article_id__in=existing, annotator=self.annotator).update(**done)
-        Assignment.objects.bulk_create(
-            [Assignment(article=a, annotator=self.annotator, **done) for a in articles if a.pk not in existing]
+        insert_rows(
+            Assignment,
+            ["article_id", "annotator_id", "status", "skip_reason", "assigned_at", "finished_at", "updated_at"],
+            [(a.pk, self.annotator.pk, Assignment.Status.SUBMITTED, "", self.now, self.now, self.now)
+             for a in articles if a.pk not in existing],
         )
 
 

@@ -1,0 +1,274 @@
+"""Annotation layers and their contents: spans, relations and stances.
+
+Span tables grow to millions of rows, so no form here offers a select of all
+spans: inside a layer the selects hold that layer's spans only, elsewhere a
+span is picked by id (raw_id_fields).
+"""
+from django import forms
+from django.contrib import admin
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models import F, OuterRef
+from django.utils import timezone
+
+from ..models import (
+    Annotation,
+    Entity,
+    Label,
+    Polarity,
+    Relation,
+    RelationType,
+    Span,
+    Stance,
+    StanceTarget,
+)
+from .common import ModelCleanNeedsFieldsForm, count_rows, in_project, limit_choices, vocabulary_filter
+
+SPAN_CONTEXT = ["annotation__article", "annotation__annotator"]
+
+
+def bump_versions(annotation_ids) -> None:
+    """An admin edit is a write like any other: editors holding the old version must reload.
+
+    See Annotation: writers send the version they read and a stale one is refused.
+    """
+    Annotation.objects.filter(pk__in=annotation_ids).update(version=F("version") + 1, updated_at=timezone.now())
+
+
+def span_choice(span: Span) -> str:
+    excerpt = span.text if len(span.text) <= 40 else span.text[:39] + "…"
+    return f"{span.label.name} {span.start}:{span.end} “{excerpt}”"
+
+
+class StanceForm(ModelCleanNeedsFieldsForm):
+    def clean(self):
+        cleaned = super().clean()
+        annotation, evidence = cleaned.get("annotation"), cleaned.get("evidence")
+        if annotation is not None and evidence is not None:
+            try:
+                Stance(annotation=annotation).check_evidence(evidence)
+            except ValidationError as error:
+                self.add_error(None, error)
+        return cleaned
+
+
+# Inlines of an annotation layer ------------------------------------------------
+
+
+class LayerInline(admin.TabularInline):
+    """An inline of one layer; its selects offer that layer's spans and its project's vocabulary."""
+
+    form = ModelCleanNeedsFieldsForm
+    extra = 0
+
+    def get_formset(self, request, obj=None, **kwargs):
+        formset = super().get_formset(request, obj, **kwargs)
+        if obj is not None:
+            self.scope(formset.form, obj, obj.article.project_id)
+        return formset
+
+    def scope(self, form, annotation, project_id):
+        raise NotImplementedError
+
+    @staticmethod
+    def spans_of(annotation):
+        return Span.objects.filter(annotation=annotation).select_related("label")
+
+
+class SpanInline(LayerInline):
+    model = Span
+    fields = ["label", "start", "end", "text", "entity", "attributes"]
+    formfield_overrides = {models.TextField: {"widget": forms.TextInput(attrs={"size": 30})}}
+
+    def scope(self, form, annotation, project_id):
+        limit_choices(form, "label", Label.objects.filter(project_id=project_id))
+        limit_choices(form, "entity", Entity.objects.filter(project_id=project_id))
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("label")
+
+
+class RelationInline(LayerInline):
+    model = Relation
+    fields = ["type", "from_span", "to_span"]
+
+    def scope(self, form, annotation, project_id):
+        limit_choices(form, "type", RelationType.objects.filter(project_id=project_id))
+        spans = self.spans_of(annotation)
+        limit_choices(form, "from_span", spans, span_choice)
+        limit_choices(form, "to_span", spans, span_choice)
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("type", "from_span__label", "to_span__label")
+
+
+class StanceInline(LayerInline):
+    model = Stance
+    form = StanceForm
+    fields = ["holder_span", "holder_entity", "target", "polarity", "explicit", "evidence"]
+
+    def scope(self, form, annotation, project_id):
+        spans = self.spans_of(annotation)
+        limit_choices(form, "holder_span", spans, span_choice)
+        limit_choices(form, "evidence", spans, span_choice)
+        limit_choices(form, "holder_entity", Entity.objects.filter(project_id=project_id))
+        limit_choices(form, "target", StanceTarget.objects.filter(project_id=project_id))
+        limit_choices(form, "polarity", Polarity.objects.filter(project_id=project_id))
+
+    def get_queryset(self, request):
+        return (
+            super().get_queryset(request)
+            .select_related("holder_entity", "holder_span__label", "target", "polarity")
+            .prefetch_related("evidence")
+        )
+
+
+@admin.register(Annotation)
+class AnnotationAdmin(admin.ModelAdmin):
+    list_display = ["id", "article", "layer", "project", "status", "version", "spans", "updated_at"]
+    list_display_links = ["id", "article"]
+    list_filter = ["status", "is_gold", "article__project"]
+    list_select_related = ["article__project", "annotator"]
+    search_fields = ["article__external_id", "article__title", "annotator__username"]
+    raw_id_fields = ["article"]
+    autocomplete_fields = ["annotator", "reviewer"]
+    readonly_fields = ["version", "created_at", "updated_at"]
+    # Meta.ordering sorts through article and project: two joins per page.
+    ordering = ["-pk"]
+
+    def get_queryset(self, request):
+        # The changelist ignores list_select_related once get_queryset has
+        # called select_related, so name them here (the change page uses them too).
+        return (
+            super().get_queryset(request)
+            .select_related(*self.list_select_related)
+            .annotate(n_spans=count_rows(Span.objects.filter(annotation=OuterRef("pk"))))
+        )
+
+    def get_inlines(self, request, obj):
+        # The inlines' choices come from the layer's project and spans: they
+        # exist once the layer is saved.
+        return [] if obj is None else [SpanInline, RelationInline, StanceInline]
+
+    @admin.display(description="layer", ordering="annotator__username")
+    def layer(self, annotation):
+        return "gold" if annotation.is_gold else annotation.annotator
+
+    @admin.display(ordering="article__project__name")
+    def project(self, annotation):
+        return annotation.article.project
+
+    @admin.display(description="spans", ordering="n_spans")
+    def spans(self, annotation):
+        return getattr(annotation, "n_spans", "-")
+
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        if change and (form.has_changed() or any(formset.has_changed() for formset in formsets)):
+            bump_versions([form.instance.pk])
+
+
+# The contents on their own pages -----------------------------------------------
+
+
+class LayerPartAdmin(admin.ModelAdmin):
+    """Spans, relations and stances edited one by one; every write bumps the layer's version."""
+
+    form = ModelCleanNeedsFieldsForm
+    show_full_result_count = False  # a second COUNT(*) over a large table on every page
+    ordering = ["-pk"]  # Meta.ordering sorts through annotation, article and project
+
+    def get_queryset(self, request):
+        # The changelist ignores list_select_related once get_queryset has
+        # called select_related, so name them here; each list has the
+        # annotation's article, which the change page scopes its choices by.
+        return super().get_queryset(request).select_related(*self.list_select_related)
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        touched = {obj.annotation_id}
+        if change and "annotation" in form.changed_data:
+            touched.add(form.initial["annotation"])
+        bump_versions(touched)
+
+    def delete_model(self, request, obj):
+        annotation_id = obj.annotation_id
+        super().delete_model(request, obj)
+        bump_versions([annotation_id])
+
+    def delete_queryset(self, request, queryset):
+        annotation_ids = list(queryset.order_by().values_list("annotation_id", flat=True).distinct())
+        super().delete_queryset(request, queryset)
+        bump_versions(annotation_ids)
+
+    @staticmethod
+    def scope(form, obj, name, model):
+        """Offer the project's vocabulary when editing; on the add page, all of it, named with the project."""
+        if obj is not None:
+            limit_choices(form, name, model.objects.filter(project_id=obj.annotation.article.project_id))
+        else:
+            limit_choices(form, name, model.objects.select_related("project"), in_project)
+
+
+@admin.register(Span)
+class SpanAdmin(LayerPartAdmin):
+    list_display = ["id", "label", "start", "end", "excerpt", "entity", "annotation"]
+    list_filter = [vocabulary_filter("label", Label, "label"), "annotation__is_gold"]
+    list_select_related = ["label", "entity", *SPAN_CONTEXT]
+    search_fields = ["text", "annotation__article__external_id"]
+    raw_id_fields = ["annotation", "entity"]
+
+    def get_form(self, request, obj=None, **kwargs):
+        form = super().get_form(request, obj, **kwargs)
+        self.scope(form, obj, "label", Label)
+        return form
+
+    @admin.display(description="text")
+    def excerpt(self, span):
+        return span.text if len(span.text) <= 60 else span.text[:59] + "…"
+
+
+@admin.register(Relation)
+class RelationAdmin(LayerPartAdmin):
+    list_display = ["id", "type", "from_span", "to_span", "annotation"]
+    list_filter = [vocabulary_filter("type", RelationType, "type")]
+    list_select_related = ["type", "from_span__label", "to_span__label", *SPAN_CONTEXT]
+    search_fields = ["annotation__article__external_id"]
+    raw_id_fields = ["annotation", "from_span", "to_span"]
+
+    def get_form(self, request, obj=None, **kwargs):
+        form = super().get_form(request, obj, **kwargs)
+        self.scope(form, obj, "type", RelationType)
+        return form
+
+
+@admin.register(Stance)
+class StanceAdmin(LayerPartAdmin):
+    form = StanceForm
+    list_display = ["id", "holder", "polarity", "target", "explicit", "evidence_count", "annotation"]
+    list_filter = [
+        vocabulary_filter("polarity", Polarity, "polarity"),
+        vocabulary_filter("target", StanceTarget, "target"),
+        "explicit",
+    ]
+    list_select_related = ["holder_entity", "holder_span__label", "polarity", "target", *SPAN_CONTEXT]
+    search_fields = ["annotation__article__external_id", "holder_entity__name", "holder_span__text"]
+    raw_id_fields = ["annotation", "holder_span", "holder_entity", "evidence"]
+
+    def get_queryset(self, request):
+        evidence = Stance.evidence.through.objects.filter(stance=OuterRef("pk"))
+        return super().get_queryset(request).annotate(n_evidence=count_rows(evidence))
+
+    def get_form(self, request, obj=None, **kwargs):
+        form = super().get_form(request, obj, **kwargs)
+        self.scope(form, obj, "target", StanceTarget)
+        self.scope(form, obj, "polarity", Polarity)
+        return form
+
+    @admin.display(description="holder")
+    def holder(self, stance):
+        return stance.holder_entity or stance.holder_span
+
+    @admin.display(description="evidence", ordering="n_evidence")
+    def evidence_count(self, stance):
+        return stance.n_evidence

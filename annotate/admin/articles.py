@@ -1,0 +1,116 @@
+"""Articles, the assignments that hand them out, and the entities their spans name."""
+from django.contrib import admin
+from django.db import models
+from django.db.models import OuterRef
+from django.urls import path
+
+from ..models import Annotation, Article, Assignment, Entity, Span
+from .assigning import assign_to_annotators
+from .common import changelist_link, count_rows
+from .importing import import_view
+
+
+class AssignmentInline(admin.TabularInline):
+    """Assignments are created by the assign action (the service balances them); here they are only reviewed."""
+
+    model = Assignment
+    fields = ["annotator", "status", "skip_reason", "assigned_at", "started_at", "finished_at"]
+    readonly_fields = ["annotator", "assigned_at", "started_at", "finished_at"]
+    extra = 0
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("article", "annotator")
+
+
+def _active_assignments(article):
+    return Assignment.objects.filter(article=article).exclude(status=Assignment.Status.SKIPPED)
+
+
+@admin.register(Article)
+class ArticleAdmin(admin.ModelAdmin):
+    list_display = ["external_id", "title", "project", "outlet", "language", "published", "assigned", "annotations"]
+    list_display_links = ["external_id", "title"]
+    list_filter = ["project", "language"]
+    list_select_related = ["project"]
+    # Not `text`: a LIKE over every article body on each search.
+    search_fields = ["external_id", "title", "outlet", "url"]
+    readonly_fields = ["annotations", "content_hash", "created_at", "updated_at"]
+    inlines = [AssignmentInline]
+    # Source URLs are pasted from the browser with their scheme; Django 6 will assume https anyway.
+    formfield_overrides = {models.URLField: {"assume_scheme": "https"}}
+    actions = [assign_to_annotators]
+
+    def get_queryset(self, request):
+        article = OuterRef("pk")
+        return super().get_queryset(request).annotate(
+            n_assigned=count_rows(_active_assignments(article)),
+            n_annotations=count_rows(Annotation.objects.filter(article=article)),
+        )
+
+    def get_readonly_fields(self, request, obj=None):
+        fields = list(super().get_readonly_fields(request, obj))
+        # Span offsets point into the text: Article.save() refuses to change
+        # it once annotated, so the form must not offer it.
+        if obj is not None and obj.annotations.exists():
+            fields.append("text")
+        return fields
+
+    @admin.display(description="active assignments", ordering="n_assigned")
+    def assigned(self, article):
+        return article.n_assigned
+
+    @admin.display(description="annotation layers", ordering="n_annotations")
+    def annotations(self, article):
+        if article.pk is None:
+            return "-"
+        return changelist_link(Annotation, article.n_annotations, article__id__exact=article.pk)
+
+    def has_assign_permission(self, request):
+        return request.user.has_perm("annotate.add_assignment")
+
+    def get_urls(self):
+        # Before the defaults: "<path:object_id>/" would otherwise take "import/".
+        return [
+            path(
+                "import/",
+                self.admin_site.admin_view(self.import_articles),
+                name="annotate_article_import",
+            ),
+            *super().get_urls(),
+        ]
+
+    def import_articles(self, request):
+        return import_view(self, request)
+
+
+@admin.register(Assignment)
+class AssignmentAdmin(admin.ModelAdmin):
+    list_display = ["article", "annotator", "project", "status", "assigned_at", "finished_at"]
+    list_filter = ["status", "article__project"]
+    list_select_related = ["article__project", "annotator"]
+    search_fields = ["article__external_id", "article__title", "annotator__username"]
+    autocomplete_fields = ["article", "annotator"]
+    readonly_fields = ["assigned_at", "updated_at"]
+
+    @admin.display(ordering="article__project__name")
+    def project(self, assignment):
+        return assignment.article.project
+
+
+@admin.register(Entity)
+class EntityAdmin(admin.ModelAdmin):
+    list_display = ["name", "type", "project", "description", "mentions"]
+    list_filter = ["type", "project"]
+    list_select_related = ["project"]
+    search_fields = ["name", "description"]
+    readonly_fields = ["created_at"]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).annotate(n_mentions=count_rows(Span.objects.filter(entity=OuterRef("pk"))))
+
+    @admin.display(description="mentions", ordering="n_mentions")
+    def mentions(self, entity):
+        return changelist_link(Span, entity.n_mentions, entity__id__exact=entity.pk)

@@ -1,0 +1,118 @@
+"""The "Import articles" page: the admin's door to services.importing.import_file."""
+from pathlib import Path
+
+from django import forms
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import get_user_model
+from django.core.exceptions import PermissionDenied
+from django.shortcuts import redirect
+from django.template.defaultfilters import filesizeformat
+from django.template.response import TemplateResponse
+from django.urls import reverse
+
+from ..models import Project
+from ..services.importing import JSONL_SUFFIXES, TEXT_SUFFIXES, ImportFailed, import_file
+
+ALLOWED_SUFFIXES = sorted(JSONL_SUFFIXES | TEXT_SUFFIXES)
+SKIPPED_SHOWN = 20
+
+
+class ImportForm(forms.Form):
+    project = forms.SlugField(
+        label="Project slug",
+        help_text="An existing project, or a new slug with “create project” ticked.",
+        widget=forms.TextInput(attrs={"list": "project-slugs", "autocomplete": "off"}),
+    )
+    file = forms.FileField(help_text=f"Interchange JSONL ({', '.join(ALLOWED_SUFFIXES)}) or scraped text (.txt).")
+    annotator = forms.ModelChoiceField(
+        queryset=get_user_model().objects.order_by("username"),
+        required=False,
+        help_text="Whose submitted layer the file's annotations become; needed when records carry annotations.",
+    )
+    create_project = forms.BooleanField(
+        required=False,
+        help_text="Create the project if missing, and add the labels, relation types, targets and polarities "
+                  "the file uses.",
+    )
+    update = forms.BooleanField(
+        required=False, help_text="Update articles that already exist (refused for annotated articles)."
+    )
+    replace = forms.BooleanField(
+        required=False, help_text="Replace the annotator's existing layer on an article instead of failing."
+    )
+    language = forms.CharField(max_length=20, required=False, help_text="Language code for .txt files, e.g. en.")
+
+    def __init__(self, *args, user, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.user = user
+
+    def clean_file(self):
+        upload = self.cleaned_data["file"]
+        suffix = Path(upload.name).suffix.lower()
+        if suffix not in ALLOWED_SUFFIXES:
+            raise forms.ValidationError(
+                f"“{upload.name}” is not an importable file: use {', '.join(ALLOWED_SUFFIXES)}."
+            )
+        # Read at request time so a deployment (or a test) can change it.
+        limit = settings.IMPORT_MAX_UPLOAD_BYTES
+        if upload.size > limit:
+            raise forms.ValidationError(
+                f"The file is {filesizeformat(upload.size)}; the upload limit is {filesizeformat(limit)}. "
+                "Split it, or import it with `manage.py import_articles`."
+            )
+        return upload
+
+    def clean_create_project(self):
+        create = self.cleaned_data["create_project"]
+        if create and not self.user.has_perm("annotate.add_project"):
+            raise forms.ValidationError("You may not create projects.")
+        return create
+
+
+def import_view(model_admin, request):
+    if not model_admin.has_add_permission(request):
+        raise PermissionDenied
+    bound = request.method == "POST"
+    form = ImportForm(request.POST if bound else None, request.FILES if bound else None, user=request.user)
+    problems, truncated = [], False
+    if bound and form.is_valid():
+        data = form.cleaned_data
+        upload = data["file"]
+        try:
+            # An UploadedFile, in memory or on disk, iterates by lines over
+            # bytes (File.__iter__ joins lines split across chunks), which is
+            # what the JSONL reader needs.
+            report = import_file(
+                upload,
+                name=upload.name,
+                project_slug=data["project"],
+                annotator=data["annotator"],
+                create_project_if_missing=data["create_project"],
+                update=data["update"],
+                replace=data["replace"],
+                language=data["language"],
+            )
+        except ImportFailed as failed:
+            problems, truncated = [str(problem) for problem in failed.problems], failed.truncated
+        else:
+            model_admin.message_user(request, report.summary(), messages.SUCCESS)
+            if report.skipped:
+                shown = "; ".join(f"line {line} ({external_id}): {why}"
+                                  for line, external_id, why in report.skipped[:SKIPPED_SHOWN])
+                more = f"; and {len(report.skipped) - SKIPPED_SHOWN} more" if len(report.skipped) > SKIPPED_SHOWN else ""
+                model_admin.message_user(request, f"Skipped {shown}{more}.", messages.WARNING)
+            project = Project.objects.get(slug=data["project"])
+            url = reverse("admin:annotate_article_changelist")
+            return redirect(f"{url}?project__id__exact={project.pk}")
+
+    context = {
+        **model_admin.admin_site.each_context(request),
+        "title": "Import articles",
+        "opts": model_admin.opts,
+        "form": form,
+        "problems": problems,
+        "truncated": truncated,
+        "project_slugs": Project.objects.order_by("slug").values_list("slug", flat=True),
+    }
+    return TemplateResponse(request, "admin/annotate/article/import_articles.html", context)
