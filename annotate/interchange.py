@@ -216,7 +216,7 @@ def _parse_layer(reader: _Reader, layer: dict, text: str) -> LayerRecord:
             return None
         return value
 
-    relations = []
+    relations, seen_relations = [], set()
     for i, raw in enumerate(reader.listing(layer, "relations", "annotations.")):
         path = f"annotations.relations[{i}]."
         if not isinstance(raw, dict):
@@ -227,7 +227,11 @@ def _parse_layer(reader: _Reader, layer: dict, text: str) -> LayerRecord:
         if from_id is not None and from_id == to_id:
             reader.fail(path + "to", "a relation links two different spans")
         elif from_id and to_id and rel_type:
-            relations.append(RelationRecord(from_id=from_id, to_id=to_id, type=rel_type))
+            relation = RelationRecord(from_id=from_id, to_id=to_id, type=rel_type)
+            if relation in seen_relations:
+                reader.fail(path[:-1], f"repeats relation {from_id} {rel_type} {to_id}")
+            seen_relations.add(relation)
+            relations.append(relation)
 
     stances = []
     for i, raw in enumerate(reader.listing(layer, "stances", "annotations.")):

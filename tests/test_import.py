@@ -211,7 +211,7 @@ def test_reimport_skips_known_articles_and_update_is_refused_when_annotated(proj
     Annotation.objects.create(article=Article.objects.get(external_id="a2"), annotator=annotator_a)
     with pytest.raises(ImportFailed) as error:
         run_import([{"external_id": "a2", "text": "Rewritten."}], update=True)
-    assert "--update is refused" in str(error.value)
+    assert "updating it is refused" in str(error.value)
     assert Article.objects.get(external_id="a2").text == "Second text."
 
 

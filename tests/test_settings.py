@@ -35,3 +35,11 @@ def test_database_url_and_hosts_come_from_the_environment():
 def test_a_malformed_boolean_fails_loudly():
     result = load_settings(DEBUG="maybe")
     assert result.returncode != 0 and "DEBUG must be a boolean" in result.stderr
+
+
+def test_migrations_match_the_models():
+    result = subprocess.run(
+        [sys.executable, "manage.py", "makemigrations", "--check", "--dry-run"],
+        cwd=ROOT, env=dict(os.environ, DEBUG="1"), capture_output=True, text=True,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr

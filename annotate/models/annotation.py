@@ -68,9 +68,15 @@ class Annotation(models.Model):
             )
 
 
+# Index choices for the three big tables: every index costs every imported
+# row, so each one must earn its place. A span is found by its annotation
+# (the (annotation, start) index covers that FK); a relation by its annotation
+# or its ends (the unique (from, to, type) index covers from_span). Labels and
+# relation types get no index of their own: they are a handful of values,
+# read through the annotation, and deleting one is a rare, PROTECTed admin act.
 class Span(models.Model):
-    annotation = models.ForeignKey(Annotation, on_delete=models.CASCADE, related_name="spans")
-    label = models.ForeignKey(Label, on_delete=models.PROTECT, related_name="spans")
+    annotation = models.ForeignKey(Annotation, on_delete=models.CASCADE, related_name="spans", db_index=False)
+    label = models.ForeignKey(Label, on_delete=models.PROTECT, related_name="spans", db_index=False)
     # Unicode code points into article.text, end exclusive (Python slicing).
     start = models.PositiveIntegerField()
     end = models.PositiveIntegerField()
@@ -90,16 +96,21 @@ class Span(models.Model):
         return f"{self.label.name} {self.start}:{self.end}"
 
     def clean(self):
+        # Django calls clean() even when a field already failed: check only what is there.
+        if self.annotation_id is None:
+            return
         article = self.annotation.article
-        check_span_offsets(article.text, self.start, self.end, self.text)
-        check_same_project("label", self.label, article.project_id)
+        if self.start is not None and self.end is not None:
+            check_span_offsets(article.text, self.start, self.end, self.text)
+        if self.label_id is not None:
+            check_same_project("label", self.label, article.project_id)
         check_same_project("entity", self.entity, article.project_id)
 
 
 class Relation(models.Model):
     annotation = models.ForeignKey(Annotation, on_delete=models.CASCADE, related_name="relations")
-    type = models.ForeignKey(RelationType, on_delete=models.PROTECT, related_name="relations")
-    from_span = models.ForeignKey(Span, on_delete=models.CASCADE, related_name="outgoing_relations")
+    type = models.ForeignKey(RelationType, on_delete=models.PROTECT, related_name="relations", db_index=False)
+    from_span = models.ForeignKey(Span, on_delete=models.CASCADE, related_name="outgoing_relations", db_index=False)
     to_span = models.ForeignKey(Span, on_delete=models.CASCADE, related_name="incoming_relations")
     provenance = models.JSONField(default=list, blank=True)
 
@@ -107,13 +118,15 @@ class Relation(models.Model):
         ordering = ["annotation", "id"]
         constraints = [
             models.CheckConstraint(condition=~Q(from_span=F("to_span")), name="relation_links_two_spans"),
-            models.UniqueConstraint(fields=["type", "from_span", "to_span"], name="relation_unique"),
+            models.UniqueConstraint(fields=["from_span", "to_span", "type"], name="relation_unique"),
         ]
 
     def __str__(self):
         return f"{self.from_span_id} {self.type.name} {self.to_span_id}"
 
     def clean(self):
+        if None in (self.annotation_id, self.type_id, self.from_span_id, self.to_span_id):
+            return  # a missing field has its own error already
         check_same_project("type", self.type, self.annotation.article.project_id)
         for field in ("from_span", "to_span"):
             span = getattr(self, field)
@@ -154,14 +167,18 @@ class Stance(models.Model):
         return f"{holder} → {self.polarity} → {self.target}"
 
     def clean(self):
+        if self.annotation_id is None:
+            return
         project_id = self.annotation.article.project_id
         if self.holder_span_id is None and self.holder_entity_id is None:
             raise ValidationError({"holder": "a stance needs a holder span or a holder entity."})
         if self.holder_span is not None and self.holder_span.annotation_id != self.annotation_id:
             raise ValidationError({"holder_span": "must be a span of the same annotation."})
         check_same_project("holder_entity", self.holder_entity, project_id)
-        check_same_project("target", self.target, project_id)
-        check_same_project("polarity", self.polarity, project_id)
+        if self.target_id is not None:
+            check_same_project("target", self.target, project_id)
+        if self.polarity_id is not None:
+            check_same_project("polarity", self.polarity, project_id)
 
     def check_evidence(self, spans) -> None:
         """Evidence spans belong to this stance's annotation.

@@ -12,35 +12,27 @@ from the table's sequence on PostgreSQL, and from max(id) on SQLite, where the
 importer's IMMEDIATE transaction holds the write lock so nobody else can take
 the same ids meanwhile.
 """
-from collections.abc import Callable, Sequence
+import datetime as dt
+import queue
+import threading
+from collections.abc import Sequence
 
 import orjson
 from django.db import connection, models
 
 
-def _json(value) -> str:
+def json_text(value) -> str:
+    """A JSON column's value as the text both drivers accept."""
+    if not value:
+        return "[]" if isinstance(value, list) else "{}"
     return orjson.dumps(value).decode()
 
 
-def _adapter(field: models.Field) -> Callable | None:
-    """How a Python value of this field becomes what the driver takes (None: as it is)."""
-    if isinstance(field, models.JSONField):
-        return _json
+def timestamp(value: dt.datetime):
+    """A datetime as the driver takes it (SQLite stores text in Django's format)."""
     if connection.vendor == "sqlite":
-        if isinstance(field, models.DateTimeField):
-            return connection.ops.adapt_datetimefield_value
-        if isinstance(field, models.DateField):
-            return connection.ops.adapt_datefield_value
-    return None
-
-
-def _adapted(rows: Sequence[tuple], adapters: list[Callable | None]):
-    if not any(adapters):
-        return rows
-    return [
-        tuple(value if adapt is None or value is None else adapt(value) for adapt, value in zip(adapters, row))
-        for row in rows
-    ]
+        return connection.ops.adapt_datetimefield_value(value)
+    return value
 
 
 def allocate_ids(model: type[models.Model], count: int) -> list[int]:
@@ -64,13 +56,12 @@ def allocate_ids(model: type[models.Model], count: int) -> list[int]:
 
 
 def insert_rows(model: type[models.Model], fields: Sequence[str], rows: Sequence[tuple]) -> None:
-    """INSERT `rows` (tuples in the order of `fields`, which name model fields or attnames)."""
+    """INSERT `rows`: tuples in the order of `fields` (model field names or attnames), values ready for the
+    driver (JSON as text via json_text, datetimes via timestamp, dates as datetime.date)."""
     if not rows:
         return
     table = connection.ops.quote_name(model._meta.db_table)
-    model_fields = [model._meta.get_field(name) for name in fields]
-    columns = [field.column for field in model_fields]
-    rows = _adapted(rows, [_adapter(field) for field in model_fields])
+    columns = [model._meta.get_field(name).column for name in fields]
     quoted = ", ".join(connection.ops.quote_name(c) for c in columns)
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
@@ -80,3 +71,62 @@ def insert_rows(model: type[models.Model], fields: Sequence[str], rows: Sequence
         else:
             placeholders = ", ".join(["%s"] * len(columns))
             cursor.executemany(f"INSERT INTO {table} ({quoted}) VALUES ({placeholders})", rows)
+
+
+class RowWriter:
+    """Inserts batches of rows, overlapping the database's work with the caller's.
+
+    On PostgreSQL a background thread runs the COPYs on the caller's own
+    connection (psycopg serialises use of a connection with a lock, and the
+    rows land in the caller's transaction), so the server checks foreign keys
+    and maintains indexes for one batch while Python prepares the next.
+    Constraints are made IMMEDIATE for that reason: deferred, they would all be
+    checked at COMMIT, after Python has finished, with nothing to overlap.
+    Elsewhere (SQLite) it simply inserts in line.
+    """
+
+    def __init__(self):
+        self.background = connection.vendor == "postgresql"
+        self.error: BaseException | None = None
+        if self.background:
+            with connection.cursor() as cursor:
+                cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+            self.raw = connection.connection
+            self.wrap_errors = connection.wrap_database_errors
+            self.queue: queue.Queue = queue.Queue(maxsize=4)
+            self.thread = threading.Thread(target=self._drain, name="row-writer", daemon=True)
+            self.thread.start()
+
+    def insert(self, model: type[models.Model], fields: Sequence[str], rows: Sequence[tuple]) -> None:
+        if not rows:
+            return
+        if not self.background:
+            insert_rows(model, fields, rows)
+            return
+        self._raise()
+        columns = ", ".join(connection.ops.quote_name(model._meta.get_field(name).column) for name in fields)
+        self.queue.put((f"COPY {connection.ops.quote_name(model._meta.db_table)} ({columns}) FROM STDIN", rows))
+
+    def _drain(self) -> None:
+        while (item := self.queue.get()) is not None:
+            if self.error is not None:
+                continue  # the transaction is lost; just empty the queue
+            sql, rows = item
+            try:
+                # Django's wrapper turns driver errors into django.db errors, as on the caller's own cursor.
+                with self.wrap_errors, self.raw.cursor() as cursor, cursor.copy(sql) as copy:
+                    for row in rows:
+                        copy.write_row(row)
+            except BaseException as error:  # handed to the caller's thread by _raise()
+                self.error = error
+
+    def _raise(self) -> None:
+        if self.error is not None:
+            raise self.error
+
+    def close(self) -> None:
+        """Wait for every queued batch; re-raise the first failure in the caller's thread."""
+        if self.background:
+            self.queue.put(None)
+            self.thread.join()
+        self._raise()

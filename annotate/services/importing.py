@@ -34,7 +34,7 @@ from ..models import (
     StanceTarget,
 )
 from ..textutil import content_hash
-from .bulk import allocate_ids, insert_rows
+from .bulk import RowWriter, allocate_ids, json_text, timestamp
 from .membership import ensure_member
 from .projects import add_vocabulary, create_project
 
@@ -186,7 +186,7 @@ class _Vocabulary:
                 problems.append(
                     ImportProblem(file, min(names.values()), kind,
                                   f"not in project {self.project.slug!r}: {listing}. "
-                                  "Add them in admin or import with --create-project.")
+                                  "Add them to the project, or import with create-project (--create-project).")
                 )
         return problems
 
@@ -204,7 +204,9 @@ class _FileImport:
         self.problems: list[ImportProblem] = []
         self.seen: dict[str, int] = {}  # external id -> line, to catch duplicates within the file
         self.entities = {e.name: e for e in Entity.objects.filter(project=project)}
+        self.writer = RowWriter()
         self.now = timezone.now()
+        self.stamp = timestamp(self.now)  # as the raw inserts write it
 
     def fail(self, line, field_name, message):
         self.problems.append(ImportProblem(self.name, line, field_name, message))
@@ -247,7 +249,7 @@ class _FileImport:
             self.fail(line, "external_id", f"{record.external_id!r} already appears on line {first} of this file")
             return None
         if record.annotations is not None and self.annotator is None:
-            self.fail(line, "annotations", "the record has annotations: name their annotator with --annotator")
+            self.fail(line, "annotations", "the record has annotations: name their annotator (--annotator)")
             return None
         if not self.vocabulary.require(record, line):
             return None
@@ -303,17 +305,17 @@ class _FileImport:
                                             "annotations must point into the same text")
                 elif article.pk in layered and not self.replace:
                     self.fail(line, "annotations", f"{self.annotator.get_username()} already has a layer on "
-                                                   f"{record.external_id!r} (use --replace to overwrite it)")
+                                                   f"{record.external_id!r} (replace it with --replace)")
                 else:
                     if article.pk in layered:
                         self.delete_layer(article)
                     layers.append((article, record))
                 continue
             if not self.update:
-                why = "already imported" if same_text else "already imported with a different text (use --update)"
+                why = "already imported" if same_text else "already imported with a different text (update it with --update)"
                 self.report.skipped.append((line, record.external_id, why))
             elif article.pk in annotated:
-                self.fail(line, "external_id", f"{record.external_id!r} has annotations: --update is refused")
+                self.fail(line, "external_id", f"{record.external_id!r} has annotations: updating it is refused")
             else:
                 self.update_article(article, record)
         if self.problems:
@@ -358,9 +360,9 @@ class _FileImport:
             article.pk = pk
         fields = ["id", "project_id", "external_id", "title", "text", "caption", "outlet", "url", "published",
                   "language", "metadata", "content_hash", "created_at", "updated_at"]
-        insert_rows(Article, fields, [
-            (a.pk, a.project_id, a.external_id, a.title, a.text, a.caption, a.outlet, a.url, a.published,
-             a.language, a.metadata, a.content_hash, self.now, self.now)
+        self.writer.insert(Article, fields, [
+            (a.pk, a.project_id, a.external_id, a.title, a.text, a.caption, a.outlet, a.url,
+             a.published.isoformat() if a.published else None, a.language, json_text(a.metadata), a.content_hash, self.stamp, self.stamp)
             for a in articles
         ])
         self.report.articles_created += len(articles)
@@ -374,10 +376,10 @@ class _FileImport:
         relation_types = {name: t.pk for name, t in vocab["relation types"].items()}
         targets = {name: t.pk for name, t in vocab["targets"].items()}
         polarities = {name: p.pk for name, p in vocab["polarities"].items()}
-        now, annotator_id = self.now, self.annotator.pk
+        now, annotator_id = self.stamp, self.annotator.pk
 
         annotation_ids = allocate_ids(Annotation, len(layers))
-        insert_rows(
+        self.writer.insert(
             Annotation,
             ["id", "article_id", "annotator_id", "is_gold", "status", "version", "review_comment",
              "created_at", "updated_at", "submitted_at"],
@@ -394,9 +396,9 @@ class _FileImport:
             for s in layer.spans:
                 ids[s.id] = pk = next(span_ids)
                 spans.append((pk, annotation_id, labels[s.label], s.start, s.end, s.text,
-                              self.entity(s.entity).pk if s.entity else None, s.attributes, []))
+                              self.entity(s.entity).pk if s.entity else None, json_text(s.attributes), "[]"))
             relations.extend(
-                (annotation_id, relation_types[r.type], ids[r.from_id], ids[r.to_id], []) for r in layer.relations
+                (annotation_id, relation_types[r.type], ids[r.from_id], ids[r.to_id], "[]") for r in layer.relations
             )
             for s in layer.stances:
                 stance_rows.append((annotation_id, s, [ids[e] for e in s.evidence], ids.get(s.holder)))
@@ -404,15 +406,15 @@ class _FileImport:
         for pk, (annotation_id, s, evidence_ids, holder_id) in zip(stance_ids, stance_rows):
             stances.append((pk, annotation_id, holder_id,
                             self.entity(s.holder_entity).pk if s.holder_entity else None,
-                            targets[s.target], polarities[s.polarity], s.explicit, []))
+                            targets[s.target], polarities[s.polarity], s.explicit, "[]"))
             evidence.extend((pk, span_id) for span_id in evidence_ids)
 
-        insert_rows(Span, ["id", "annotation_id", "label_id", "start", "end", "text", "entity_id", "attributes",
+        self.writer.insert(Span, ["id", "annotation_id", "label_id", "start", "end", "text", "entity_id", "attributes",
                            "provenance"], spans)
-        insert_rows(Relation, ["annotation_id", "type_id", "from_span_id", "to_span_id", "provenance"], relations)
-        insert_rows(Stance, ["id", "annotation_id", "holder_span_id", "holder_entity_id", "target_id", "polarity_id",
+        self.writer.insert(Relation, ["annotation_id", "type_id", "from_span_id", "to_span_id", "provenance"], relations)
+        self.writer.insert(Stance, ["id", "annotation_id", "holder_span_id", "holder_entity_id", "target_id", "polarity_id",
                              "explicit", "provenance"], stances)
-        insert_rows(Stance.evidence.through, ["stance_id", "span_id"], evidence)
+        self.writer.insert(Stance.evidence.through, ["stance_id", "span_id"], evidence)
         self.record_assignments([article for article, _ in layers])
         self.report.layers_created += len(layers)
         self.report.spans += len(spans)
@@ -427,10 +429,10 @@ class _FileImport:
         )
         if existing:
             Assignment.objects.filter(article_id__in=existing, annotator=self.annotator).update(**done)
-        insert_rows(
+        self.writer.insert(
             Assignment,
             ["article_id", "annotator_id", "status", "skip_reason", "assigned_at", "finished_at", "updated_at"],
-            [(a.pk, self.annotator.pk, Assignment.Status.SUBMITTED, "", self.now, self.now, self.now)
+            [(a.pk, self.annotator.pk, Assignment.Status.SUBMITTED, "", self.stamp, self.stamp, self.stamp)
              for a in articles if a.pk not in existing],
         )
 
@@ -457,7 +459,7 @@ def import_file(
         if project is None:
             if not create_project_if_missing:
                 raise ImportFailed([ImportProblem(name, None, "project",
-                                                  f"no project {project_slug!r} (use --create-project to make it)")])
+                                                  f"no project {project_slug!r} (create it with --create-project)")])
             project = create_project(name=project_slug.replace("-", " ").capitalize(), slug=project_slug)
         if annotator is not None:
             ensure_member(project=project, user=annotator)
@@ -470,7 +472,10 @@ def import_file(
             vocabulary=_Vocabulary(project, create=create_project_if_missing),
             progress=progress,
         )
-        job.run(read_records(stream, name, language=language))
+        try:
+            job.run(read_records(stream, name, language=language))
+        finally:
+            job.writer.close()
         if job.problems:
             # Raising inside atomic() rolls the whole file back.
             raise ImportFailed(job.problems[:MAX_PROBLEMS], truncated=job.full)

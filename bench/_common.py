@@ -1,0 +1,85 @@
+"""Shared plumbing for the benchmarks: corpora, throwaway databases, child processes."""
+import json
+import os
+import resource
+import subprocess
+import sys
+import time
+import uuid
+from contextlib import contextmanager
+from pathlib import Path
+from urllib.parse import urlparse, urlunparse
+
+ROOT = Path(__file__).resolve().parent.parent
+OUT = ROOT / "bench" / "out"
+MAKE_CORPUS = ROOT.parent / "shared" / "bench" / "make_corpus.py"
+
+
+def corpus(articles: int) -> Path:
+    """The deterministic synthetic corpus of `articles` annotated articles (cached in bench/out/)."""
+    OUT.mkdir(parents=True, exist_ok=True)
+    path = OUT / f"corpus-{articles}.jsonl"
+    if not path.exists():
+        if MAKE_CORPUS.exists():
+            subprocess.run([sys.executable, str(MAKE_CORPUS), "--articles", str(articles), "--out", str(path)],
+                           check=True)
+        else:  # a clone without ../shared: the test suite's own generator, same shape
+            sys.path.insert(0, str(ROOT))
+            from tests.corpus import annotated_records, to_jsonl
+
+            path.write_bytes(to_jsonl(annotated_records(articles)))
+    return path
+
+
+@contextmanager
+def fresh_database(kind: str):
+    """Yield a DATABASE_URL for an empty database of `kind` ("sqlite" or "postgresql"), dropped afterwards."""
+    name = f"bench_{uuid.uuid4().hex[:8]}"
+    if kind == "sqlite":
+        path = OUT / f"{name}.sqlite3"
+        try:
+            yield f"sqlite:///{path}"
+        finally:
+            for suffix in ("", "-wal", "-shm"):
+                Path(f"{path}{suffix}").unlink(missing_ok=True)
+        return
+    import psycopg
+
+    base = os.environ["DATABASE_URL"]
+    admin = urlunparse(urlparse(base)._replace(path="/postgres"))
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f"CREATE DATABASE {name}")
+    try:
+        yield urlunparse(urlparse(base)._replace(path=f"/{name}"))
+    finally:
+        with psycopg.connect(admin, autocommit=True) as conn:
+            conn.execute(f"DROP DATABASE IF EXISTS {name} WITH (FORCE)")
+
+
+def databases() -> list[str]:
+    kinds = ["sqlite"]
+    if os.environ.get("DATABASE_URL", "").startswith(("postgres://", "postgresql://")):
+        kinds.append("postgresql")
+    return kinds
+
+
+def run_child(args: list[str], database_url: str) -> dict:
+    """Run `python <args>` with the database set; it prints one JSON line, which is returned."""
+    env = dict(os.environ, DATABASE_URL=database_url, DEBUG="1", DJANGO_SETTINGS_MODULE="config.settings")
+    result = subprocess.run([sys.executable, *args], cwd=ROOT, env=env, capture_output=True, text=True)
+    if result.returncode != 0:
+        raise SystemExit(f"child failed: {args}\n{result.stdout}\n{result.stderr}")
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+class Timer:
+    def __enter__(self):
+        self.start = time.perf_counter()
+        return self
+
+    def __exit__(self, *exc):
+        self.seconds = time.perf_counter() - self.start
