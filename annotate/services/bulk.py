@@ -15,6 +15,7 @@ the same ids meanwhile.
 import datetime as dt
 import queue
 import threading
+from contextlib import contextmanager
 from collections.abc import Sequence
 
 import orjson
@@ -106,6 +107,18 @@ class RowWriter:
         self._raise()
         columns = ", ".join(connection.ops.quote_name(model._meta.get_field(name).column) for name in fields)
         self.queue.put((f"COPY {connection.ops.quote_name(model._meta.db_table)} ({columns}) FROM STDIN", rows))
+
+    @contextmanager
+    def constraints_deferred(self):
+        """For ORM deletes inside the import: Django's collector orders deletes for deferred FKs."""
+        if not self.background:
+            yield
+            return
+        with connection.cursor() as cursor:
+            cursor.execute("SET CONSTRAINTS ALL DEFERRED")
+        yield
+        with connection.cursor() as cursor:
+            cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
 
     def _drain(self) -> None:
         while (item := self.queue.get()) is not None:

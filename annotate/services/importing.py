@@ -346,7 +346,8 @@ class _FileImport:
         self.report.articles_updated += 1
 
     def delete_layer(self, article: Article) -> None:
-        Annotation.objects.filter(article=article, annotator=self.annotator, is_gold=False).delete()
+        with self.writer.constraints_deferred():
+            Annotation.objects.filter(article=article, annotator=self.annotator, is_gold=False).delete()
         self.report.layers_replaced += 1
 
     def entity(self, name: str) -> Entity:
