@@ -81,6 +81,9 @@ class ArticleRecord:
     language: str = ""
     metadata: dict = field(default_factory=dict)
     annotations: LayerRecord | None = None
+    # Written by exports; an import without --annotator takes the layer's owner from here.
+    annotator: str | None = None
+    status: str | None = None
 
 
 class _Reader:
@@ -153,6 +156,8 @@ def parse_record(obj) -> ArticleRecord:
         published=_parse_date(reader, obj.get("published"), "published"),
         language=reader.string(obj, "language", ""),
         metadata=reader.mapping(obj, "metadata", ""),
+        annotator=reader.string(obj, "annotator", "", default=None) or None,
+        status=reader.string(obj, "status", "", default=None) or None,
     )
     if obj.get("annotations") is not None:
         layer = reader.mapping(obj, "annotations", "")

@@ -1,17 +1,38 @@
-"""REST API routes. The resources arrive with the API issue; the namespace is reserved now."""
-from django.urls import path
-from rest_framework.decorators import api_view
-from rest_framework.response import Response
+"""REST API routes: /api/v1/ resources, /api/schema/ (OpenAPI 3) and /api/docs/ (Swagger UI, served locally)."""
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+
+from .views import annotations, articles, assignments, projects
 
 app_name = "api"
 
+v1 = [
+    path("projects/", projects.ProjectList.as_view(), name="project-list"),
+    path("projects/<slug:slug>/", projects.ProjectDetail.as_view(), name="project-detail"),
+    path("projects/<slug:slug>/entities/", projects.EntityList.as_view(), name="entity-list"),
+    path("projects/<slug:slug>/entities/<int:pk>/", projects.EntityDetail.as_view(), name="entity-detail"),
+    path("projects/<slug:slug>/next/", projects.NextArticle.as_view(), name="next-article"),
+    path("projects/<slug:slug>/export/", include("api.export_urls")),
+    path("articles/", articles.ArticleList.as_view(), name="article-list"),
+    path("articles/<int:pk>/", articles.ArticleDetail.as_view(), name="article-detail"),
+    path("assignments/", assignments.AssignmentList.as_view(), name="assignment-list"),
+    path("assignments/<int:pk>/", assignments.AssignmentDetail.as_view(), name="assignment-detail"),
+    path("assignments/<int:pk>/open/", assignments.OpenLayer.as_view(), name="assignment-open"),
+    path("assignments/<int:pk>/skip/", assignments.SkipAssignment.as_view(), name="assignment-skip"),
+    path("annotations/", annotations.AnnotationList.as_view(), name="annotation-list"),
+    path("annotations/<int:pk>/", annotations.AnnotationDetail.as_view(), name="annotation-detail"),
+    path("annotations/<int:pk>/submit/", annotations.SubmitAnnotation.as_view(), name="annotation-submit"),
+    path("annotations/<int:pk>/spans/", annotations.SpanList.as_view(), name="span-list"),
+    path("annotations/<int:pk>/spans/<int:item_pk>/", annotations.SpanDetail.as_view(), name="span-detail"),
+    path("annotations/<int:pk>/relations/", annotations.RelationList.as_view(), name="relation-list"),
+    path("annotations/<int:pk>/relations/<int:item_pk>/", annotations.RelationDetail.as_view(),
+         name="relation-detail"),
+    path("annotations/<int:pk>/stances/", annotations.StanceList.as_view(), name="stance-list"),
+    path("annotations/<int:pk>/stances/<int:item_pk>/", annotations.StanceDetail.as_view(), name="stance-detail"),
+]
 
-@api_view(["GET"])
-def health(request):
-    """Authenticated liveness check: proves auth and the database connection work."""
-    from annotate.models import Project
-
-    return Response({"status": "ok", "projects": Project.objects.visible_to(request.user).count()})
-
-
-urlpatterns = [path("v1/health/", health, name="health")]
+urlpatterns = [
+    path("v1/", include(v1)),
+    path("schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),
+]

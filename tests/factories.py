@@ -46,3 +46,21 @@ def make_span(annotation, label="SOURCE", start=0, end=None, **extra) -> Span:
 
 def make_entity(project, name="Hassan Bellouan", **extra) -> Entity:
     return Entity.objects.create(project=project, name=name, **extra)
+
+
+def make_assignment(article, annotator, **extra):
+    from annotate.models import Assignment
+
+    return Assignment.objects.create(article=article, annotator=annotator, **extra)
+
+
+def api_client(user=None):
+    """A DRF client authenticated the way scripts are: a token in the Authorization header."""
+    from rest_framework.authtoken.models import Token
+    from rest_framework.test import APIClient
+
+    client = APIClient()
+    if user is not None:
+        token, _ = Token.objects.get_or_create(user=user)
+        client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
+    return client

@@ -293,3 +293,32 @@ def test_command_fails_loudly_with_every_problem(tmp_path, project, annotator_a,
     assert f"{path}:2: malformed JSON" in err
     assert f"{path}:3: external_id: is required" in err
     assert not Article.objects.exists()
+
+
+def test_records_can_name_their_own_annotator_and_the_gold_layer(project, annotator_a):
+    records = annotated_records(3)
+    records[0]["annotator"] = "anna"
+    records[1]["annotator"], records[1]["status"] = "newcomer", "in_progress"
+    records[2]["annotator"], records[2]["status"] = None, "adjudicated"
+    with pytest.raises(ImportFailed) as error:
+        run_import(records)
+    assert str(error.value) == "corpus.jsonl:2: annotator: no user 'newcomer' (create missing users with --create-users)"
+    assert not Article.objects.exists()
+
+    run_import(records, create_users=True)
+    layers = {(a.article.external_id, a.annotator.username if a.annotator else None, a.is_gold, a.status)
+              for a in Annotation.objects.select_related("article", "annotator")}
+    assert layers == {("gen-00001", "anna", False, "submitted"), ("gen-00002", "newcomer", False, "in_progress"),
+                      ("gen-00003", None, True, "adjudicated")}
+    newcomer = Membership.objects.get(user__username="newcomer", project=project)
+    assert newcomer.role == "annotator" and not newcomer.user.has_usable_password()
+    assert Assignment.objects.get(annotator__username="newcomer").status == "in_progress"
+    assert stored_corpus(annotator_a) == expected_corpus(records[:1])
+
+
+def test_a_bad_layer_status_is_refused(project, annotator_a):
+    records = annotated_records(1)
+    records[0]["status"] = "finished"
+    with pytest.raises(ImportFailed) as error:
+        run_import(records, annotator=annotator_a)
+    assert error.value.problems[0].field == "status"

@@ -10,6 +10,22 @@ from .entity import Entity
 from .project import Label, Polarity, RelationType, StanceTarget
 
 
+class AnnotationQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        """Your own layers; reviewers and managers see every layer (gold included) of their projects.
+
+        Annotators never see each other's layers, not even after submitting.
+        """
+        from .project import Membership, Project
+
+        if not user.is_authenticated:
+            return self.none()
+        if user.is_superuser:
+            return self
+        reviewed = Project.objects.with_role(user, Membership.READS_ALL_LAYERS)
+        return self.filter(Q(annotator=user, is_gold=False) | Q(article__project__in=reviewed))
+
+
 class Annotation(models.Model):
     """One annotator's layer on one article, or the article's gold layer.
 
@@ -43,6 +59,8 @@ class Annotation(models.Model):
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
     submitted_at = models.DateTimeField(null=True, blank=True)
+
+    objects = AnnotationQuerySet.as_manager()
 
     class Meta:
         ordering = ["article", "id"]

@@ -7,7 +7,20 @@ from ..textutil import content_hash
 from .project import Project
 
 
-class ArticleManager(models.Manager):
+class ArticleQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        """Reviewers and managers see every article of their projects; annotators the ones assigned to them."""
+        from .project import Membership, Project
+
+        if not user.is_authenticated:
+            return self.none()
+        if user.is_superuser:
+            return self
+        reviewed = Project.objects.with_role(user, Membership.READS_ALL_LAYERS)
+        return self.filter(models.Q(project__in=reviewed) | models.Q(assignments__annotator=user)).distinct()
+
+
+class ArticleManager(models.Manager.from_queryset(ArticleQuerySet)):
     def get_by_natural_key(self, project_slug, external_id):
         return self.get(project__slug=project_slug, external_id=external_id)
 
@@ -60,6 +73,19 @@ class Article(models.Model):
         self._stored_text = self.text
 
 
+class AssignmentQuerySet(models.QuerySet):
+    def visible_to(self, user):
+        """Your own assignments; reviewers and managers see all of their projects'."""
+        from .project import Membership, Project
+
+        if not user.is_authenticated:
+            return self.none()
+        if user.is_superuser:
+            return self
+        reviewed = Project.objects.with_role(user, Membership.READS_ALL_LAYERS)
+        return self.filter(models.Q(annotator=user) | models.Q(article__project__in=reviewed))
+
+
 class Assignment(models.Model):
     """One article handed to one annotator."""
 
@@ -77,6 +103,8 @@ class Assignment(models.Model):
     started_at = models.DateTimeField(null=True, blank=True)
     finished_at = models.DateTimeField(null=True, blank=True, help_text="When it was submitted or skipped.")
     updated_at = models.DateTimeField(auto_now=True)
+
+    objects = AssignmentQuerySet.as_manager()
 
     class Meta:
         ordering = ["article", "annotator"]

@@ -17,7 +17,15 @@ class ProjectQuerySet(models.QuerySet):
             return self.none()
         if user.is_superuser:
             return self
-        return self.filter(memberships__user=user).distinct()
+        return self.filter(memberships__user=user)
+
+    def with_role(self, user, roles):
+        """Projects where the user holds one of `roles` (superusers: all)."""
+        if not user.is_authenticated:
+            return self.none()
+        if user.is_superuser:
+            return self
+        return self.filter(memberships__user=user, memberships__role__in=roles)
 
 
 class ProjectManager(models.Manager.from_queryset(ProjectQuerySet)):
@@ -150,9 +158,15 @@ class Membership(models.Model):
     """A user's role in a project. Every permission check reads this table."""
 
     class Role(models.TextChoices):
-        ANNOTATOR = "annotator"
-        REVIEWER = "reviewer"
-        MANAGER = "manager"
+        ANNOTATOR = "annotator"  # annotates what they are assigned; sees only their own layers
+        REVIEWER = "reviewer"  # sees every layer of the project, adjudicates gold
+        MANAGER = "manager"  # a reviewer who also runs the project
+        ENGINEER = "engineer", "ML engineer"  # reads the project's exports; annotates nothing
+
+    # Roles that read every annotation layer of the project.
+    READS_ALL_LAYERS = frozenset({Role.REVIEWER, Role.MANAGER})
+    # Roles that may pull the corpus (exports, agreement figures).
+    READS_EXPORTS = frozenset({Role.REVIEWER, Role.MANAGER, Role.ENGINEER})
 
     project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="memberships")
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships")

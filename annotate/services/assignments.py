@@ -5,7 +5,8 @@ from dataclasses import dataclass, field
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Count
+from django.db.models import Count, OuterRef, Subquery
+from django.db.models.functions import Coalesce
 
 from ..models import Article, Assignment, Membership
 
@@ -99,3 +100,59 @@ def assign_articles(*, articles: Iterable[Article], annotators: Iterable) -> Ass
     report.created = Assignment.objects.bulk_create(new)
     return report
 
+
+
+def _needs_annotators(project):
+    """Articles of `project` with fewer active assignments than it asks for."""
+    active = (
+        Assignment.objects.filter(article=OuterRef("pk"))
+        .exclude(status=Assignment.Status.SKIPPED)
+        .values("article")
+        .annotate(n=Count("id"))
+        .values("n")
+    )
+    return (
+        Article.objects.filter(project=project)
+        .annotate(active=Coalesce(Subquery(active), 0))
+        .filter(active__lt=project.annotators_per_article)
+    )
+
+
+@transaction.atomic
+def take_next_article(*, project, user) -> tuple[Assignment | None, bool]:
+    """The caller's next task in `project`: an open assignment they already have, else a new one.
+
+    A new one is the first article (by id) that still needs annotators and that
+    the caller never had (skipped ones included). Under concurrent callers on
+    PostgreSQL each candidate row is locked with SKIP LOCKED, so two callers
+    never take the last slot of one article: the second skips to the next
+    article. The slot count is re-read after the lock because the first read
+    may predate a concurrent caller's commit.
+    """
+    if project.role_of(user) is None:
+        raise ValidationError("Only project members take articles.")
+    mine = Assignment.objects.filter(article__project=project, annotator=user)
+    # An open task comes first, in_progress before assigned: resume what was started.
+    open_one = (
+        mine.filter(status__in=[Assignment.Status.ASSIGNED, Assignment.Status.IN_PROGRESS])
+        .order_by("-status", "article_id")
+        .first()
+    )
+    if open_one is not None:
+        return open_one, False
+    tried = []
+    for _ in range(20):
+        candidate = (
+            _needs_annotators(project)
+            .exclude(assignments__annotator=user)
+            .exclude(pk__in=tried)
+            .order_by("pk")
+            .select_for_update(skip_locked=True, of=("self",))
+            .first()
+        )
+        if candidate is None:
+            return None, False
+        if _active(Assignment.objects.filter(article=candidate)).count() < project.annotators_per_article:
+            return Assignment.objects.create(article=candidate, annotator=user), True
+        tried.append(candidate.pk)
+    return None, False

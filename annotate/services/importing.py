@@ -9,11 +9,14 @@ executemany on SQLite): a few statements per batch of articles whatever
 their number of spans, never one per row.
 """
 import io
+from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import NamedTuple
 
 import orjson
+from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.utils import timezone
 
@@ -192,10 +195,12 @@ class _Vocabulary:
 
 
 class _FileImport:
-    def __init__(self, *, name, project, annotator, update, replace, vocabulary, progress):
+    def __init__(self, *, name, project, annotator, create_users, update, replace, vocabulary, progress):
         self.name = name
         self.project = project
         self.annotator = annotator
+        self.create_users = create_users
+        self.users: dict[str, object] = {}  # username -> user, for records that name their annotator
         self.update = update
         self.replace = replace
         self.vocabulary = vocabulary
@@ -216,13 +221,13 @@ class _FileImport:
         return len(self.problems) >= MAX_PROBLEMS
 
     def run(self, records: Iterable[tuple[int, object]]) -> None:
-        batch: list[tuple[int, ArticleRecord]] = []
+        batch: list[_Pending] = []
         for line, value in records:
             if self.full:
                 break
-            record = self.check(line, value)
-            if record is not None:
-                batch.append((line, record))
+            pending = self.check(line, value)
+            if pending is not None:
+                batch.append(pending)
             if len(batch) >= BATCH_ARTICLES:
                 self.flush(batch)
                 batch = []
@@ -231,7 +236,7 @@ class _FileImport:
         self.problems.extend(self.vocabulary.problems(self.name))
         self.report.vocabulary_created = self.vocabulary.created
 
-    def check(self, line: int, value) -> ArticleRecord | None:
+    def check(self, line: int, value) -> "_Pending | None":
         """Everything that can be said about one record without the database."""
         if self.progress:
             self.progress(1)
@@ -248,14 +253,43 @@ class _FileImport:
         if first != line:
             self.fail(line, "external_id", f"{record.external_id!r} already appears on line {first} of this file")
             return None
-        if record.annotations is not None and self.annotator is None:
-            self.fail(line, "annotations", "the record has annotations: name their annotator (--annotator)")
-            return None
+        owner = None
+        if record.annotations is not None:
+            owner = self.owner_of(line, record)
+            if owner is None:
+                return None
         if not self.vocabulary.require(record, line):
             return None
         if record.annotations is not None and not self.check_relation_ends(line, record):
             return None
-        return record
+        return _Pending(line, record, owner)
+
+    def owner_of(self, line: int, record: ArticleRecord) -> "_Owner | None":
+        """Whose layer the record's annotations become: --annotator, else the record's own annotator,
+        else (an exported gold layer) the article's gold layer."""
+        status = record.status or Annotation.Status.SUBMITTED
+        if status not in Annotation.Status.values:
+            self.fail(line, "status", f"must be one of {', '.join(Annotation.Status.values)}, got {status!r}")
+            return None
+        if self.annotator is not None:
+            return _Owner(self.annotator, False, status)
+        if record.annotator is None:
+            if status == Annotation.Status.ADJUDICATED:
+                return _Owner(None, True, status)
+            self.fail(line, "annotations", "the record has annotations but no annotator: name one (--annotator)")
+            return None
+        user = self.users.get(record.annotator)
+        if user is None:
+            User = get_user_model()
+            user = User.objects.filter(**{User.USERNAME_FIELD: record.annotator}).first()
+            if user is None and self.create_users:
+                user = User.objects.create_user(record.annotator)  # no usable password until an admin sets one
+            if user is None:
+                self.fail(line, "annotator", f"no user {record.annotator!r} (create missing users with --create-users)")
+                return None
+            ensure_member(project=self.project, user=user)
+            self.users[record.annotator] = user
+        return _Owner(user, False, status)
 
     def check_relation_ends(self, line: int, record: ArticleRecord) -> bool:
         labels = {span.id: span.label for span in record.annotations.spans}
@@ -270,46 +304,47 @@ class _FileImport:
                     ok = False
         return ok
 
-    def flush(self, batch: list[tuple[int, ArticleRecord]]) -> None:
+    def flush(self, batch: list["_Pending"]) -> None:
         """Decide what each record does to the database, then write the batch in bulk."""
         existing = {
             a.external_id: a
-            for a in Article.objects.filter(project=self.project, external_id__in=[r.external_id for _, r in batch])
+            for a in Article.objects.filter(
+                project=self.project, external_id__in=[p.record.external_id for p in batch]
+            )
         }
-        layered = set()
-        if existing and self.annotator is not None:
-            layered = set(
-                Annotation.objects.filter(article__in=existing.values(), annotator=self.annotator, is_gold=False)
-                .values_list("article_id", flat=True)
-            )
-        annotated = set()
+        layered = set()  # (article id, annotator id or None for gold)
         if existing:
-            annotated = set(
-                Annotation.objects.filter(article__in=existing.values()).values_list("article_id", flat=True)
-            )
+            layered = {
+                (article_id, None if is_gold else annotator_id)
+                for article_id, annotator_id, is_gold in Annotation.objects.filter(
+                    article__in=existing.values()
+                ).values_list("article_id", "annotator_id", "is_gold")
+            }
+        annotated = {article_id for article_id, _ in layered}
 
-        layers: list[tuple[Article, ArticleRecord]] = []
+        layers: list[tuple[Article, ArticleRecord, _Owner]] = []
         new_articles: list[Article] = []
-        for line, record in batch:
+        for line, record, owner in batch:
             article = existing.get(record.external_id)
             if article is None:
                 article = self.article_from(record)
                 new_articles.append(article)
-                if record.annotations is not None:
-                    layers.append((article, record))
+                if owner is not None:
+                    layers.append((article, record, owner))
                 continue
             same_text = article.content_hash == content_hash(record.text) and article.text == record.text
-            if record.annotations is not None:
+            if owner is not None:
+                key = (article.pk, owner.user.pk if owner.user else None)
                 if not same_text:
                     self.fail(line, "text", f"differs from the stored text of article {record.external_id!r}; "
                                             "annotations must point into the same text")
-                elif article.pk in layered and not self.replace:
-                    self.fail(line, "annotations", f"{self.annotator.get_username()} already has a layer on "
-                                                   f"{record.external_id!r} (replace it with --replace)")
+                elif key in layered and not self.replace:
+                    self.fail(line, "annotations", f"{owner} already has a layer on {record.external_id!r} "
+                                                   "(replace it with --replace)")
                 else:
-                    if article.pk in layered:
-                        self.delete_layer(article)
-                    layers.append((article, record))
+                    if key in layered:
+                        self.delete_layer(article, owner)
+                    layers.append((article, record, owner))
                 continue
             if not self.update:
                 why = "already imported" if same_text else "already imported with a different text (update it with --update)"
@@ -345,9 +380,9 @@ class _FileImport:
         article.save()
         self.report.articles_updated += 1
 
-    def delete_layer(self, article: Article) -> None:
+    def delete_layer(self, article: Article, owner: "_Owner") -> None:
         with self.writer.constraints_deferred():
-            Annotation.objects.filter(article=article, annotator=self.annotator, is_gold=False).delete()
+            Annotation.objects.filter(article=article, annotator=owner.user, is_gold=owner.is_gold).delete()
         self.report.layers_replaced += 1
 
     def entity(self, name: str) -> Entity:
@@ -368,7 +403,7 @@ class _FileImport:
         ])
         self.report.articles_created += len(articles)
 
-    def write_layers(self, layers: list[tuple[Article, ArticleRecord]]) -> None:
+    def write_layers(self, layers: list[tuple[Article, ArticleRecord, "_Owner"]]) -> None:
         """Insert each record's layer: annotations, spans, relations, stances and evidence, as plain rows."""
         if not layers:
             return
@@ -377,21 +412,22 @@ class _FileImport:
         relation_types = {name: t.pk for name, t in vocab["relation types"].items()}
         targets = {name: t.pk for name, t in vocab["targets"].items()}
         polarities = {name: p.pk for name, p in vocab["polarities"].items()}
-        now, annotator_id = self.stamp, self.annotator.pk
+        now = self.stamp
 
         annotation_ids = allocate_ids(Annotation, len(layers))
         self.writer.insert(
             Annotation,
             ["id", "article_id", "annotator_id", "is_gold", "status", "version", "review_comment",
              "created_at", "updated_at", "submitted_at"],
-            [(pk, article.pk, annotator_id, False, Annotation.Status.SUBMITTED, 1, "", now, now, now)
-             for pk, (article, _) in zip(annotation_ids, layers)],
+            [(pk, article.pk, owner.user.pk if owner.user else None, owner.is_gold, owner.status, 1, "", now, now,
+              now if owner.status != Annotation.Status.IN_PROGRESS else None)
+             for pk, (article, _, owner) in zip(annotation_ids, layers)],
         )
 
-        span_ids = iter(allocate_ids(Span, sum(len(record.annotations.spans) for _, record in layers)))
+        span_ids = iter(allocate_ids(Span, sum(len(record.annotations.spans) for _, record, _ in layers)))
         spans, relations, stances, evidence = [], [], [], []
         stance_rows = []
-        for annotation_id, (_, record) in zip(annotation_ids, layers):
+        for annotation_id, (_, record, _) in zip(annotation_ids, layers):
             layer = record.annotations
             ids = {}
             for s in layer.spans:
@@ -416,26 +452,63 @@ class _FileImport:
         self.writer.insert(Stance, ["id", "annotation_id", "holder_span_id", "holder_entity_id", "target_id", "polarity_id",
                              "explicit", "provenance"], stances)
         self.writer.insert(Stance.evidence.through, ["stance_id", "span_id"], evidence)
-        self.record_assignments([article for article, _ in layers])
+        self.record_assignments([(article, owner) for article, _, owner in layers if owner.user is not None])
         self.report.layers_created += len(layers)
         self.report.spans += len(spans)
         self.report.relations += len(relations)
         self.report.stances += len(stances)
 
-    def record_assignments(self, articles: list[Article]) -> None:
-        """An imported layer is submitted work: its assignment says so too, so progress counts it."""
-        done = dict(status=Assignment.Status.SUBMITTED, finished_at=self.now, skip_reason="")
-        existing = set(
-            Assignment.objects.filter(article__in=articles, annotator=self.annotator).values_list("article_id", flat=True)
-        )
-        if existing:
-            Assignment.objects.filter(article_id__in=existing, annotator=self.annotator).update(**done)
+    def record_assignments(self, layers: list[tuple[Article, "_Owner"]]) -> None:
+        """An imported layer is work done: its assignment says so too, so progress counts it."""
+        if not layers:
+            return
+        existing = {
+            (article_id, annotator_id): pk
+            for pk, article_id, annotator_id in Assignment.objects.filter(
+                article__in=[a for a, _ in layers], annotator__in={o.user.pk for _, o in layers}
+            ).values_list("pk", "article_id", "annotator_id")
+        }
+        updates, rows = defaultdict(list), []
+        for article, owner in layers:
+            status = ASSIGNMENT_STATUS[owner.status]
+            pk = existing.get((article.pk, owner.user.pk))
+            if pk is not None:
+                updates[status].append(pk)
+            else:
+                finished = self.stamp if status == Assignment.Status.SUBMITTED else None
+                rows.append((article.pk, owner.user.pk, status, "", self.stamp, finished, self.stamp))
+        for status, pks in updates.items():
+            finished = self.now if status == Assignment.Status.SUBMITTED else None
+            Assignment.objects.filter(pk__in=pks).update(status=status, finished_at=finished, skip_reason="")
         self.writer.insert(
             Assignment,
             ["article_id", "annotator_id", "status", "skip_reason", "assigned_at", "finished_at", "updated_at"],
-            [(a.pk, self.annotator.pk, Assignment.Status.SUBMITTED, "", self.stamp, self.stamp, self.stamp)
-             for a in articles if a.pk not in existing],
+            rows,
         )
+
+
+# What an imported layer's status means for its annotator's assignment.
+ASSIGNMENT_STATUS = {
+    Annotation.Status.IN_PROGRESS: Assignment.Status.IN_PROGRESS,
+    Annotation.Status.RETURNED: Assignment.Status.IN_PROGRESS,
+    Annotation.Status.SUBMITTED: Assignment.Status.SUBMITTED,
+    Annotation.Status.ADJUDICATED: Assignment.Status.SUBMITTED,
+}
+
+
+class _Owner(NamedTuple):
+    user: object | None  # None: the gold layer
+    is_gold: bool
+    status: str
+
+    def __str__(self):
+        return "the gold layer" if self.is_gold else self.user.get_username()
+
+
+class _Pending(NamedTuple):
+    line: int
+    record: ArticleRecord
+    owner: _Owner | None
 
 
 def import_file(
@@ -444,6 +517,7 @@ def import_file(
     name: str,
     project_slug: str,
     annotator=None,
+    create_users: bool = False,
     create_project_if_missing: bool = False,
     update: bool = False,
     replace: bool = False,
@@ -468,6 +542,7 @@ def import_file(
             name=name,
             project=project,
             annotator=annotator,
+            create_users=create_users,
             update=update,
             replace=replace,
             vocabulary=_Vocabulary(project, create=create_project_if_missing),

@@ -17,7 +17,11 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("files", nargs="+", type=Path)
         parser.add_argument("--project", required=True, help="Project slug.")
-        parser.add_argument("--annotator", help="Username whose submitted layer the files' annotations become.")
+        parser.add_argument("--annotator", help="Username whose submitted layer the files' annotations become "
+                                                "(default: each record's own `annotator`, as exports write it).")
+        parser.add_argument("--create-users", action="store_true",
+                            help="Create the users that records name as annotator when they do not exist "
+                                 "(without a usable password), e.g. to restore a backup into an empty database.")
         parser.add_argument("--create-project", action="store_true",
                             help="Create the project if missing and add the labels, relation types, targets "
                                  "and polarities the files use.")
@@ -46,6 +50,7 @@ class Command(BaseCommand):
                         name=str(path),
                         project_slug=options["project"],
                         annotator=annotator,
+                        create_users=options["create_users"],
                         create_project_if_missing=options["create_project"],
                         update=options["update"],
                         replace=options["replace"],

@@ -1,0 +1,63 @@
+"""One access helper per object type: the permission check and the query together.
+
+Every view (API, UI, export) fetches through these, so "who may see what"
+is written once. An object the user may not see does not exist for them:
+Http404, never 403, so ids do not leak. PermissionDenied (403) is only for a
+member asking for something their role does not allow in a project they can
+see (an annotator asking for the project's export, say).
+"""
+from django.core.exceptions import PermissionDenied
+from django.http import Http404
+
+from .models import Annotation, Article, Assignment, Membership, Project
+
+
+def project_for(user, slug: str, *, roles=None) -> Project:
+    """The project `slug` if the user is a member (and holds one of `roles`, when given)."""
+    project = Project.objects.visible_to(user).filter(slug=slug).first()
+    if project is None:
+        raise Http404("No such project.")
+    if roles is not None and not user.is_superuser and project.role_of(user) not in roles:
+        raise PermissionDenied("Your role in this project does not allow this.")
+    return project
+
+
+def export_project_for(user, slug: str) -> Project:
+    """Exports are for reviewers, managers and ML engineers of the project."""
+    return project_for(user, slug, roles=Membership.READS_EXPORTS)
+
+
+def article_for(user, pk: int) -> Article:
+    article = Article.objects.visible_to(user).select_related("project").filter(pk=pk).first()
+    if article is None:
+        raise Http404("No such article.")
+    return article
+
+
+def assignment_for(user, pk: int) -> Assignment:
+    assignment = (
+        Assignment.objects.visible_to(user).select_related("article__project", "annotator").filter(pk=pk).first()
+    )
+    if assignment is None:
+        raise Http404("No such assignment.")
+    return assignment
+
+
+def annotation_for(user, pk: int, *, write: bool = False) -> Annotation:
+    """A layer the user may read; with write=True, one they may also change.
+
+    Writers are the layer's own annotator (gold: the project's reviewers and
+    managers); a reviewer reading someone's layer cannot edit it (403).
+    """
+    annotation = Annotation.objects.visible_to(user).select_related("article__project", "annotator").filter(pk=pk).first()
+    if annotation is None:
+        raise Http404("No such annotation.")
+    if write and not can_write(user, annotation):
+        raise PermissionDenied("Only its annotator can change this layer.")
+    return annotation
+
+
+def can_write(user, annotation: Annotation) -> bool:
+    if annotation.is_gold:
+        return user.is_superuser or annotation.article.project.role_of(user) in Membership.READS_ALL_LAYERS
+    return annotation.annotator_id == user.pk

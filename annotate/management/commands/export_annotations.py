@@ -1,0 +1,55 @@
+from pathlib import Path
+
+from django.core.management.base import BaseCommand, CommandError
+
+from annotate.export import FORMATS, STATUSES, FilterError, in_chunks, iter_records, parse_filters, summarise
+from annotate.models import Project
+
+
+class Command(BaseCommand):
+    help = (
+        "Export a project's annotation layers (the API's export, from the command line): "
+        "same records, same writers. Writes to stdout unless --output is given."
+    )
+
+    def add_arguments(self, parser):
+        parser.add_argument("--project", required=True, help="Project slug.")
+        parser.add_argument("--format", default="jsonl", choices=list(FORMATS))
+        parser.add_argument("--output", type=Path, help="File to write (default: stdout).")
+        parser.add_argument("--status", default="submitted", choices=STATUSES,
+                            help="submitted (default): annotators' submitted layers; gold: adjudicated gold "
+                                 "layers; all: every layer.")
+        parser.add_argument("--annotator", help="Only this annotator's layers (username).")
+        parser.add_argument("--updated-since", help="Only layers changed at or after this ISO 8601 datetime.")
+        parser.add_argument("--article", help="Only this article (external id).")
+
+    def handle(self, *args, **options):
+        project = Project.objects.filter(slug=options["project"]).first()
+        if project is None:
+            raise CommandError(f"no project {options['project']!r}")
+        params = {key: options[key] for key in ("status", "annotator", "updated_since", "article")}
+        try:
+            filters = parse_filters(params, project=project)
+        except FilterError as error:
+            raise CommandError(f"--{error.parameter.replace('_', '-')}: {error.message}") from None
+        export_format = FORMATS[options["format"]]
+        summary = summarise(project, filters)
+        chunks = in_chunks(export_format.write(iter_records(project, filters, up_to=summary.last_id or 0)))
+
+        if options["output"]:
+            with Path(options["output"]).open("wb") as out:
+                for chunk in chunks:
+                    out.write(chunk)
+            self.stderr.write(f"{summary.count} record(s) written to {options['output']}")
+            return
+        binary = getattr(self.stdout, "buffer", None)
+        if binary is not None:
+            self.stdout.flush()
+            for chunk in chunks:
+                binary.write(chunk)
+            binary.flush()
+        elif export_format.name == "brat":
+            raise CommandError("brat is a zip file: write it with --output FILE")
+        else:  # a text stream (call_command with stdout=StringIO)
+            for chunk in chunks:
+                self.stdout.write(chunk.decode("utf-8"), ending="")

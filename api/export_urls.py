@@ -1,0 +1,11 @@
+"""Export routes, included by api/urls.py at v1/projects/<slug:slug>/export/ (inside the "api" namespace)."""
+from django.urls import path
+
+from annotate.export import FORMATS
+
+from .export_views import ExportView
+
+urlpatterns = [
+    path(name, ExportView.as_view(format_name=name), name=f"export-{name}")
+    for name in FORMATS  # jsonl, json, csv, conll, brat
+]

@@ -1,0 +1,94 @@
+"""Export endpoints: GET (or HEAD) /api/v1/projects/<slug>/export/<format>.
+
+Thin on purpose: parse the filters, check access, then hand the record
+iterator to the format's writer (annotate/export/). The command
+export_annotations does the same with the same pieces.
+"""
+from django.http import StreamingHttpResponse
+from django.utils import timezone
+from django.utils.cache import get_conditional_response
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework.exceptions import ValidationError
+from rest_framework.negotiation import BaseContentNegotiation
+from rest_framework.renderers import JSONRenderer
+from rest_framework.views import APIView
+
+from annotate.access import export_project_for
+from annotate.export import FORMATS, STATUSES, FilterError, in_chunks, iter_records, parse_filters, summarise
+
+FILTER_PARAMETERS = [
+    OpenApiParameter("status", str, enum=STATUSES, default="submitted",
+                     description="submitted: annotators' submitted layers; gold: the adjudicated gold layers; "
+                                 "all: every layer."),
+    OpenApiParameter("annotator", str, description="Only this annotator's layers (username)."),
+    OpenApiParameter("updated_since", OpenApiTypes.DATETIME,
+                     description="Only layers whose updated_at is at or after this ISO 8601 datetime "
+                                 "(incremental pulls)."),
+    OpenApiParameter("article", str, description="Only this article (external id)."),
+]
+
+
+class _JSONErrorsWhateverTheAccept(BaseContentNegotiation):
+    """An export has one representation; a client asking `Accept: text/csv` must not get 406.
+
+    Errors (400, 401, 403, 404) are JSON. Also ignores DRF's `?format=`,
+    which exports never use.
+    """
+
+    def select_parser(self, request, parsers):
+        return parsers[0]
+
+    def select_renderer(self, request, renderers, format_suffix=None):
+        return renderers[0], renderers[0].media_type
+
+
+class ExportView(APIView):
+    """One project's annotation layers in one format (`format_name`, set in export_urls)."""
+
+    format_name = "jsonl"
+    renderer_classes = [JSONRenderer]
+    content_negotiation_class = _JSONErrorsWhateverTheAccept
+
+    @extend_schema(
+        parameters=FILTER_PARAMETERS,
+        responses={
+            200: OpenApiResponse(OpenApiTypes.BINARY, description="The export, streamed (see docs/export.md). "
+                                 "Headers: X-Export-Count, ETag, Content-Disposition."),
+            304: OpenApiResponse(description="If-None-Match matched the ETag: nothing changed."),
+            400: OpenApiResponse(description="A filter value is invalid; the body names the parameter."),
+        },
+    )
+    def get(self, request, slug):
+        return self.export(request, slug, with_body=True)
+
+    def head(self, request, slug):
+        # Headers only: the count and ETag come from aggregates, no record is read.
+        return self.export(request, slug, with_body=False)
+
+    def export(self, request, slug, *, with_body: bool):
+        project = export_project_for(request.user, slug)
+        try:
+            filters = parse_filters(request.query_params, project=project)
+        except FilterError as error:
+            raise ValidationError({error.parameter: [error.message]}) from None
+        export_format = FORMATS[self.format_name]
+        summary = summarise(project, filters)
+        etag = f'"{summary.version}-{export_format.name}"'
+
+        not_modified = get_conditional_response(request, etag=etag)
+        if not_modified is not None:
+            not_modified["ETag"] = etag
+            return not_modified
+
+        body = ()
+        if with_body:
+            records = iter_records(project, filters, up_to=summary.last_id or 0)
+            body = in_chunks(export_format.write(records))
+        # Streaming even for HEAD: a plain response would get Content-Length: 0.
+        response = StreamingHttpResponse(body, content_type=export_format.content_type)
+        response["ETag"] = etag
+        response["X-Export-Count"] = str(summary.count)
+        filename = f"{project.slug}-{timezone.now().date().isoformat()}.{export_format.extension}"
+        response["Content-Disposition"] = f'attachment; filename="{filename}"'
+        return response

@@ -1,0 +1,101 @@
+"""Annotation layers with their spans, relations and stances.
+
+Output serializers read prefetched rows only (see api/views/annotations.py);
+input serializers check shapes and types, and the service layer checks the
+rules (offsets, snapshot, vocabulary, same annotation), so the API, the UI
+and the importer give the same errors.
+"""
+from rest_framework import serializers
+
+from annotate.models import Annotation, Relation, Span, Stance
+
+
+class SpanSerializer(serializers.ModelSerializer):
+    label = serializers.CharField(source="label.name")
+    entity_name = serializers.CharField(source="entity.name", read_only=True, default=None)
+
+    class Meta:
+        model = Span
+        fields = ["id", "label", "start", "end", "text", "entity", "entity_name", "attributes"]
+
+
+class RelationSerializer(serializers.ModelSerializer):
+    type = serializers.CharField(source="type.name")
+
+    class Meta:
+        model = Relation
+        fields = ["id", "type", "from_span", "to_span"]
+
+
+class StanceSerializer(serializers.ModelSerializer):
+    target = serializers.CharField(source="target.name")
+    polarity = serializers.CharField(source="polarity.name")
+    holder_entity_name = serializers.CharField(source="holder_entity.name", read_only=True, default=None)
+    evidence = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Stance
+        fields = ["id", "holder_span", "holder_entity", "holder_entity_name", "target", "polarity", "explicit",
+                  "evidence"]
+
+    def get_evidence(self, stance) -> list[int]:
+        return sorted(span.pk for span in stance.evidence.all())  # prefetched
+
+
+class AnnotationListSerializer(serializers.ModelSerializer):
+    project = serializers.CharField(source="article.project.slug", read_only=True)
+    annotator = serializers.CharField(source="annotator.get_username", read_only=True, default=None)
+    span_count = serializers.IntegerField(read_only=True)
+
+    class Meta:
+        model = Annotation
+        fields = ["id", "project", "article", "annotator", "is_gold", "status", "version", "span_count",
+                  "created_at", "updated_at", "submitted_at"]
+
+
+class AnnotationSerializer(AnnotationListSerializer):
+    spans = SpanSerializer(many=True, read_only=True)
+    relations = RelationSerializer(many=True, read_only=True)
+    stances = StanceSerializer(many=True, read_only=True)
+
+    class Meta(AnnotationListSerializer.Meta):
+        fields = [f for f in AnnotationListSerializer.Meta.fields if f != "span_count"] + [
+            "review_comment", "spans", "relations", "stances"]
+
+
+# Inputs ------------------------------------------------------------------------------
+
+
+class VersionedInput(serializers.Serializer):
+    version = serializers.IntegerField(required=False, help_text="The layer version you edited (or If-Match).")
+
+
+class SpanInput(VersionedInput):
+    label = serializers.CharField(max_length=50)
+    start = serializers.IntegerField(help_text="Code point offset into the article text.")
+    end = serializers.IntegerField(help_text="Code point offset, exclusive.")
+    text = serializers.CharField(required=False, trim_whitespace=False, allow_blank=False,
+                                 help_text="The covered text as you saw it; checked against the article.")
+    entity = serializers.IntegerField(required=False, allow_null=True)
+    attributes = serializers.DictField(required=False)
+
+
+class RelationInput(VersionedInput):
+    type = serializers.CharField(max_length=50)
+    from_span = serializers.IntegerField()
+    to_span = serializers.IntegerField()
+
+
+class StanceInput(VersionedInput):
+    holder_span = serializers.IntegerField(required=False, allow_null=True)
+    holder_entity = serializers.IntegerField(required=False, allow_null=True)
+    target = serializers.CharField(max_length=200)
+    polarity = serializers.CharField(max_length=50)
+    explicit = serializers.BooleanField(required=False, default=True)
+    evidence = serializers.ListField(child=serializers.IntegerField(), required=False, max_length=200)
+
+
+class WriteResult(serializers.Serializer):
+    """What a write answers besides the item: the layer's new version, to send with the next write."""
+
+    annotation_version = serializers.IntegerField()

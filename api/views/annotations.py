@@ -1,0 +1,194 @@
+"""Annotation layers and the spans, relations and stances inside them.
+
+Reads go through annotate.access (404 for layers you may not see); writes go
+through annotate.services.annotating with the version the client edited
+(If-Match or "version"), so a stale write answers 409 and changes nothing.
+"""
+from django.http import Http404
+from django.db.models import Count, OuterRef, Prefetch, Subquery
+from django.db.models.functions import Coalesce
+from drf_spectacular.utils import OpenApiParameter, extend_schema
+from rest_framework import generics, status
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from annotate.access import annotation_for
+from annotate.models import Annotation, Relation, Span, Stance
+from annotate.services import annotating
+
+from ..filters import AnnotationFilter
+from ..pagination import IdCursorPagination
+from ..serializers.annotations import (
+    AnnotationListSerializer,
+    AnnotationSerializer,
+    RelationInput,
+    RelationSerializer,
+    SpanInput,
+    SpanSerializer,
+    StanceInput,
+    StanceSerializer,
+    VersionedInput,
+    WriteResult,
+)
+from ..versioning import etag, expected_version
+
+IF_MATCH = OpenApiParameter("If-Match", str, OpenApiParameter.HEADER, required=False,
+                            description='The layer version you edited, e.g. "7" (or send "version" in the body).')
+
+SPANS = Span.objects.select_related("label", "entity").order_by("start", "end", "id")
+RELATIONS = Relation.objects.select_related("type").order_by("id")
+STANCES = Stance.objects.select_related("target", "polarity", "holder_entity").prefetch_related(
+    Prefetch("evidence", Span.objects.only("id"))).order_by("id")
+
+
+def annotation_detail_queryset():
+    """A layer with everything in it: six queries whatever the number of spans."""
+    return Annotation.objects.select_related("article__project", "annotator").prefetch_related(
+        Prefetch("spans", SPANS), Prefetch("relations", RELATIONS), Prefetch("stances", STANCES))
+
+
+def annotation_response(annotation, *, status_code=status.HTTP_200_OK):
+    return Response(AnnotationSerializer(annotation).data, status=status_code,
+                    headers={"ETag": etag(annotation.version)})
+
+
+class AnnotationList(generics.ListAPIView):
+    """Layers you may read: your own; reviewers and managers every layer of their projects."""
+
+    serializer_class = AnnotationListSerializer
+    pagination_class = IdCursorPagination
+    filterset_class = AnnotationFilter
+
+    def get_queryset(self):
+        spans = Span.objects.filter(annotation=OuterRef("pk")).values("annotation").annotate(n=Count("id")).values("n")
+        return (Annotation.objects.visible_to(self.request.user)
+                .select_related("article__project", "annotator")
+                .annotate(span_count=Coalesce(Subquery(spans), 0)))
+
+
+class AnnotationDetail(APIView):
+    """One layer with its spans, relations and stances. The ETag is the layer version."""
+
+    @extend_schema(responses=AnnotationSerializer)
+    def get(self, request, pk):
+        annotation_for(request.user, pk)
+        annotation = annotation_detail_queryset().get(pk=pk)
+        if request.headers.get("If-None-Match") == etag(annotation.version):
+            return Response(status=status.HTTP_304_NOT_MODIFIED, headers={"ETag": etag(annotation.version)})
+        return annotation_response(annotation)
+
+
+class SubmitAnnotation(APIView):
+    """Submit your layer: it becomes read-only for you and counts as done."""
+
+    @extend_schema(request=VersionedInput, parameters=[IF_MATCH], responses=AnnotationSerializer)
+    def post(self, request, pk):
+        annotation = annotation_for(request.user, pk, write=True)
+        annotating.submit(annotation=annotation, expected_version=expected_version(request))
+        return annotation_response(annotation_detail_queryset().get(pk=pk))
+
+
+class LayerItemsBase(APIView):
+    """Shared by the three kinds of item; subclasses name their rows, serializers and service calls."""
+
+    queryset = None  # rows of this kind, with what their serializer reads
+    serializer_class = None  # output
+    input = None  # input serializer
+    kind = None  # the service functions' keyword for the item: "span", "relation", "stance"
+    add = change = remove = None  # annotate.services.annotating functions (staticmethods)
+
+
+class LayerItems(LayerItemsBase):
+    """GET lists the layer's items; POST adds one (send the layer version)."""
+
+    def get(self, request, pk):
+        annotation = annotation_for(request.user, pk)
+        items = self.queryset.filter(annotation=annotation)
+        return Response(self.serializer_class(items, many=True).data, headers={"ETag": etag(annotation.version)})
+
+    def post(self, request, pk):
+        annotation = annotation_for(request.user, pk, write=True)
+        data = self.input(data=request.data)
+        data.is_valid(raise_exception=True)
+        fields = {k: v for k, v in data.validated_data.items() if k != "version"}
+        item = self.add(annotation=annotation, expected_version=expected_version(request), **fields)
+        return written(self.serializer_class(self.queryset.get(pk=item.pk)).data, annotation.version,
+                       status.HTTP_201_CREATED)
+
+
+class LayerItem(LayerItemsBase):
+    """GET one item; PATCH changes some of its fields; DELETE removes it (writes send the layer version)."""
+
+    def item(self, request, pk, item_pk, *, write=False):
+        annotation = annotation_for(request.user, pk, write=write)
+        item = self.queryset.filter(annotation=annotation, pk=item_pk).first()
+        if item is None:
+            raise Http404("No such item in this annotation.")
+        item.annotation = annotation  # the checked layer, whose version the write will bump
+        return item
+
+    def get(self, request, pk, item_pk):
+        return Response(self.serializer_class(self.item(request, pk, item_pk)).data)
+
+    def patch(self, request, pk, item_pk):
+        item = self.item(request, pk, item_pk, write=True)
+        data = self.input(data=request.data, partial=True)
+        data.is_valid(raise_exception=True)
+        changes = {k: v for k, v in data.validated_data.items() if k != "version"}
+        self.change(**{self.kind: item}, expected_version=expected_version(request), **changes)
+        return written(self.serializer_class(self.queryset.get(pk=item.pk)).data, item.annotation.version)
+
+    def delete(self, request, pk, item_pk):
+        item = self.item(request, pk, item_pk, write=True)
+        self.remove(**{self.kind: item}, expected_version=expected_version(request))
+        return written({}, item.annotation.version)
+
+
+def written(data: dict, version: int, status_code=status.HTTP_200_OK) -> Response:
+    """A write's answer: the item and the layer's new version (also as ETag), to send with the next write."""
+    return Response({**data, "annotation_version": version}, status=status_code, headers={"ETag": etag(version)})
+
+
+def item_views(kind: str, rows, output, input_serializer, add, change, remove):
+    """The list and detail views of one kind of item, documented for the OpenAPI schema."""
+    attrs = dict(queryset=rows, serializer_class=output, input=input_serializer, kind=kind,
+                 add=staticmethod(add), change=staticmethod(change), remove=staticmethod(remove))
+    # Each view gets its own methods: extend_schema annotates the function object it is given.
+    def get_list(self, request, pk):
+        return LayerItems.get(self, request, pk)
+
+    def get_one(self, request, pk, item_pk):
+        return LayerItem.get(self, request, pk, item_pk)
+
+    def post(self, request, pk):
+        return LayerItems.post(self, request, pk)
+
+    def patch(self, request, pk, item_pk):
+        return LayerItem.patch(self, request, pk, item_pk)
+
+    def delete(self, request, pk, item_pk):
+        return LayerItem.delete(self, request, pk, item_pk)
+
+    listing = type(f"{kind.title()}List", (LayerItems,), {
+        **attrs,
+        "__doc__": f"The layer's {kind}s. POST adds one.",
+        "get": extend_schema(responses=output(many=True), operation_id=f"annotations_{kind}s_list")(get_list),
+        "post": extend_schema(request=input_serializer, parameters=[IF_MATCH], responses={201: output})(post),
+    })
+    detail = type(f"{kind.title()}Detail", (LayerItem,), {
+        **attrs,
+        "__doc__": f"One {kind} of the layer. PATCH changes it, DELETE removes it.",
+        "get": extend_schema(responses=output, operation_id=f"annotations_{kind}s_retrieve")(get_one),
+        "patch": extend_schema(request=input_serializer, parameters=[IF_MATCH], responses=output)(patch),
+        "delete": extend_schema(parameters=[IF_MATCH], responses=WriteResult)(delete),
+    })
+    return listing, detail
+
+
+SpanList, SpanDetail = item_views("span", SPANS, SpanSerializer, SpanInput,
+                                  annotating.add_span, annotating.update_span, annotating.delete_span)
+RelationList, RelationDetail = item_views("relation", RELATIONS, RelationSerializer, RelationInput,
+                                          annotating.add_relation, annotating.update_relation,
+                                          annotating.delete_relation)
+StanceList, StanceDetail = item_views("stance", STANCES, StanceSerializer, StanceInput,
+                                      annotating.add_stance, annotating.update_stance, annotating.delete_stance)
