@@ -8,7 +8,7 @@ from hypothesis import HealthCheck, given, settings
 from annotate.models import Membership
 from annotate.services import annotating
 
-from .factories import api_client, make_article, make_assignment, make_user
+from .factories import make_article, make_assignment, make_user
 
 
 @pytest.mark.django_db

@@ -8,8 +8,7 @@ from django import forms
 from django.contrib import admin
 from django.core.exceptions import ValidationError
 from django.db import models
-from django.db.models import F, OuterRef
-from django.utils import timezone
+from django.db.models import OuterRef
 
 from ..models import (
     Annotation,
@@ -22,17 +21,10 @@ from ..models import (
     Stance,
     StanceTarget,
 )
+from ..services.annotating import bump_versions
 from .common import ModelCleanNeedsFieldsForm, count_rows, in_project, limit_choices, vocabulary_filter
 
 SPAN_CONTEXT = ["annotation__article", "annotation__annotator"]
-
-
-def bump_versions(annotation_ids) -> None:
-    """An admin edit is a write like any other: editors holding the old version must reload.
-
-    See Annotation: writers send the version they read and a stale one is refused.
-    """
-    Annotation.objects.filter(pk__in=annotation_ids).update(version=F("version") + 1, updated_at=timezone.now())
 
 
 def span_choice(span: Span) -> str:

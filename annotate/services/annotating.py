@@ -49,11 +49,15 @@ def _lock(annotation: Annotation, expected_version) -> Annotation:
     return annotation
 
 
+def bump_versions(annotation_ids) -> None:
+    """Mark layers changed by a write that did not come through this module (admin edits, merges):
+    editors holding the old version must reload."""
+    Annotation.objects.filter(pk__in=annotation_ids).update(version=F("version") + 1, updated_at=timezone.now())
+
+
 def _bump(annotation: Annotation) -> None:
-    now = timezone.now()
-    Annotation.objects.filter(pk=annotation.pk).update(version=F("version") + 1, updated_at=now)
+    bump_versions([annotation.pk])
     annotation.version += 1
-    annotation.updated_at = now
 
 
 def _project_item(model, project_id: int, value, field: str):
