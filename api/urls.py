@@ -2,7 +2,7 @@
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from .views import annotations, articles, assignments, projects
+from .views import agreement, annotations, articles, assignments, projects
 
 app_name = "api"
 
@@ -13,6 +13,7 @@ v1 = [
     path("projects/<slug:slug>/entities/<int:pk>/", projects.EntityDetail.as_view(), name="entity-detail"),
     path("projects/<slug:slug>/next/", projects.NextArticle.as_view(), name="next-article"),
     path("projects/<slug:slug>/export/", include("api.export_urls")),
+    path("projects/<slug:slug>/agreement/", agreement.Agreement.as_view(), name="agreement"),
     path("articles/", articles.ArticleList.as_view(), name="article-list"),
     path("articles/<int:pk>/", articles.ArticleDetail.as_view(), name="article-detail"),
     path("assignments/", assignments.AssignmentList.as_view(), name="assignment-list"),

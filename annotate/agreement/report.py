@@ -1,0 +1,207 @@
+"""The agreement report of a project: what GET /api/v1/projects/<slug>/agreement/ answers.
+
+Layers compared are the annotators' submitted layers (and the gold layer, as
+reference, for annotator quality). Pairwise figures pool all articles the two
+annotators share. The shape is documented in docs/agreement.md; scripts rely on it.
+"""
+from collections import defaultdict
+from dataclasses import dataclass, field
+from itertools import combinations
+
+from django.db.models import Q
+from django.db.models.functions import Length
+from sklearn.metrics import cohen_kappa_score
+
+from ..models import Annotation, Relation, Span, Stance
+from .alpha import label_units, nominal_alpha, weighted_nominal_alpha
+from .matching import match_exact, match_overlap
+from .scores import Counts, macro
+
+MODES = ("exact", "overlap")
+MATCHERS = {"exact": match_exact, "overlap": match_overlap}
+
+
+@dataclass
+class Layer:
+    """One annotator's (or gold) layer on one article, in the terms the metrics need."""
+
+    spans: dict[str, list[tuple[int, int, int]]] = field(default_factory=lambda: defaultdict(list))  # label -> (start, end, id)
+    relations: list[tuple[str, int, int]] = field(default_factory=list)  # (type, from span id, to span id)
+    stances: dict[tuple[str, str], str] = field(default_factory=dict)  # (holder entity, target) -> polarity
+
+
+def load_layers(project, *, annotators=None, articles=None, labels=None):
+    """({article id: {username: Layer}}, {article id: gold Layer}, {article id: text length}), in five queries."""
+    layers = Annotation.objects.filter(article__project=project).filter(
+        Q(is_gold=False, status=Annotation.Status.SUBMITTED) | Q(is_gold=True, status=Annotation.Status.ADJUDICATED))
+    if annotators:
+        layers = layers.filter(Q(annotator__username__in=annotators) | Q(is_gold=True))
+    if articles:
+        layers = layers.filter(article_id__in=articles)
+    # Length() counts characters (code points) on SQLite and PostgreSQL alike, as offsets do.
+    rows = list(layers.annotate(length=Length("article__text")).values_list(
+        "pk", "article_id", "annotator__username", "is_gold", "length"))
+    owner = {pk: (article_id, "" if is_gold else username) for pk, article_id, username, is_gold, _ in rows}
+    lengths = {article_id: length for _, article_id, _, _, length in rows}
+    by_article: dict[int, dict[str, Layer]] = defaultdict(dict)
+    for article_id, username in owner.values():
+        by_article[article_id][username] = Layer()
+
+    spans = Span.objects.filter(annotation_id__in=owner)
+    if labels:
+        spans = spans.filter(label__name__in=labels)
+    for annotation_id, label, start, end, pk in spans.values_list("annotation_id", "label__name", "start", "end", "pk"):
+        article_id, username = owner[annotation_id]
+        by_article[article_id][username].spans[label].append((start, end, pk))
+    for annotation_id, kind, from_id, to_id in Relation.objects.filter(annotation_id__in=owner).values_list(
+            "annotation_id", "type__name", "from_span_id", "to_span_id"):
+        article_id, username = owner[annotation_id]
+        by_article[article_id][username].relations.append((kind, from_id, to_id))
+    stances = Stance.objects.filter(annotation_id__in=owner).order_by("pk").values_list(
+        "annotation_id", "holder_entity__name", "holder_span__entity__name", "target__name", "polarity__name")
+    for annotation_id, entity, span_entity, target, polarity in stances:
+        holder = span_entity or entity  # the holder span's linked source, else the stance's own
+        if holder is None:
+            continue  # no canonical holder: the stance cannot be lined up with anyone else's
+        article_id, username = owner[annotation_id]
+        by_article[article_id][username].stances[(holder, target)] = polarity  # the latest stance wins
+    gold = {article_id: found.pop("") for article_id, found in by_article.items() if "" in found}
+    return by_article, gold, lengths
+
+
+def compare(a: Layer, b: Layer, span_counts: dict, relation_counts: dict) -> None:
+    """Add the comparison of layer b against reference a to the per-label and relation counters."""
+    for mode in MODES:
+        mapping = {}  # b's span id -> a's span id, for the relations
+        for label in a.spans.keys() | b.spans.keys():
+            a_spans, b_spans = a.spans.get(label, []), b.spans.get(label, [])
+            pairs = MATCHERS[mode]([s[:2] for s in a_spans], [s[:2] for s in b_spans])
+            span_counts[mode][label].add(Counts(len(pairs), len(a_spans), len(b_spans)))
+            mapping.update({b_spans[j][2]: a_spans[i][2] for i, j in pairs.items()})
+        a_relations = defaultdict(int)
+        for relation in a.relations:
+            a_relations[relation] += 1
+        matched = 0
+        for kind, from_id, to_id in b.relations:
+            key = (kind, mapping.get(from_id), mapping.get(to_id))
+            if a_relations.get(key, 0) > 0:
+                a_relations[key] -= 1
+                matched += 1
+        relation_counts[mode].add(Counts(matched, len(a.relations), len(b.relations)))
+
+
+def new_counters():
+    return {mode: defaultdict(Counts) for mode in MODES}, {mode: Counts() for mode in MODES}
+
+
+def summarise(span_counts, relation_counts) -> dict:
+    per_label = {label: {mode: span_counts[mode][label].as_dict() for mode in MODES}
+                 for label in sorted(span_counts["exact"])}
+    micro = {}
+    for mode in MODES:
+        total = Counts()
+        for counts in span_counts[mode].values():
+            total.add(counts)
+        micro[mode] = total.as_dict()
+    return {
+        "per_label": per_label,
+        "micro": micro,
+        "macro": {mode: macro({label: scores[mode] for label, scores in per_label.items()}) for mode in MODES},
+        "relations": {mode: relation_counts[mode].as_dict() for mode in MODES},
+    }
+
+
+def kappa(a_values: list[str], b_values: list[str]) -> float | None:
+    if not a_values:
+        return None
+    if a_values == b_values and len(set(a_values)) == 1:
+        return 1.0  # one category, full agreement: kappa is 0/0 by formula, agreement is perfect
+    return round(float(cohen_kappa_score(a_values, b_values)), 6)
+
+
+def agreement_report(project, *, annotators=None, articles=None, labels=None) -> dict:
+    by_article, gold, lengths = load_layers(project, annotators=annotators, articles=articles, labels=labels)
+    names = sorted({name for layers in by_article.values() for name in layers})
+
+    all_spans, all_relations = new_counters()
+    pairs = []
+    stance_pairs = []
+    for a, b in combinations(names, 2):
+        span_counts, relation_counts = new_counters()
+        shared = [layers for layers in by_article.values() if a in layers and b in layers]
+        for layers in shared:
+            compare(layers[a], layers[b], span_counts, relation_counts)
+        for mode in MODES:
+            for label, counts in span_counts[mode].items():
+                all_spans[mode][label].add(counts)
+            all_relations[mode].add(relation_counts[mode])
+        pair = summarise(span_counts, relation_counts)
+        pairs.append({"a": a, "b": b, "articles": len(shared), "exact": pair["micro"]["exact"],
+                      "overlap": pair["micro"]["overlap"], "per_label": pair["per_label"]})
+        items = [(layers[a].stances[key], layers[b].stances[key]) for layers in shared
+                 for key in layers[a].stances.keys() & layers[b].stances.keys()]
+        stance_pairs.append({"a": a, "b": b, "cohen_kappa": kappa([x for x, _ in items], [y for _, y in items]),
+                             "items": len(items)})
+
+    summary = summarise(all_spans, all_relations)
+    return {
+        "annotators": names,
+        "articles": len([layers for layers in by_article.values() if len(layers) >= 2]),
+        "spans": {
+            "per_label": summary["per_label"],
+            "micro": summary["micro"],
+            "macro": summary["macro"],
+            "krippendorff_alpha": span_alpha(by_article, lengths, labels or summary["per_label"].keys()),
+        },
+        "relations": summary["relations"],
+        "stances": stance_agreement(by_article, names, stance_pairs),
+        "pairs": pairs,
+        "gold": against_gold(by_article, gold),
+    }
+
+
+def span_alpha(by_article, lengths, labels) -> dict[str, float | None]:
+    """Per label, over the characters of every article at least two annotators submitted."""
+    alphas = {}
+    for label in sorted(labels):
+        units = []
+        for article_id, layers in by_article.items():
+            if len(layers) >= 2:
+                ranges = [[s[:2] for s in layer.spans.get(label, [])] for layer in layers.values()]
+                units.extend(label_units(ranges, lengths[article_id]))
+        value = weighted_nominal_alpha(units, 2)
+        alphas[label] = None if value is None else round(value, 6)
+    return alphas
+
+
+def stance_agreement(by_article, names, stance_pairs) -> dict:
+    """Items are (article, holder entity, target); the value is the polarity."""
+    items = sorted({(article_id, key) for article_id, layers in by_article.items()
+                    for layer in layers.values() for key in layer.stances})
+    table = [[by_article[article_id][name].stances.get(key) if name in by_article[article_id] else None
+              for article_id, key in items] for name in names]
+    alpha = nominal_alpha(table) if items else None
+    return {"items": len(items), "krippendorff_alpha": None if alpha is None else round(alpha, 6),
+            "pairs": stance_pairs}
+
+
+def against_gold(by_article, gold) -> list[dict]:
+    """Each annotator's layers against the gold layer of the same articles (gold is the reference)."""
+    results = defaultdict(lambda: {"articles": 0, "counters": new_counters(), "stances": [0, 0]})
+    for article_id, reference in gold.items():
+        for name, layer in by_article.get(article_id, {}).items():
+            entry = results[name]
+            entry["articles"] += 1
+            compare(reference, layer, *entry["counters"])
+            shared = reference.stances.keys() & layer.stances.keys()
+            entry["stances"][0] += sum(reference.stances[k] == layer.stances[k] for k in shared)
+            entry["stances"][1] += len(shared)
+    report = []
+    for name in sorted(results):
+        entry = results[name]
+        summary = summarise(*entry["counters"])
+        agreed, total = entry["stances"]
+        report.append({"annotator": name, "articles": entry["articles"], "exact": summary["micro"]["exact"],
+                       "overlap": summary["micro"]["overlap"], "relations": summary["relations"],
+                       "stance_accuracy": round(agreed / total, 6) if total else None, "stance_items": total})
+    return report

@@ -1,0 +1,160 @@
+"""Agreement figures checked against values worked out by hand."""
+import random
+
+import krippendorff
+import numpy as np
+import pytest
+from django.urls import reverse
+
+from annotate.agreement.alpha import label_units, nominal_alpha, weighted_nominal_alpha
+from annotate.agreement.matching import match_overlap
+from annotate.agreement.report import agreement_report
+from annotate.models import Annotation, Relation, Span, Stance
+
+from .factories import api_client, make_article, make_entity, make_member, make_user
+
+pytestmark = pytest.mark.django_db
+TEXT = "0123456789abcdefghij"  # 20 characters; offsets are easy to read
+
+
+def submitted_layer(article, user, spans=(), relations=(), stances=()):
+    """spans: (label, start, end); relations: (type, i, j) by span index; stances: (holder entity, target, polarity)."""
+    layer = Annotation.objects.create(article=article, annotator=user, status="submitted")
+    project = article.project
+    made = [Span.objects.create(annotation=layer, label=project.labels.get(name=label), start=s, end=e,
+                                text=article.text[s:e]) for label, s, e in spans]
+    for kind, i, j in relations:
+        Relation.objects.create(annotation=layer, type=project.relation_types.get(name=kind),
+                                from_span=made[i], to_span=made[j])
+    for holder, target, polarity in stances:
+        entity = project.entities.filter(name=holder).first() or make_entity(project, holder)
+        Stance.objects.create(annotation=layer, holder_entity=entity, target=project.stance_targets.get(name=target),
+                              polarity=project.polarities.get(name=polarity))
+    return layer
+
+
+T1 = "Moroccan sovereignty over Western Sahara"
+T2 = "International cooperation against ISIS"
+
+
+def test_identical_layers_agree_completely(project, annotator_a, annotator_b):
+    article = make_article(project, text=TEXT)
+    spans = [("CLAIM", 0, 10), ("SOURCE", 12, 15)]
+    for user in (annotator_a, annotator_b):
+        submitted_layer(article, user, spans, [("CLAIMED_BY", 0, 1)], [("France", T1, "favor"), ("Spain", T2, "against")])
+    report = agreement_report(project)
+    assert report["spans"]["micro"]["exact"] == {"precision": 1.0, "recall": 1.0, "f1": 1.0, "support": 4}
+    assert report["spans"]["per_label"]["CLAIM"]["overlap"]["f1"] == 1.0
+    assert report["relations"]["exact"]["f1"] == 1.0
+    assert report["spans"]["krippendorff_alpha"]["CLAIM"] == 1.0
+    assert report["stances"]["krippendorff_alpha"] == 1.0
+    assert report["stances"]["pairs"] == [{"a": "anna", "b": "ben", "cohen_kappa": 1.0, "items": 2}]
+
+
+def test_disjoint_layers_share_nothing(project, annotator_a, annotator_b):
+    article = make_article(project, text=TEXT)
+    submitted_layer(article, annotator_a, [("CLAIM", 0, 5)])
+    submitted_layer(article, annotator_b, [("CLAIM", 10, 15)])
+    report = agreement_report(project)
+    for mode in ("exact", "overlap"):
+        assert report["spans"]["micro"][mode]["f1"] == 0.0
+    # By hand: segments of 5 characters [A,B] = [1,0] [0,0] [0,1] [0,0]: o(in,out) = o(out,in) = 10,
+    # o(out,out) = 20; n_out = 30, n_in = 10, n = 40; alpha = 1 - 39 * 20 / (2 * 30 * 10) = -0.3.
+    assert report["spans"]["krippendorff_alpha"]["CLAIM"] == pytest.approx(-0.3)
+
+
+def test_a_partial_case_worked_by_hand(project, annotator_a, annotator_b):
+    article = make_article(project, text=TEXT)
+    submitted_layer(article, annotator_a, [("CLAIM", 0, 10), ("SOURCE", 12, 15)], [("CLAIMED_BY", 0, 1)],
+                    [("France", T1, "favor"), ("Spain", T1, "favor"), ("Israel", T1, "against"),
+                     ("Algeria", T1, "neutral")])
+    submitted_layer(article, annotator_b, [("CLAIM", 0, 8), ("SOURCE", 12, 15), ("QUOTE", 16, 18)],
+                    [("CLAIMED_BY", 0, 1)],
+                    [("France", T1, "favor"), ("Spain", T1, "against"), ("Israel", T1, "against"),
+                     ("Algeria", T1, "neutral")])
+    report = agreement_report(project)
+    spans = report["spans"]
+    # Exact: only SOURCE matches; A has 2 spans, B 3: P = 1/3, R = 1/2, F1 = 2 * 1 / 5.
+    assert spans["micro"]["exact"] == {"precision": 0.333333, "recall": 0.5, "f1": 0.4, "support": 5}
+    # Overlap: CLAIM [0,10) and [0,8) overlap too: P = 2/3, R = 1, F1 = 4/5.
+    assert spans["micro"]["overlap"] == {"precision": 0.666667, "recall": 1.0, "f1": 0.8, "support": 5}
+    assert spans["macro"]["exact"]["f1"] == pytest.approx(1 / 3, abs=1e-6)  # CLAIM 0, QUOTE 0, SOURCE 1
+    # The relation's CLAIM end matches only under overlap.
+    assert report["relations"]["exact"]["f1"] == 0.0 and report["relations"]["overlap"]["f1"] == 1.0
+    # Stances: A = [f, f, a, n], B = [f, a, a, n]: p_o = 3/4, p_e = .5*.25 + .25*.5 + .25*.25 = .3125,
+    # kappa = (.75 - .3125) / (1 - .3125) = 7/11.
+    [pair] = report["stances"]["pairs"]
+    assert (pair["items"], pair["cohen_kappa"]) == (4, pytest.approx(7 / 11, abs=1e-6))
+    # Alpha: o_ff = 2, o_fa = o_af = 1, o_aa = 2, o_nn = 2; n_f = 3, n_a = 3, n_n = 2, n = 8;
+    # alpha = 1 - 7 * 2 / (2 * (9 + 6 + 6)) = 2/3.
+    assert report["stances"]["krippendorff_alpha"] == pytest.approx(2 / 3, abs=1e-6)
+    assert report["pairs"][0]["articles"] == 1 and report["pairs"][0]["exact"]["f1"] == 0.4
+
+
+def test_overlap_matching_is_one_to_one_largest_first():
+    # a[0] overlaps b[0] by 2 and b[1] by 5; b[1] also overlaps a[1] by 1: the larger overlap wins.
+    assert match_overlap([(0, 10), (9, 12)], [(0, 2), (5, 11)]) == {0: 1}
+
+
+def test_weighted_alpha_equals_the_package_on_expanded_characters():
+    rng = random.Random(4)
+    for _ in range(20):
+        length = rng.randint(10, 60)
+        layers = []
+        for _coder in range(rng.choice([2, 3])):
+            ranges = []
+            for _ in range(rng.randint(0, 3)):
+                start = rng.randrange(length - 1)
+                ranges.append((start, rng.randint(start + 1, length)))
+            layers.append(ranges)
+        ours = weighted_nominal_alpha(label_units(layers, length), 2)
+        data = np.array([[float(any(s <= c < e for s, e in ranges)) for c in range(length)] for ranges in layers])
+        if len(np.unique(data)) < 2:
+            assert ours == 1.0
+            continue
+        assert ours == pytest.approx(krippendorff.alpha(reliability_data=data, level_of_measurement="nominal"))
+
+
+def test_nominal_alpha_handles_missing_values():
+    assert nominal_alpha([["f", None, "a"], ["f", "a", None]]) == 1.0  # only item 1 is pairable, and agrees
+    assert nominal_alpha([[None], ["f"]]) is None
+
+
+def test_gold_is_the_reference_for_annotator_quality(project, annotator_a, annotator_b):
+    article = make_article(project, text=TEXT)
+    submitted_layer(article, annotator_a, [("CLAIM", 0, 10)], stances=[("France", T1, "favor")])
+    submitted_layer(article, annotator_b, [("CLAIM", 0, 8)], stances=[("France", T1, "against")])
+    gold = Annotation.objects.create(article=article, is_gold=True, status="adjudicated")
+    Span.objects.create(annotation=gold, label=project.labels.get(name="CLAIM"), start=0, end=10, text=TEXT[:10])
+    Stance.objects.create(annotation=gold, holder_entity=project.entities.get(name="France"),
+                          target=project.stance_targets.get(name=T1), polarity=project.polarities.get(name="favor"))
+    quality = {row["annotator"]: row for row in agreement_report(project)["gold"]}
+    assert quality["anna"]["exact"]["f1"] == 1.0 and quality["anna"]["stance_accuracy"] == 1.0
+    assert quality["ben"]["exact"]["f1"] == 0.0 and quality["ben"]["overlap"]["f1"] == 1.0
+    assert quality["ben"]["stance_accuracy"] == 0.0
+
+
+def test_filters_narrow_the_report(project, annotator_a, annotator_b):
+    third = make_member(project, make_user("cleo"))
+    article = make_article(project, text=TEXT)
+    for user in (annotator_a, annotator_b, third):
+        submitted_layer(article, user, [("CLAIM", 0, 10), ("SOURCE", 12, 15)])
+    report = agreement_report(project, annotators=["anna", "cleo"], labels=["SOURCE"])
+    assert report["annotators"] == ["anna", "cleo"]
+    assert list(report["spans"]["per_label"]) == ["SOURCE"]
+    assert [(p["a"], p["b"]) for p in report["pairs"]] == [("anna", "cleo")]
+
+
+def test_agreement_endpoint_shape_and_permissions(project, annotator_a, annotator_b, reviewer, outsider):
+    article = make_article(project, text=TEXT)
+    submitted_layer(article, annotator_a, [("CLAIM", 0, 10)])
+    submitted_layer(article, annotator_b, [("CLAIM", 0, 10)])
+    url = reverse("api:agreement", args=[project.slug])
+    body = api_client(reviewer).get(url, {"annotators": "anna,ben", "labels": "CLAIM"}).json()
+    assert set(body) >= {"spans", "relations", "stances", "pairs"}
+    assert body["spans"]["per_label"]["CLAIM"]["exact"]["f1"] == 1.0
+    assert body["pairs"][0]["a"] == "anna" and body["stances"]["items"] == 0
+    assert api_client(annotator_a).get(url).status_code == 403
+    assert api_client(outsider).get(url).status_code == 404
+    assert api_client().get(url).status_code == 401
+    assert api_client(reviewer).get(url, {"articles": "x"}).status_code == 400
