@@ -31,7 +31,7 @@ class StaleVersion(Exception):
 EDITABLE = {Annotation.Status.IN_PROGRESS, Annotation.Status.RETURNED}
 
 
-def _lock(annotation: Annotation, expected_version) -> Annotation:
+def lock_layer(annotation: Annotation, expected_version) -> Annotation:
     """Lock the layer row for this transaction and check the writer's version.
 
     The lock makes check-then-write atomic on PostgreSQL (on SQLite the
@@ -106,7 +106,7 @@ def open_layer(*, assignment: Assignment) -> Annotation:
 
 @transaction.atomic
 def submit(*, annotation: Annotation, expected_version) -> Annotation:
-    _lock(annotation, expected_version)
+    lock_layer(annotation, expected_version)
     if annotation.is_gold:
         raise ValidationError({"status": "the gold layer is adjudicated, not submitted."})
     now = timezone.now()
@@ -139,7 +139,7 @@ def skip(*, assignment: Assignment, reason: str) -> Assignment:
 @transaction.atomic
 def add_span(*, annotation: Annotation, expected_version, label, start, end, text=None, entity=None,
              attributes=None) -> Span:
-    _lock(annotation, expected_version)
+    lock_layer(annotation, expected_version)
     article = annotation.article
     span = Span(
         annotation=annotation,
@@ -165,7 +165,7 @@ def update_span(*, span: Span, expected_version, **changes) -> Span:
     unknown = set(changes) - SPAN_FIELDS
     if unknown:
         raise ValidationError({name: "cannot be changed here." for name in unknown})
-    annotation = _lock(span.annotation, expected_version)
+    annotation = lock_layer(span.annotation, expected_version)
     article = annotation.article
     if "label" in changes:
         span.label = _project_item(Label, article.project_id, changes["label"], "label")
@@ -200,7 +200,7 @@ def _check_relation_ends(span: Span) -> None:
 @transaction.atomic
 def delete_span(*, span: Span, expected_version) -> None:
     """Deleting a span deletes its relations and the stances it holds (they mean nothing without it)."""
-    annotation = _lock(span.annotation, expected_version)
+    annotation = lock_layer(span.annotation, expected_version)
     span.delete()
     _bump(annotation)
 
@@ -210,7 +210,7 @@ def delete_span(*, span: Span, expected_version) -> None:
 
 @transaction.atomic
 def add_relation(*, annotation: Annotation, expected_version, type, from_span, to_span) -> Relation:
-    _lock(annotation, expected_version)
+    lock_layer(annotation, expected_version)
     relation = Relation(
         annotation=annotation,
         type=_project_item(RelationType, annotation.article.project_id, type, "type"),
@@ -230,7 +230,7 @@ def update_relation(*, relation: Relation, expected_version, **changes) -> Relat
     unknown = set(changes) - {"type", "from_span", "to_span"}
     if unknown:
         raise ValidationError({name: "cannot be changed here." for name in unknown})
-    annotation = _lock(relation.annotation, expected_version)
+    annotation = lock_layer(relation.annotation, expected_version)
     if "type" in changes:
         relation.type = _project_item(RelationType, annotation.article.project_id, changes["type"], "type")
     for end in ("from_span", "to_span"):
@@ -247,7 +247,7 @@ def update_relation(*, relation: Relation, expected_version, **changes) -> Relat
 
 @transaction.atomic
 def delete_relation(*, relation: Relation, expected_version) -> None:
-    annotation = _lock(relation.annotation, expected_version)
+    annotation = lock_layer(relation.annotation, expected_version)
     relation.delete()
     _bump(annotation)
 
@@ -280,7 +280,7 @@ def _apply_stance(stance: Stance, annotation: Annotation, changes: dict) -> list
 @transaction.atomic
 def add_stance(*, annotation: Annotation, expected_version, target, polarity, holder_span=None, holder_entity=None,
                explicit=True, evidence: Iterable = ()) -> Stance:
-    _lock(annotation, expected_version)
+    lock_layer(annotation, expected_version)
     stance = Stance(annotation=annotation)
     spans = _apply_stance(stance, annotation, {
         "holder_span": holder_span, "holder_entity": holder_entity, "target": target, "polarity": polarity,
@@ -296,7 +296,7 @@ def update_stance(*, stance: Stance, expected_version, **changes) -> Stance:
     unknown = set(changes) - STANCE_FIELDS
     if unknown:
         raise ValidationError({name: "cannot be changed here." for name in unknown})
-    annotation = _lock(stance.annotation, expected_version)
+    annotation = lock_layer(stance.annotation, expected_version)
     spans = _apply_stance(stance, annotation, changes)
     stance.save()
     if spans is not None:
@@ -307,6 +307,6 @@ def update_stance(*, stance: Stance, expected_version, **changes) -> Stance:
 
 @transaction.atomic
 def delete_stance(*, stance: Stance, expected_version) -> None:
-    annotation = _lock(stance.annotation, expected_version)
+    annotation = lock_layer(stance.annotation, expected_version)
     stance.delete()
     _bump(annotation)
