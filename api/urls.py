@@ -2,7 +2,7 @@
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
-from .views import agreement, annotations, articles, assignments, projects
+from .views import agreement, annotations, articles, assignments, projects, review
 
 app_name = "api"
 
@@ -11,11 +11,14 @@ v1 = [
     path("projects/<slug:slug>/", projects.ProjectDetail.as_view(), name="project-detail"),
     path("projects/<slug:slug>/entities/", projects.EntityList.as_view(), name="entity-list"),
     path("projects/<slug:slug>/entities/<int:pk>/", projects.EntityDetail.as_view(), name="entity-detail"),
+    path("projects/<slug:slug>/entities/<int:pk>/merge/", review.MergeEntities.as_view(), name="entity-merge"),
     path("projects/<slug:slug>/next/", projects.NextArticle.as_view(), name="next-article"),
     path("projects/<slug:slug>/export/", include("api.export_urls")),
     path("projects/<slug:slug>/agreement/", agreement.Agreement.as_view(), name="agreement"),
     path("articles/", articles.ArticleList.as_view(), name="article-list"),
     path("articles/<int:pk>/", articles.ArticleDetail.as_view(), name="article-detail"),
+    path("articles/<int:pk>/review/", review.ArticleReview.as_view(), name="article-review"),
+    path("articles/<int:pk>/gold/", review.StartGold.as_view(), name="article-gold"),
     path("assignments/", assignments.AssignmentList.as_view(), name="assignment-list"),
     path("assignments/<int:pk>/", assignments.AssignmentDetail.as_view(), name="assignment-detail"),
     path("assignments/<int:pk>/open/", assignments.OpenLayer.as_view(), name="assignment-open"),
@@ -23,6 +26,9 @@ v1 = [
     path("annotations/", annotations.AnnotationList.as_view(), name="annotation-list"),
     path("annotations/<int:pk>/", annotations.AnnotationDetail.as_view(), name="annotation-detail"),
     path("annotations/<int:pk>/submit/", annotations.SubmitAnnotation.as_view(), name="annotation-submit"),
+    path("annotations/<int:pk>/accept/", review.AcceptItem.as_view(), name="annotation-accept"),
+    path("annotations/<int:pk>/adjudicate/", review.Adjudicate.as_view(), name="annotation-adjudicate"),
+    path("annotations/<int:pk>/return/", review.ReturnLayer.as_view(), name="annotation-return"),
     path("annotations/<int:pk>/spans/", annotations.SpanList.as_view(), name="span-list"),
     path("annotations/<int:pk>/spans/<int:item_pk>/", annotations.SpanDetail.as_view(), name="span-detail"),
     path("annotations/<int:pk>/relations/", annotations.RelationList.as_view(), name="relation-list"),

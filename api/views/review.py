@@ -1,0 +1,148 @@
+"""Review endpoints: differences between layers, building and adjudicating gold, sending back, merging sources."""
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.http import Http404
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema
+from rest_framework import serializers, status
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from annotate.access import annotation_for, article_for, project_for
+from annotate.models import Annotation, Entity, Membership
+from annotate.review import differences, layers_of
+from annotate.services import review
+
+from ..versioning import expected_version
+from .annotations import annotation_detail_queryset, annotation_response
+
+REVIEWERS = Membership.READS_ALL_LAYERS
+
+
+def reviewed_article(request, pk):
+    article = article_for(request.user, pk)
+    if not request.user.is_superuser and article.project.role_of(request.user) not in REVIEWERS:
+        raise PermissionDenied("Reviewing is for the project's reviewers and managers.")
+    return article
+
+
+def reviewed_layer(request, pk):
+    annotation = annotation_for(request.user, pk)
+    if not request.user.is_superuser and annotation.article.project.role_of(request.user) not in REVIEWERS:
+        raise PermissionDenied("Reviewing is for the project's reviewers and managers.")
+    return annotation
+
+
+def _key(key) -> list:
+    return [list(part) if isinstance(part, tuple) else part for part in key]
+
+
+class ArticleReview(APIView):
+    """Every annotator's submitted layer of the article lined up: who has each item, and the conflicts."""
+
+    @extend_schema(responses=OpenApiTypes.OBJECT)
+    def get(self, request, pk):
+        article = reviewed_article(request, pk)
+        layers, gold = layers_of(article)
+        diff = differences(layers, gold)
+        items = {
+            kind: [{"key": _key(item.key), "state": diff["state"][kind][key], "annotators": item.annotators,
+                    "ids": {name: obj.pk for name, obj in item.by.items()},
+                    "gold_id": item.gold.pk if item.gold is not None else None}
+                   for key, item in sorted(group.items(), key=lambda kv: repr(kv[0]))]
+            for kind, group in diff["items"].items()
+        }
+        return Response({
+            "article": article.pk,
+            "annotators": diff["annotators"],
+            "layers": {layer.annotator.get_username(): layer.pk for layer in layers},
+            "gold": gold.pk if gold else None,
+            "items": items,
+            "label_conflicts": [{"start": s, "end": e, "labels": labels}
+                                for (s, e), labels in diff["label_conflicts"].items()],
+            "boundary_conflicts": [[_key(a), _key(b)] for a, b in diff["boundary_conflicts"]],
+            "entity_conflicts": [_key(k) for k in diff["entity_conflicts"]],
+            "polarity_conflicts": [_key(k) for k in diff["polarity_conflicts"]],
+        })
+
+
+class StartGold(APIView):
+    """Create the gold layer from one annotator's layer (`source`) or from the agreed items only (no source)."""
+
+    class StartGoldInput(serializers.Serializer):
+        source = serializers.IntegerField(required=False, allow_null=True)
+
+    @extend_schema(request=StartGoldInput, responses={201: OpenApiTypes.OBJECT})
+    def post(self, request, pk):
+        article = reviewed_article(request, pk)
+        data = self.StartGoldInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        source = None
+        if data.validated_data.get("source"):
+            source = Annotation.objects.filter(pk=data.validated_data["source"], article=article).first()
+            if source is None:
+                raise ValidationError({"source": "not a layer of this article."})
+        gold = review.start_gold(article=article, reviewer=request.user, source=source)
+        return annotation_response(annotation_detail_queryset().get(pk=gold.pk), status_code=status.HTTP_201_CREATED)
+
+
+class AcceptItem(APIView):
+    """Copy an annotator's span, relation or stance into this gold layer (with the spans it needs)."""
+
+    class AcceptItemInput(serializers.Serializer):
+        kind = serializers.ChoiceField(["span", "relation", "stance"])
+        item_id = serializers.IntegerField()
+        version = serializers.IntegerField(required=False)
+
+    @extend_schema(request=AcceptItemInput, responses=OpenApiTypes.OBJECT)
+    def post(self, request, pk):
+        gold = reviewed_layer(request, pk)
+        data = self.AcceptItemInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        review.accept_item(gold=gold, expected_version=expected_version(request),
+                           kind=data.validated_data["kind"], item_id=data.validated_data["item_id"])
+        return annotation_response(annotation_detail_queryset().get(pk=gold.pk))
+
+
+class Adjudicate(APIView):
+    """Mark the gold layer adjudicated (final)."""
+
+    @extend_schema(request=None, responses=OpenApiTypes.OBJECT)
+    def post(self, request, pk):
+        gold = reviewed_layer(request, pk)
+        review.adjudicate(gold=gold, expected_version=expected_version(request), reviewer=request.user)
+        return annotation_response(annotation_detail_queryset().get(pk=gold.pk))
+
+
+class ReturnLayer(APIView):
+    """Send a submitted layer back to its annotator with a comment."""
+
+    class ReturnInput(serializers.Serializer):
+        comment = serializers.CharField(max_length=5000)
+
+    @extend_schema(request=ReturnInput, responses=OpenApiTypes.OBJECT)
+    def post(self, request, pk):
+        annotation = reviewed_layer(request, pk)
+        data = self.ReturnInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        review.return_to_annotator(annotation=annotation, reviewer=request.user,
+                                   comment=data.validated_data["comment"])
+        return annotation_response(annotation_detail_queryset().get(pk=pk))
+
+
+class MergeEntities(APIView):
+    """Merge another source of the project into this one: every mention and stance moves to it."""
+
+    class MergeInput(serializers.Serializer):
+        absorb = serializers.IntegerField()
+
+    @extend_schema(request=MergeInput, responses=OpenApiTypes.OBJECT)
+    def post(self, request, slug, pk):
+        project = project_for(request.user, slug, roles=REVIEWERS)
+        data = self.MergeInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        keep = Entity.objects.filter(project=project, pk=pk).first()
+        absorb = Entity.objects.filter(project=project, pk=data.validated_data["absorb"]).first()
+        if keep is None or absorb is None:
+            raise Http404("No such source in this project.")
+        keep = review.merge_entities(keep=keep, absorb=absorb)
+        return Response({"id": keep.pk, "name": keep.name, "aliases": keep.aliases})
