@@ -1,0 +1,131 @@
+"""The numbers behind the dashboards: progress, label distribution, time per article, the stance map
+and the source registry. Each function runs a fixed number of aggregate queries."""
+import re
+import statistics
+from collections import Counter, defaultdict
+from datetime import timedelta
+
+from django.db.models import Count, OuterRef, Q, Subquery
+from django.db.models.functions import Coalesce, TruncDate
+
+from .models import Annotation, Assignment, Entity, Relation, Span, Stance
+
+STATUSES = [s.value for s in Assignment.Status]
+
+
+def progress(project) -> dict:
+    """Assignments per annotator by status, daily submitted/skipped counts (cumulative), median minutes per article."""
+    assignments = Assignment.objects.filter(article__project=project)
+    per_annotator = defaultdict(lambda: dict.fromkeys(STATUSES, 0))
+    for username, status, n in assignments.values_list("annotator__username", "status").annotate(n=Count("id")):
+        per_annotator[username][status] = n
+    daily = defaultdict(Counter)
+    finished = assignments.filter(status__in=["submitted", "skipped"], finished_at__isnull=False)
+    for day, status, n in finished.annotate(day=TruncDate("finished_at")).values_list("day", "status").annotate(
+            n=Count("id")).order_by("day"):
+        daily[day][status] += n
+    cumulative, running = [], Counter()
+    for day in sorted(daily):
+        running.update(daily[day])
+        cumulative.append((day.isoformat(), {"submitted": running["submitted"], "skipped": running["skipped"]}))
+    durations = defaultdict(list)
+    for username, started, ended in assignments.filter(status="submitted", started_at__isnull=False,
+                                                       finished_at__isnull=False).values_list(
+            "annotator__username", "started_at", "finished_at"):
+        durations[username].append((ended - started) / timedelta(minutes=1))
+    every = [d for values in durations.values() for d in values]
+    return {
+        "per_annotator": dict(sorted(per_annotator.items())),
+        "over_time": cumulative,
+        "median_minutes": {name: round(statistics.median(values), 1) for name, values in sorted(durations.items())},
+        "median_minutes_all": round(statistics.median(every), 1) if every else None,
+        "articles": project.articles.count(),
+        "gold": Annotation.objects.filter(article__project=project, is_gold=True, status="adjudicated").count(),
+    }
+
+
+def label_distribution(project) -> list[tuple[str, int]]:
+    """Spans per label in submitted and adjudicated layers, in the project's label order."""
+    counts = dict(Span.objects.filter(annotation__article__project=project).filter(
+        Q(annotation__status="submitted") | Q(annotation__status="adjudicated")).values_list(
+        "label__name").annotate(n=Count("id")))
+    return [(label, counts.get(label, 0)) for label in project.labels.values_list("name", flat=True)]
+
+
+def _corpus_stances(project):
+    """Stances of the corpus: the adjudicated gold layer where an article has one, else its submitted layers."""
+    gold_articles = Annotation.objects.filter(article__project=project, is_gold=True, status="adjudicated").values(
+        "article_id")
+    return Stance.objects.filter(annotation__article__project=project).filter(
+        Q(annotation__is_gold=True, annotation__status="adjudicated")
+        | (Q(annotation__is_gold=False, annotation__status="submitted") & ~Q(annotation__article_id__in=gold_articles))
+    )
+
+
+def _holder(entity, span_entity, span_text) -> str:
+    return entity or span_entity or (span_text or "").strip() or "(unknown)"
+
+
+def stance_map(project) -> dict:
+    """Holders × targets with counts per polarity: {"holders", "targets", "polarities", "cells"}."""
+    cells = defaultdict(Counter)
+    rows = _corpus_stances(project).values_list(
+        "holder_entity__name", "holder_span__entity__name", "holder_span__text", "target__name", "polarity__name")
+    for entity, span_entity, span_text, target, polarity in rows:
+        cells[(_holder(entity, span_entity, span_text), target)][polarity] += 1
+    holders = sorted({h for h, _ in cells}, key=lambda h: (-sum(sum(c.values()) for (x, _), c in cells.items()
+                                                                 if x == h), h))
+    return {
+        "holders": holders,
+        "targets": list(project.stance_targets.values_list("name", flat=True)),
+        "polarities": list(project.polarities.values_list("name", flat=True)),
+        "cells": {key: dict(counter) for key, counter in cells.items()},
+    }
+
+
+SENTENCE_END = re.compile(r"[.!?…]+[\"”’)]*(?=\s)|\n")
+
+
+def sentence_around(text: str, start: int, end: int) -> str:
+    """The sentence(s) holding text[start:end]: from the previous sentence end to the next one."""
+    left = 0
+    for match in SENTENCE_END.finditer(text, 0, start):
+        left = match.end()
+    following = SENTENCE_END.search(text, end)
+    right = following.end() if following else len(text)
+    return text[left:right].strip()
+
+
+def stance_evidence(project, holder: str, target: str) -> list[dict]:
+    """Every stance of one map cell with its article and the sentences of its evidence."""
+    stances = (_corpus_stances(project).filter(target__name=target)
+               .select_related("annotation__article", "annotation__annotator", "polarity", "holder_entity",
+                               "holder_span__entity").prefetch_related("evidence"))
+    found = []
+    for stance in stances:
+        span = stance.holder_span
+        name = _holder(stance.holder_entity.name if stance.holder_entity else None,
+                       span.entity.name if span and span.entity else None, span.text if span else None)
+        if name != holder:
+            continue
+        article = stance.annotation.article
+        found.append({
+            "article": article, "polarity": stance.polarity.name, "explicit": stance.explicit,
+            "layer": "gold" if stance.annotation.is_gold else stance.annotation.annotator.get_username(),
+            "sentences": [sentence_around(article.text, e.start, e.end) for e in stance.evidence.all()],
+        })
+    return found
+
+
+def source_registry(project):
+    """Every canonical source with its mentions, quotes attributed to it, stances it holds and articles."""
+    quotes = (Relation.objects.filter(type__name="ATTRIBUTED_TO", to_span__entity=OuterRef("pk"))
+              .values("to_span__entity").annotate(n=Count("id")).values("n"))
+    held = (Stance.objects.filter(Q(holder_entity=OuterRef("pk")) | Q(holder_span__entity=OuterRef("pk")))
+            .values("annotation__article__project").annotate(n=Count("id")).values("n"))
+    return (Entity.objects.filter(project=project)
+            .annotate(mention_count=Count("mentions", distinct=True),
+                      article_count=Count("mentions__annotation__article", distinct=True),
+                      quote_count=Coalesce(Subquery(quotes), 0),
+                      stance_count=Coalesce(Subquery(held), 0))
+            .order_by("-mention_count", "name"))

@@ -1,0 +1,90 @@
+"""Dashboard numbers, and charts that show user text as text."""
+import pytest
+from django.utils import timezone
+
+from annotate import charts, dashboards
+from annotate.models import Annotation, Relation, Span, Stance
+
+from .factories import make_article, make_assignment, make_entity
+
+pytestmark = pytest.mark.django_db
+TEXT = "Officials met in Rabat. France backs the plan, the minister said. Spain agreed!"
+T1 = "Moroccan sovereignty over Western Sahara"
+
+
+def stance(layer, holder, polarity, evidence_fragment):
+    project = layer.article.project
+    entity = project.entities.filter(name=holder).first() or make_entity(project, holder)
+    start = TEXT.index(evidence_fragment)
+    evidence = Span.objects.create(annotation=layer, label=project.labels.get(name="STANCE_EVIDENCE"), start=start,
+                                   end=start + len(evidence_fragment), text=evidence_fragment)
+    made = Stance.objects.create(annotation=layer, holder_entity=entity, target=project.stance_targets.get(name=T1),
+                                 polarity=project.polarities.get(name=polarity))
+    made.evidence.add(evidence)
+
+
+def test_stance_map_prefers_gold_and_counts_polarities(project, annotator_a, annotator_b):
+    first, second = make_article(project, text=TEXT), make_article(project, text=TEXT)
+    for user, polarity in ((annotator_a, "favor"), (annotator_b, "against")):
+        stance(Annotation.objects.create(article=first, annotator=user, status="submitted"), "France", polarity,
+               "backs the plan")
+        stance(Annotation.objects.create(article=second, annotator=user, status="submitted"), "France", polarity,
+               "backs the plan")
+    gold = Annotation.objects.create(article=second, is_gold=True, status="adjudicated")
+    stance(gold, "France", "favor", "backs the plan")
+    stance(gold, "Spain", "neutral", "Spain agreed")
+    result = dashboards.stance_map(project)
+    # Article 1: both annotators (favor + against); article 2: gold only (favor); Spain from gold.
+    assert result["cells"][("France", T1)] == {"favor": 2, "against": 1}
+    assert result["cells"][("Spain", T1)] == {"neutral": 1}
+    assert result["holders"] == ["France", "Spain"]
+    evidence = dashboards.stance_evidence(project, "France", T1)
+    assert {e["layer"] for e in evidence} == {"anna", "ben", "gold"}
+    assert evidence[0]["sentences"] == ["France backs the plan, the minister said."]
+
+
+def test_sentence_around_stops_at_sentence_ends():
+    start = TEXT.index("Spain")
+    assert dashboards.sentence_around(TEXT, start, start + 5) == "Spain agreed!"
+    assert dashboards.sentence_around(TEXT, 0, 9) == "Officials met in Rabat."
+
+
+def test_progress_and_median_time(project, annotator_a, annotator_b):
+    now = timezone.now()
+    for minutes in (10, 20, 40):
+        make_assignment(make_article(project), annotator_a, status="submitted",
+                        started_at=now - timezone.timedelta(minutes=minutes), finished_at=now)
+    make_assignment(make_article(project), annotator_b, status="skipped", skip_reason="x", finished_at=now)
+    make_assignment(make_article(project), annotator_b)
+    result = dashboards.progress(project)
+    assert result["per_annotator"]["anna"]["submitted"] == 3
+    assert result["per_annotator"]["ben"] == {"assigned": 1, "in_progress": 0, "submitted": 0, "skipped": 1}
+    assert result["median_minutes"] == {"anna": 20.0} and result["median_minutes_all"] == 20.0
+    assert result["over_time"] == [(now.date().isoformat(), {"submitted": 3, "skipped": 1})]
+
+
+def test_label_distribution_and_source_registry(project, annotator_a):
+    layer = Annotation.objects.create(article=make_article(project, text=TEXT), annotator=annotator_a,
+                                      status="submitted")
+    france = make_entity(project, "France")
+    labels = {name: project.labels.get(name=name) for name in ("SOURCE", "QUOTE")}
+    source = Span.objects.create(annotation=layer, label=labels["SOURCE"], start=24, end=30, text="France",
+                                 entity=france)
+    quote = Span.objects.create(annotation=layer, label=labels["QUOTE"], start=31, end=45, text=TEXT[31:45])
+    Relation.objects.create(annotation=layer, type=project.relation_types.get(name="ATTRIBUTED_TO"),
+                            from_span=quote, to_span=source)
+    Stance.objects.create(annotation=layer, holder_span=source, target=project.stance_targets.get(name=T1),
+                          polarity=project.polarities.get(name="favor"))
+    assert dict(dashboards.label_distribution(project))["SOURCE"] == 1
+    [row] = list(dashboards.source_registry(project))
+    assert (row.name, row.mention_count, row.article_count, row.quote_count, row.stance_count) == (
+        "France", 1, 1, 1, 1)
+
+
+def test_charts_escape_user_text():
+    svg = charts.bar_chart([("<script>alert(1)</script>", {"a": 1})], ["a"], title="t")
+    assert "<script>" not in svg and "&lt;script&gt;" in svg
+    grid = charts.heatmap(["<img onerror=x>"], ["t"], lambda r, c: 0.5, title="h", link=lambda r, c: "/x?a=1&b=2")
+    assert "<img" not in grid and "&amp;b=2" in grid
+    line = charts.line_chart([("2026-01-01", {"s": 1}), ("2026-01-02", {"s": 3})], ["s"], title="l")
+    assert "polyline" in line
