@@ -220,7 +220,7 @@ def test_layer_inlines_offer_only_the_layers_spans_and_project_vocabulary(admin_
     response = admin_client.get(url_of(Annotation, "change", layer.pk))
 
     formsets = {inline.formset.prefix: inline.formset for inline in response.context["inline_admin_formsets"]}
-    assert set(formsets) == {"spans", "relations", "stances"}
+    assert set(formsets) == {"spans", "relations", "stances", "events"}  # events: the read-only history
 
     def offered(prefix, field):
         return {value for value, _ in formsets[prefix].empty_form.fields[field].choices if value != ""}

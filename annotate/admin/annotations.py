@@ -22,6 +22,7 @@ from ..models import (
     StanceTarget,
 )
 from ..services.annotating import bump_versions
+from .history import HistoryInline, restore_view
 from .common import ModelCleanNeedsFieldsForm, count_rows, in_project, limit_choices, vocabulary_filter
 
 SPAN_CONTEXT = ["annotation__article", "annotation__annotator"]
@@ -140,7 +141,13 @@ class AnnotationAdmin(admin.ModelAdmin):
     def get_inlines(self, request, obj):
         # The inlines' choices come from the layer's project and spans: they
         # exist once the layer is saved.
-        return [] if obj is None else [SpanInline, RelationInline, StanceInline]
+        return [] if obj is None else [SpanInline, RelationInline, StanceInline, HistoryInline]
+
+    def get_urls(self):
+        from django.urls import path
+
+        view = self.admin_site.admin_view(lambda request, object_id: restore_view(self, request, object_id))
+        return [path("<path:object_id>/restore/", view, name="annotate_annotation_restore"), *super().get_urls()]
 
     @admin.display(description="layer", ordering="annotator__username")
     def layer(self, annotation):

@@ -13,8 +13,9 @@ from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
-from ..models import Annotation, Assignment, Entity, Label, Polarity, Relation, RelationType, Span, Stance, StanceTarget
+from ..models import Annotation, AnnotationEvent, Assignment, Entity, Label, Polarity, Relation, RelationType, Span, Stance, StanceTarget
 from ..validation import check_span_offsets
+from .history import deleted_span_state, record, relation_state, span_state, stance_state
 
 
 class StaleVersion(Exception):
@@ -49,10 +50,16 @@ def lock_layer(annotation: Annotation, expected_version) -> Annotation:
     return annotation
 
 
-def bump_versions(annotation_ids) -> None:
+def bump_versions(annotation_ids, *, action: str | None = None, actor=None, detail=None) -> None:
     """Mark layers changed by a write that did not come through this module (admin edits, merges):
-    editors holding the old version must reload."""
+    editors holding the old version must reload. With `action`, the change goes into each layer's history."""
     Annotation.objects.filter(pk__in=annotation_ids).update(version=F("version") + 1, updated_at=timezone.now())
+    if action:
+        AnnotationEvent.objects.bulk_create([
+            AnnotationEvent(annotation_id=pk, version=version, action=action, after=detail,
+                            actor=actor if getattr(actor, "is_authenticated", False) else None)
+            for pk, version in Annotation.objects.filter(pk__in=annotation_ids).values_list("pk", "version")
+        ])
 
 
 def _bump(annotation: Annotation) -> None:
@@ -105,10 +112,11 @@ def open_layer(*, assignment: Assignment) -> Annotation:
 
 
 @transaction.atomic
-def submit(*, annotation: Annotation, expected_version) -> Annotation:
+def submit(*, annotation: Annotation, expected_version, actor=None) -> Annotation:
     lock_layer(annotation, expected_version)
     if annotation.is_gold:
         raise ValidationError({"status": "the gold layer is adjudicated, not submitted."})
+    before = annotation.status
     now = timezone.now()
     Annotation.objects.filter(pk=annotation.pk).update(
         status=Annotation.Status.SUBMITTED, submitted_at=now, version=F("version") + 1, updated_at=now
@@ -117,6 +125,7 @@ def submit(*, annotation: Annotation, expected_version) -> Annotation:
         status=Assignment.Status.SUBMITTED, finished_at=now, updated_at=now
     )
     annotation.refresh_from_db()
+    record(annotation, "status.submit", actor=actor, before={"status": before}, after={"status": annotation.status})
     return annotation
 
 
@@ -138,7 +147,7 @@ def skip(*, assignment: Assignment, reason: str) -> Assignment:
 
 @transaction.atomic
 def add_span(*, annotation: Annotation, expected_version, label, start, end, text=None, entity=None,
-             attributes=None) -> Span:
+             attributes=None, actor=None) -> Span:
     lock_layer(annotation, expected_version)
     article = annotation.article
     span = Span(
@@ -154,6 +163,7 @@ def add_span(*, annotation: Annotation, expected_version, label, start, end, tex
     span.full_clean(exclude=["annotation"])
     span.save()
     _bump(annotation)
+    record(annotation, "span.add", actor=actor, after=span_state(span))
     return span
 
 
@@ -161,11 +171,12 @@ SPAN_FIELDS = {"label", "start", "end", "text", "entity", "attributes"}
 
 
 @transaction.atomic
-def update_span(*, span: Span, expected_version, **changes) -> Span:
+def update_span(*, span: Span, expected_version, actor=None, **changes) -> Span:
     unknown = set(changes) - SPAN_FIELDS
     if unknown:
         raise ValidationError({name: "cannot be changed here." for name in unknown})
     annotation = lock_layer(span.annotation, expected_version)
+    before = span_state(span)
     article = annotation.article
     if "label" in changes:
         span.label = _project_item(Label, article.project_id, changes["label"], "label")
@@ -181,6 +192,7 @@ def update_span(*, span: Span, expected_version, **changes) -> Span:
     span.save()
     _check_relation_ends(span)
     _bump(annotation)
+    record(annotation, "span.update", actor=actor, before=before, after=span_state(span))
     return span
 
 
@@ -198,18 +210,20 @@ def _check_relation_ends(span: Span) -> None:
 
 
 @transaction.atomic
-def delete_span(*, span: Span, expected_version) -> None:
+def delete_span(*, span: Span, expected_version, actor=None) -> None:
     """Deleting a span deletes its relations and the stances it holds (they mean nothing without it)."""
     annotation = lock_layer(span.annotation, expected_version)
+    gone = deleted_span_state(span)
     span.delete()
     _bump(annotation)
+    record(annotation, "span.delete", actor=actor, before=gone)
 
 
 # Relations ------------------------------------------------------------------------
 
 
 @transaction.atomic
-def add_relation(*, annotation: Annotation, expected_version, type, from_span, to_span) -> Relation:
+def add_relation(*, annotation: Annotation, expected_version, type, from_span, to_span, actor=None) -> Relation:
     lock_layer(annotation, expected_version)
     relation = Relation(
         annotation=annotation,
@@ -222,15 +236,17 @@ def add_relation(*, annotation: Annotation, expected_version, type, from_span, t
         raise ValidationError({"to_span": "this relation exists already."})
     relation.save()
     _bump(annotation)
+    record(annotation, "relation.add", actor=actor, after=relation_state(relation))
     return relation
 
 
 @transaction.atomic
-def update_relation(*, relation: Relation, expected_version, **changes) -> Relation:
+def update_relation(*, relation: Relation, expected_version, actor=None, **changes) -> Relation:
     unknown = set(changes) - {"type", "from_span", "to_span"}
     if unknown:
         raise ValidationError({name: "cannot be changed here." for name in unknown})
     annotation = lock_layer(relation.annotation, expected_version)
+    before = relation_state(relation)
     if "type" in changes:
         relation.type = _project_item(RelationType, annotation.article.project_id, changes["type"], "type")
     for end in ("from_span", "to_span"):
@@ -242,14 +258,17 @@ def update_relation(*, relation: Relation, expected_version, **changes) -> Relat
         raise ValidationError({"to_span": "this relation exists already."})
     relation.save()
     _bump(annotation)
+    record(annotation, "relation.update", actor=actor, before=before, after=relation_state(relation))
     return relation
 
 
 @transaction.atomic
-def delete_relation(*, relation: Relation, expected_version) -> None:
+def delete_relation(*, relation: Relation, expected_version, actor=None) -> None:
     annotation = lock_layer(relation.annotation, expected_version)
+    gone = relation_state(relation)
     relation.delete()
     _bump(annotation)
+    record(annotation, "relation.delete", actor=actor, before=gone)
 
 
 # Stances --------------------------------------------------------------------------
@@ -279,7 +298,7 @@ def _apply_stance(stance: Stance, annotation: Annotation, changes: dict) -> list
 
 @transaction.atomic
 def add_stance(*, annotation: Annotation, expected_version, target, polarity, holder_span=None, holder_entity=None,
-               explicit=True, evidence: Iterable = ()) -> Stance:
+               explicit=True, evidence: Iterable = (), actor=None) -> Stance:
     lock_layer(annotation, expected_version)
     stance = Stance(annotation=annotation)
     spans = _apply_stance(stance, annotation, {
@@ -288,25 +307,30 @@ def add_stance(*, annotation: Annotation, expected_version, target, polarity, ho
     stance.save()
     stance.evidence.set(spans)
     _bump(annotation)
+    record(annotation, "stance.add", actor=actor, after=stance_state(stance))
     return stance
 
 
 @transaction.atomic
-def update_stance(*, stance: Stance, expected_version, **changes) -> Stance:
+def update_stance(*, stance: Stance, expected_version, actor=None, **changes) -> Stance:
     unknown = set(changes) - STANCE_FIELDS
     if unknown:
         raise ValidationError({name: "cannot be changed here." for name in unknown})
     annotation = lock_layer(stance.annotation, expected_version)
+    before = stance_state(stance)
     spans = _apply_stance(stance, annotation, changes)
     stance.save()
     if spans is not None:
         stance.evidence.set(spans)
     _bump(annotation)
+    record(annotation, "stance.update", actor=actor, before=before, after=stance_state(stance))
     return stance
 
 
 @transaction.atomic
-def delete_stance(*, stance: Stance, expected_version) -> None:
+def delete_stance(*, stance: Stance, expected_version, actor=None) -> None:
     annotation = lock_layer(stance.annotation, expected_version)
+    gone = stance_state(stance)
     stance.delete()
     _bump(annotation)
+    record(annotation, "stance.delete", actor=actor, before=gone)

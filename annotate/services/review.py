@@ -6,6 +6,7 @@ from django.utils import timezone
 from ..models import Annotation, Assignment, Entity, Relation, Span, Stance
 from ..review import Item, layers_of, line_up, span_key
 from .annotating import bump_versions, lock_layer
+from .history import record, relation_state, span_state, stance_state
 
 
 @transaction.atomic
@@ -35,6 +36,8 @@ def start_gold(*, article, reviewer, source: Annotation | None = None) -> Annota
     for kind in ("span", "relation", "stance"):
         for item in chosen[kind]:
             copier.copy(item, origin)
+    record(gold, "gold.start", actor=reviewer, after={"source": source.pk if source else None})
+    copier.record(reviewer)
     return gold
 
 
@@ -52,6 +55,12 @@ class _GoldCopier:
         self.gold = gold
         self.items = items
         self.spans = {span_key(s): s for s in Span.objects.filter(annotation=gold).select_related("label")}
+        self.created: list[tuple[str, object]] = []  # (kind, object), for the history
+
+    def record(self, actor) -> None:
+        states = {"span": span_state, "relation": relation_state, "stance": stance_state}
+        for kind, obj in self.created:
+            record(self.gold, f"{kind}.add", actor=actor, after=states[kind](obj))
 
     def copy(self, item: Item, origin: str | None = None):
         source = item.by[origin] if origin in item.by else item.by[sorted(item.by)[0]]
@@ -62,12 +71,15 @@ class _GoldCopier:
             relation, created = Relation.objects.get_or_create(
                 annotation=self.gold, type=source.type, from_span=self.span_for(source.from_span),
                 to_span=self.span_for(source.to_span), defaults={"provenance": provenance})
+            if created:
+                self.created.append(("relation", relation))
             return relation
         stance = Stance.objects.create(
             annotation=self.gold, holder_span=self.span_for(source.holder_span) if source.holder_span_id else None,
             holder_entity=source.holder_entity, target=source.target, polarity=source.polarity,
             explicit=source.explicit, provenance=provenance)
         stance.evidence.set([self.span_for(span) for span in source.evidence.all()])
+        self.created.append(("stance", stance))
         return stance
 
     def span(self, source: Span, provenance: list[str]) -> Span:
@@ -76,6 +88,7 @@ class _GoldCopier:
             self.spans[key] = Span.objects.create(
                 annotation=self.gold, label=source.label, start=source.start, end=source.end, text=source.text,
                 entity=source.entity, attributes=source.attributes, provenance=provenance)
+            self.created.append(("span", self.spans[key]))
         return self.spans[key]
 
     def span_for(self, source: Span) -> Span:
@@ -88,7 +101,7 @@ MODELS = {"span": Span, "relation": Relation, "stance": Stance}
 
 
 @transaction.atomic
-def accept_item(*, gold: Annotation, expected_version, kind: str, item_id: int) -> object:
+def accept_item(*, gold: Annotation, expected_version, kind: str, item_id: int, actor=None) -> object:
     """Copy one annotator item (span, relation or stance, by id) of the same article into gold."""
     if kind not in MODELS:
         raise ValidationError({"kind": f"one of {', '.join(MODELS)}"})
@@ -101,9 +114,11 @@ def accept_item(*, gold: Annotation, expected_version, kind: str, item_id: int) 
     items = line_up(layers, None)
     origin = source.annotation.annotator.get_username()
     wanted = next(item for item in items[kind].values() if item.by.get(origin) and item.by[origin].pk == source.pk)
-    copied = _GoldCopier(gold, items).copy(wanted, origin)
+    copier = _GoldCopier(gold, items)
+    copied = copier.copy(wanted, origin)
     bump_versions([gold.pk])
     gold.version += 1
+    copier.record(actor)
     return copied
 
 
@@ -114,9 +129,11 @@ def adjudicate(*, gold: Annotation, expected_version, reviewer) -> Annotation:
     if not gold.is_gold:
         raise ValidationError({"annotation": "only the gold layer is adjudicated."})
     now = timezone.now()
+    before = gold.status
     Annotation.objects.filter(pk=gold.pk).update(status=Annotation.Status.ADJUDICATED, reviewer=reviewer,
                                                  submitted_at=now, updated_at=now, version=gold.version + 1)
     gold.refresh_from_db()
+    record(gold, "status.adjudicate", actor=reviewer, before={"status": before}, after={"status": gold.status})
     return gold
 
 
@@ -135,11 +152,13 @@ def return_to_annotator(*, annotation: Annotation, reviewer, comment: str) -> An
     Assignment.objects.filter(article_id=annotation.article_id, annotator_id=annotation.annotator_id).update(
         status=Assignment.Status.IN_PROGRESS, finished_at=None, updated_at=now)
     annotation.refresh_from_db()
+    record(annotation, "status.return", actor=reviewer, before={"status": Annotation.Status.SUBMITTED},
+           after={"status": annotation.status, "comment": comment})
     return annotation
 
 
 @transaction.atomic
-def merge_entities(*, keep: Entity, absorb: Entity) -> Entity:
+def merge_entities(*, keep: Entity, absorb: Entity, actor=None) -> Entity:
     """Make `absorb` part of `keep`: every mention and stance moves, names become aliases; nothing is lost."""
     if keep.pk == absorb.pk or keep.project_id != absorb.project_id:
         raise ValidationError({"absorb": "merge two different sources of the same project."})
@@ -152,6 +171,7 @@ def merge_entities(*, keep: Entity, absorb: Entity) -> Entity:
     if not keep.description:
         keep.description = absorb.description
     keep.save(update_fields=["aliases", "description"])
+    detail = {"kept": keep.pk, "kept_name": keep.name, "absorbed": absorb.pk, "absorbed_name": absorb.name}
     absorb.delete()
-    bump_versions(touched)
+    bump_versions(touched, action="entity.merge", actor=actor, detail=detail)
     return keep

@@ -8,13 +8,14 @@ from django.http import Http404
 from django.db.models import Count, OuterRef, Prefetch, Subquery
 from django.db.models.functions import Coalesce
 from drf_spectacular.utils import OpenApiParameter, extend_schema
-from rest_framework import generics, status
+from rest_framework import generics, serializers, status
+from rest_framework.exceptions import PermissionDenied
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from annotate.access import annotation_for
 from annotate.models import Annotation, Relation, Span, Stance
-from annotate.services import annotating
+from annotate.services import annotating, history
 
 from ..filters import AnnotationFilter
 from ..pagination import IdCursorPagination
@@ -86,7 +87,7 @@ class SubmitAnnotation(APIView):
     @extend_schema(request=VersionedInput, parameters=[IF_MATCH], responses=AnnotationSerializer)
     def post(self, request, pk):
         annotation = annotation_for(request.user, pk, write=True)
-        annotating.submit(annotation=annotation, expected_version=expected_version(request))
+        annotating.submit(annotation=annotation, expected_version=expected_version(request), actor=request.user)
         return annotation_response(annotation_detail_queryset().get(pk=pk))
 
 
@@ -113,7 +114,8 @@ class LayerItems(LayerItemsBase):
         data = self.input(data=request.data)
         data.is_valid(raise_exception=True)
         fields = {k: v for k, v in data.validated_data.items() if k != "version"}
-        item = self.add(annotation=annotation, expected_version=expected_version(request), **fields)
+        item = self.add(annotation=annotation, expected_version=expected_version(request), actor=request.user,
+                        **fields)
         return written(self.serializer_class(self.queryset.get(pk=item.pk)).data, annotation.version,
                        status.HTTP_201_CREATED)
 
@@ -137,12 +139,12 @@ class LayerItem(LayerItemsBase):
         data = self.input(data=request.data, partial=True)
         data.is_valid(raise_exception=True)
         changes = {k: v for k, v in data.validated_data.items() if k != "version"}
-        self.change(**{self.kind: item}, expected_version=expected_version(request), **changes)
+        self.change(**{self.kind: item}, expected_version=expected_version(request), actor=request.user, **changes)
         return written(self.serializer_class(self.queryset.get(pk=item.pk)).data, item.annotation.version)
 
     def delete(self, request, pk, item_pk):
         item = self.item(request, pk, item_pk, write=True)
-        self.remove(**{self.kind: item}, expected_version=expected_version(request))
+        self.remove(**{self.kind: item}, expected_version=expected_version(request), actor=request.user)
         return written({}, item.annotation.version)
 
 
@@ -194,3 +196,42 @@ RelationList, RelationDetail = item_views("relation", RELATIONS, RelationSeriali
                                           annotating.delete_relation)
 StanceList, StanceDetail = item_views("stance", STANCES, StanceSerializer, StanceInput,
                                       annotating.add_stance, annotating.update_stance, annotating.delete_stance)
+
+
+class HistoryEventSerializer(serializers.Serializer):
+    version = serializers.IntegerField()
+    action = serializers.CharField()
+    actor = serializers.CharField(source="actor.get_username", default=None)
+    created_at = serializers.DateTimeField()
+    before = serializers.JSONField()
+    after = serializers.JSONField()
+
+
+class AnnotationHistory(APIView):
+    """The layer's append-only history, oldest first: who changed what, from what, to what."""
+
+    @extend_schema(responses=HistoryEventSerializer(many=True))
+    def get(self, request, pk):
+        annotation = annotation_for(request.user, pk)
+        events = annotation.events.select_related("actor").order_by("version", "id")
+        return Response(HistoryEventSerializer(events, many=True).data)
+
+
+class RestoreInput(serializers.Serializer):
+    to_version = serializers.IntegerField(min_value=1)
+    version = serializers.IntegerField(required=False, help_text="The layer's current version (or If-Match).")
+
+
+class RestoreAnnotation(APIView):
+    """Bring the layer back to an earlier version (the project's managers only); recorded and undoable."""
+
+    @extend_schema(request=RestoreInput, parameters=[IF_MATCH], responses=AnnotationSerializer)
+    def post(self, request, pk):
+        annotation = annotation_for(request.user, pk)
+        if not request.user.is_superuser and annotation.article.project.role_of(request.user) != "manager":
+            raise PermissionDenied("Restoring is for the project's managers.")
+        data = RestoreInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        history.restore(annotation=annotation, version=data.validated_data["to_version"],
+                        expected_version=expected_version(request), actor=request.user)
+        return annotation_response(annotation_detail_queryset().get(pk=pk))

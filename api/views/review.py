@@ -98,7 +98,7 @@ class AcceptItem(APIView):
         gold = reviewed_layer(request, pk)
         data = self.AcceptItemInput(data=request.data)
         data.is_valid(raise_exception=True)
-        review.accept_item(gold=gold, expected_version=expected_version(request),
+        review.accept_item(gold=gold, expected_version=expected_version(request), actor=request.user,
                            kind=data.validated_data["kind"], item_id=data.validated_data["item_id"])
         return annotation_response(annotation_detail_queryset().get(pk=gold.pk))
 
@@ -144,5 +144,5 @@ class MergeEntities(APIView):
         absorb = Entity.objects.filter(project=project, pk=data.validated_data["absorb"]).first()
         if keep is None or absorb is None:
             raise Http404("No such source in this project.")
-        keep = review.merge_entities(keep=keep, absorb=absorb)
+        keep = review.merge_entities(keep=keep, absorb=absorb, actor=request.user)
         return Response({"id": keep.pk, "name": keep.name, "aliases": keep.aliases})
