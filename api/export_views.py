@@ -44,7 +44,11 @@ class _JSONErrorsWhateverTheAccept(BaseContentNegotiation):
 
 
 class ExportView(APIView):
-    """One project's annotation layers in one format (`format_name`, set in export_urls)."""
+    """A project's annotation layers in one format, streamed (docs/export.md).
+
+    For the project's reviewers, managers and ML engineers. `format_name` is
+    set per route in export_urls.
+    """
 
     format_name = "jsonl"
     renderer_classes = [JSONRenderer]

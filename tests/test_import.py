@@ -188,8 +188,25 @@ def test_duplicate_external_id_in_one_file(project, annotator_a):
     records[2]["external_id"] = records[0]["external_id"]
     with pytest.raises(ImportFailed) as error:
         run_import(records, annotator=annotator_a)
-    assert str(error.value) == f"corpus.jsonl:3: external_id: '{records[0]['external_id']}' already appears on line 1 of this file"
+    assert str(error.value) == (f"corpus.jsonl:3: external_id: '{records[0]['external_id']}' with anna's layer "
+                                "already appears on line 1 of this file")
     assert Article.objects.count() == 0
+
+
+def test_one_article_may_bring_several_layers_in_one_file(project, annotator_a, annotator_b):
+    """As exports write it: one line per article and layer, the same text on each."""
+    record = annotated_records(1)[0]
+    lines = [dict(record, annotator="anna"), dict(record, annotator="ben"),
+             dict(record, annotator=None, status="adjudicated")]
+    report = run_import(lines)
+    assert report.articles_created == 1 and report.layers_created == 3
+    assert Annotation.objects.filter(article__external_id=record["external_id"]).count() == 3
+
+    clash = [dict(record, external_id="x", annotator="anna"), dict(record, external_id="x", annotator="ben",
+                                                                     text=record["text"] + " More.")]
+    with pytest.raises(ImportFailed) as error:
+        run_import(clash)
+    assert str(error.value) == "corpus.jsonl:2: text: differs from the text of 'x' on line 1"
 
 
 def test_annotations_need_an_annotator(project):

@@ -10,7 +10,6 @@ from itertools import combinations
 
 from django.db.models import Q
 from django.db.models.functions import Length
-from sklearn.metrics import cohen_kappa_score
 
 from ..models import Annotation, Relation, Span, Stance
 from .alpha import label_units, nominal_alpha, weighted_nominal_alpha
@@ -112,6 +111,9 @@ def summarise(span_counts, relation_counts) -> dict:
 
 
 def kappa(a_values: list[str], b_values: list[str]) -> float | None:
+    # Imported here: scikit-learn weighs ~130 MB per process, and only agreement reports need it.
+    from sklearn.metrics import cohen_kappa_score
+
     if not a_values:
         return None
     if a_values == b_values and len(set(a_values)) == 1:

@@ -7,6 +7,7 @@ import datetime as dt
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+from urllib.parse import urlencode
 
 from django.contrib.auth import get_user_model
 from django.db.models import Q
@@ -53,7 +54,9 @@ class ExportFilters:
     def canonical(self) -> str:
         """A stable text form, part of the ETag: the same filters always give the same string."""
         since = self.updated_since.isoformat() if self.updated_since else ""
-        return f"status={self.status}&annotator={self.annotator or ''}&updated_since={since}&article={self.article or ''}"
+        # Encoded, so that a "&" inside a username cannot make two filter sets read alike.
+        return urlencode({"status": self.status, "annotator": self.annotator or "", "updated_since": since,
+                          "article": self.article or ""})
 
 
 def parse_datetime(raw: str) -> dt.datetime:

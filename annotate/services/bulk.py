@@ -142,4 +142,9 @@ class RowWriter:
         if self.background:
             self.queue.put(None)
             self.thread.join()
+            if self.error is None:
+                # Back to Django's default for the rest of the caller's transaction: ORM deletes
+                # rely on deferred foreign keys to delete in any order.
+                with connection.cursor() as cursor:
+                    cursor.execute("SET CONSTRAINTS ALL DEFERRED")
         self._raise()

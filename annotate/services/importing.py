@@ -207,7 +207,9 @@ class _FileImport:
         self.progress = progress
         self.report = ImportReport(file=name)
         self.problems: list[ImportProblem] = []
-        self.seen: dict[str, int] = {}  # external id -> line, to catch duplicates within the file
+        self.seen: dict[tuple, int] = {}  # (external id, layer owner) -> line: duplicates within the file
+        self.texts: dict[str, tuple[int, str]] = {}  # external id -> (first line, text hash)
+        self.in_file: dict[str, Article] = {}  # articles this file created, for its later lines
         self.entities = {e.name: e for e in Entity.objects.filter(project=project)}
         self.writer = RowWriter()
         self.now = timezone.now()
@@ -249,15 +251,23 @@ class _FileImport:
             for path, message in invalid.problems:
                 self.fail(line, path, message)
             return None
-        first = self.seen.setdefault(record.external_id, line)
-        if first != line:
-            self.fail(line, "external_id", f"{record.external_id!r} already appears on line {first} of this file")
-            return None
         owner = None
         if record.annotations is not None:
             owner = self.owner_of(line, record)
             if owner is None:
                 return None
+        # One article may come on several lines, one per layer (as exports write it): the same
+        # text each time, and never the same layer twice.
+        layer = (record.external_id, None if owner is None else owner.key)
+        first = self.seen.setdefault(layer, line)
+        if first != line:
+            what = "" if owner is None else f" with {owner}'s layer"
+            self.fail(line, "external_id", f"{record.external_id!r}{what} already appears on line {first} of this file")
+            return None
+        text_line, text_hash = self.texts.setdefault(record.external_id, (line, content_hash(record.text)))
+        if text_line != line and text_hash != content_hash(record.text):
+            self.fail(line, "text", f"differs from the text of {record.external_id!r} on line {text_line}")
+            return None
         if not self.vocabulary.require(record, line):
             return None
         if record.annotations is not None and not self.check_relation_ends(line, record):
@@ -309,7 +319,8 @@ class _FileImport:
         existing = {
             a.external_id: a
             for a in Article.objects.filter(
-                project=self.project, external_id__in=[p.record.external_id for p in batch]
+                project=self.project,
+                external_id__in=[p.record.external_id for p in batch if p.record.external_id not in self.in_file],
             )
         }
         layered = set()  # (article id, annotator id or None for gold)
@@ -325,9 +336,14 @@ class _FileImport:
         layers: list[tuple[Article, ArticleRecord, _Owner]] = []
         new_articles: list[Article] = []
         for line, record, owner in batch:
+            article = self.in_file.get(record.external_id)
+            if article is not None:  # created by an earlier line of this file (its text was checked in check())
+                if owner is not None:
+                    layers.append((article, record, owner))
+                continue
             article = existing.get(record.external_id)
             if article is None:
-                article = self.article_from(record)
+                article = self.in_file[record.external_id] = self.article_from(record)
                 new_articles.append(article)
                 if owner is not None:
                     layers.append((article, record, owner))
@@ -500,6 +516,10 @@ class _Owner(NamedTuple):
     user: object | None  # None: the gold layer
     is_gold: bool
     status: str
+
+    @property
+    def key(self):
+        return "gold" if self.is_gold else self.user.pk
 
     def __str__(self):
         return "the gold layer" if self.is_gold else self.user.get_username()

@@ -4,7 +4,8 @@ Mapping (https://brat.nlplab.org/standoff.html):
 
 * span → `T` text-bound annotation with the span's label. brat fragments
   cannot cross a line break, so a span containing one is written as a
-  discontinuous annotation, one fragment per line (`T1 CLAIM 0 5;7 12`).
+  discontinuous annotation, one fragment per line (`T1 CLAIM 0 5;7 12`);
+  tabs split fragments too, since the .ann line is tab-separated.
 * span attributes → `A` multi-valued attributes (`A1 quote_type T3 direct`);
   values are written as text (`true`, `false`, `3`) with whitespace, commas,
   bars and colons replaced by `_`. Lists and objects go into the note instead.
@@ -33,7 +34,7 @@ import orjson
 _UNSAFE_NAME = re.compile(r"[^A-Za-z0-9._-]")
 _UNSAFE_TYPE = re.compile(r"[^A-Za-z0-9_-]")
 _UNSAFE_VALUE = re.compile(r"[\s,|:]+")
-_LINE = re.compile(r"[^\r\n]+")
+_LINE = re.compile(r"[^\r\n\t]+")  # a fragment: a .ann line is tab-separated and one line long
 _EPOCH = (1980, 1, 1, 0, 0, 0)  # the earliest date a zip entry can carry
 
 
