@@ -29,8 +29,16 @@ run: demo
 	@echo "Serving on http://127.0.0.1:8000/ (admin at /admin/)"
 	DEBUG=1 $(MANAGE) runserver 127.0.0.1:8000
 
+# Browser tests (tests/browser) need Playwright (requirements-dev.txt) and Chromium at
+# $(CHROMIUM); without them they are skipped, and this says so before pytest starts.
+CHROMIUM ?= /usr/bin/chromium
 test: install
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	@if [ -x "$(CHROMIUM)" ] && $(BIN)/python -c "import playwright" 2>/dev/null; then \
+		echo "== browser tests: on (Chromium at $(CHROMIUM))"; \
+	else \
+		echo "== browser tests: SKIPPED: no Chromium at $(CHROMIUM) or no Playwright (apt-get install chromium)"; \
+	fi
+	CHROMIUM=$(CHROMIUM) $(BIN)/python -m pytest -rs $(PYTEST_ARGS)
 
 # Rebuild fixtures/demo_project.json from fixtures/raw/ in a throwaway database.
 fixtures: install
@@ -39,8 +47,11 @@ fixtures: install
 	DEBUG=1 DATABASE_URL=sqlite:///$(CURDIR)/var/fixture-build.sqlite3 $(MANAGE) build_seed_fixtures
 	rm -f var/fixture-build.sqlite3*
 
+# Benchmarks print figures and ratios (see bench/README.md); PostgreSQL too when DATABASE_URL is set.
 bench: install
 	$(BIN)/python bench/import_bench.py
+	$(BIN)/python bench/export_bench.py
+	$(BIN)/python bench/api_bench.py
 
 clean:
 	rm -rf $(VENV) var .pytest_cache

@@ -8,11 +8,14 @@ from datetime import timedelta
 from django.db.models import Count, OuterRef, Q, Subquery
 from django.db.models.functions import Coalesce, TruncDate
 
+from config.routers import replica_reads
+
 from .models import Annotation, Assignment, Entity, Relation, Span, Stance
 
 STATUSES = [s.value for s in Assignment.Status]
 
 
+@replica_reads()
 def progress(project) -> dict:
     """Assignments per annotator by status, daily submitted/skipped counts (cumulative), median minutes per article."""
     assignments = Assignment.objects.filter(article__project=project)
@@ -44,6 +47,7 @@ def progress(project) -> dict:
     }
 
 
+@replica_reads()
 def label_distribution(project) -> list[tuple[str, int]]:
     """Spans per label in submitted and adjudicated layers, in the project's label order."""
     counts = dict(Span.objects.filter(annotation__article__project=project).filter(
@@ -66,6 +70,7 @@ def _holder(entity, span_entity, span_text) -> str:
     return entity or span_entity or (span_text or "").strip() or "(unknown)"
 
 
+@replica_reads()
 def stance_map(project) -> dict:
     """Holders × targets with counts per polarity: {"holders", "targets", "polarities", "cells"}."""
     cells = defaultdict(Counter)
@@ -96,6 +101,7 @@ def sentence_around(text: str, start: int, end: int) -> str:
     return text[left:right].strip()
 
 
+@replica_reads()
 def stance_evidence(project, holder: str, target: str) -> list[dict]:
     """Every stance of one map cell with its article and the sentences of its evidence."""
     stances = (_corpus_stances(project).filter(target__name=target)
@@ -117,15 +123,16 @@ def stance_evidence(project, holder: str, target: str) -> list[dict]:
     return found
 
 
+@replica_reads()
 def source_registry(project):
     """Every canonical source with its mentions, quotes attributed to it, stances it holds and articles."""
     quotes = (Relation.objects.filter(type__name="ATTRIBUTED_TO", to_span__entity=OuterRef("pk"))
               .values("to_span__entity").annotate(n=Count("id")).values("n"))
     held = (Stance.objects.filter(Q(holder_entity=OuterRef("pk")) | Q(holder_span__entity=OuterRef("pk")))
             .values("annotation__article__project").annotate(n=Count("id")).values("n"))
-    return (Entity.objects.filter(project=project)
-            .annotate(mention_count=Count("mentions", distinct=True),
-                      article_count=Count("mentions__annotation__article", distinct=True),
-                      quote_count=Coalesce(Subquery(quotes), 0),
-                      stance_count=Coalesce(Subquery(held), 0))
-            .order_by("-mention_count", "name"))
+    return list(Entity.objects.filter(project=project)
+                .annotate(mention_count=Count("mentions", distinct=True),
+                          article_count=Count("mentions__annotation__article", distinct=True),
+                          quote_count=Coalesce(Subquery(quotes), 0),
+                          stance_count=Coalesce(Subquery(held), 0))
+                .order_by("-mention_count", "name"))

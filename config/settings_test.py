@@ -7,3 +7,8 @@ from config.settings import *  # noqa: E402,F401,F403
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 ALLOWED_HOSTS = ["testserver", "localhost", "127.0.0.1"]
+
+# A second alias mirroring the default database, so tests can prove which reads go to a replica.
+# Only tests that turn READ_REPLICA_ALIAS on (override_settings) use it.
+DATABASES["replica"] = {**DATABASES["default"], "TEST": {"MIRROR": "default"}}
+READ_REPLICA_ALIAS = None

@@ -11,6 +11,8 @@ from itertools import combinations
 from django.db.models import Q
 from django.db.models.functions import Length
 
+from config.routers import replica_reads
+
 from ..models import Annotation, Relation, Span, Stance
 from .alpha import label_units, nominal_alpha, weighted_nominal_alpha
 from .matching import match_exact, match_overlap
@@ -29,6 +31,7 @@ class Layer:
     stances: dict[tuple[str, str], str] = field(default_factory=dict)  # (holder entity, target) -> polarity
 
 
+@replica_reads()
 def load_layers(project, *, annotators=None, articles=None, labels=None):
     """({article id: {username: Layer}}, {article id: gold Layer}, {article id: text length}), in five queries."""
     layers = Annotation.objects.filter(article__project=project).filter(

@@ -23,6 +23,8 @@ import orjson
 from django.db.models import TextField
 from django.db.models.functions import Cast
 
+from config.routers import replica_reads
+
 from ..interchange import SCHEMA_VERSION
 from ..models import Annotation, Label, Polarity, Project, Relation, RelationType, Span, Stance, StanceTarget
 from .filters import ExportFilters
@@ -93,12 +95,16 @@ def iter_records(
     layers = layers.order_by("pk").values_list(*LAYER_FIELDS)
     names, last = None, 0
     while True:
-        rows = list(layers.filter(pk__gt=last)[:size])
-        if not rows:
-            return
-        if names is None:
-            names = _Names.of(project)
-        yield from _records(rows, names)
+        # Each batch is read (from the read replica, when there is one) before it is handed out, so
+        # the replica routing never stays switched on while the caller runs between records.
+        with replica_reads():
+            rows = list(layers.filter(pk__gt=last)[:size])
+            if not rows:
+                return
+            if names is None:
+                names = _Names.of(project)
+            batch = list(_records(rows, names))
+        yield from batch
         if len(rows) < size:
             return  # a short batch is the last one: no query to find out that nothing follows
         last = rows[-1][0]

@@ -8,6 +8,8 @@ from dataclasses import dataclass
 
 from django.db.models import Count, Max
 
+from config.routers import replica_reads
+
 from ..interchange import SCHEMA_VERSION
 from ..models import Annotation, Project
 from .filters import ExportFilters
@@ -20,6 +22,7 @@ class ExportSummary:
     version: str  # changes whenever the export could: the project's data, the filters, the schema
 
 
+@replica_reads()
 def summarise(project: Project, filters: ExportFilters) -> ExportSummary:
     selected = filters.q()
     layers = Annotation.objects.filter(article__project=project).aggregate(
