@@ -2,6 +2,11 @@
 import os
 
 os.environ.setdefault("SECRET_KEY", "tests-only-not-a-secret")
+# The test client speaks plain HTTP; production's HTTPS-only defaults are tested on their own.
+for name in ("SECURE_SSL_REDIRECT", "SESSION_COOKIE_SECURE", "CSRF_COOKIE_SECURE", "TOKEN_AUTH_REQUIRE_HTTPS",
+             "COMPRESS_STATIC"):
+    os.environ.setdefault(name, "0")
+os.environ.setdefault("SECURE_HSTS_SECONDS", "0")
 
 from config.settings import *  # noqa: E402,F401,F403
 
