@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 MANAGE := $(BIN)/python manage.py
 
-.PHONY: install run test fixtures bench migrate demo clean
+.PHONY: install run test fixtures bench loadtest migrate demo clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -52,6 +52,11 @@ bench: install
 	$(BIN)/python bench/import_bench.py
 	$(BIN)/python bench/export_bench.py
 	$(BIN)/python bench/api_bench.py
+
+# Not in CI: N simulated annotators against gunicorn on PostgreSQL (DATABASE_URL), then SQLite with 10.
+loadtest: install
+	$(BIN)/python bench/load_test.py
+	$(BIN)/python bench/load_test.py --sqlite
 
 clean:
 	rm -rf $(VENV) var .pytest_cache

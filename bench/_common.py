@@ -101,7 +101,8 @@ def gunicorn(database_url: str, *, workers: int = 2):
     port = free_port()
     env = dict(os.environ, DATABASE_URL=database_url, DEBUG="0", SECRET_KEY="bench-only-not-secret",
                ALLOWED_HOSTS="127.0.0.1", DJANGO_SETTINGS_MODULE="config.settings",
-               SECURE_SSL_REDIRECT="0", SESSION_COOKIE_SECURE="0", CSRF_COOKIE_SECURE="0")
+               SECURE_SSL_REDIRECT="0", SESSION_COOKIE_SECURE="0", CSRF_COOKIE_SECURE="0",
+               TOKEN_AUTH_REQUIRE_HTTPS="0", COMPRESS_STATIC="0")  # plain HTTP on loopback only
     server = subprocess.Popen(
         [str(Path(sys.executable).parent / "gunicorn"), "config.wsgi", "-b", f"127.0.0.1:{port}",
          "-w", str(workers), "--log-level", "warning"],

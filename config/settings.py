@@ -238,13 +238,17 @@ SPECTACULAR_SETTINGS = {
     },
 }
 
-# Upper bounds that keep one request or one upload from exhausting the server.
-DATA_UPLOAD_MAX_MEMORY_SIZE = 10 * 1024 * 1024
+# Upper bounds that keep one request, one upload or one layer from exhausting the server.
+DATA_UPLOAD_MAX_MEMORY_SIZE = int(os.environ.get("MAX_REQUEST_BYTES", str(10 * 1024 * 1024)))
 IMPORT_MAX_UPLOAD_BYTES = int(os.environ.get("IMPORT_MAX_UPLOAD_BYTES", str(200 * 1024 * 1024)))
+MAX_ARTICLE_CHARS = int(os.environ.get("MAX_ARTICLE_CHARS", "200000"))  # code points of one article's text
+MAX_SPANS_PER_ANNOTATION = int(os.environ.get("MAX_SPANS_PER_ANNOTATION", "5000"))
 
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "WARNING")},
+    # 4xx answers (a stale version's 409, a validation 400) are the API working as designed, not warnings.
+    "loggers": {"django.request": {"level": "ERROR"}},
 }

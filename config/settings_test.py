@@ -15,5 +15,5 @@ ALLOWED_HOSTS = ["testserver", "localhost", "127.0.0.1"]
 
 # A second alias mirroring the default database, so tests can prove which reads go to a replica.
 # Only tests that turn READ_REPLICA_ALIAS on (override_settings) use it.
-DATABASES["replica"] = {**DATABASES["default"], "TEST": {"MIRROR": "default"}}
+DATABASES["replica"] = {**DATABASES["default"], "TEST": {"MIRROR": "default"}}  # noqa: F405
 READ_REPLICA_ALIAS = None

@@ -177,3 +177,35 @@ def test_project_visibility_and_roles(project, annotator_a, reviewer, outsider, 
     assert project.role_of(reviewer) == "reviewer"
     assert project.role_of(outsider) is None
     assert project.role_of(superuser) == "manager"
+
+
+def test_the_database_refuses_to_change_annotated_text(project, annotator_a):
+    from annotate.models import Article
+
+    article = make_article(project, text="Original text.")
+    Article.objects.filter(pk=article.pk).update(text="Changed while nobody annotated.")
+    make_annotation(article, annotator_a)
+    with pytest.raises(IntegrityError), transaction.atomic():
+        Article.objects.filter(pk=article.pk).update(text="Changed behind the model's back.")
+    Article.objects.filter(pk=article.pk).update(title="Titles may change")
+    article.refresh_from_db()
+    assert (article.text, article.title) == ("Changed while nobody annotated.", "Titles may change")
+
+
+def test_annotated_articles_are_not_deleted_in_passing(project, annotator_a):
+    from django.db.models import ProtectedError
+
+    article = make_article(project)
+    make_annotation(article, annotator_a)
+    with pytest.raises(ProtectedError):
+        article.delete()
+    article.annotations.all().delete()
+    article.delete()
+
+
+def test_text_size_is_limited(project, settings):
+    from annotate.models import Article
+
+    settings.MAX_ARTICLE_CHARS = 10
+    with pytest.raises(ValidationError):
+        Article(project=project, external_id="long", text="x" * 11).full_clean()

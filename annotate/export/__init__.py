@@ -10,7 +10,7 @@ do exactly this.
 """
 from .filters import STATUSES, ExportFilters, FilterError, parse_datetime, parse_filters
 from .formats import FORMATS, ExportFormat, in_chunks
-from .records import iter_records
+from .records import iter_records, iter_unannotated
 from .summary import ExportSummary, summarise
 
 __all__ = [
@@ -22,6 +22,7 @@ __all__ = [
     "FilterError",
     "in_chunks",
     "iter_records",
+    "iter_unannotated",
     "parse_datetime",
     "parse_filters",
     "summarise",

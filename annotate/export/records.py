@@ -26,7 +26,7 @@ from django.db.models.functions import Cast
 from config.routers import replica_reads
 
 from ..interchange import SCHEMA_VERSION
-from ..models import Annotation, Label, Polarity, Project, Relation, RelationType, Span, Stance, StanceTarget
+from ..models import Annotation, Article, Label, Polarity, Project, Relation, RelationType, Span, Stance, StanceTarget
 from .filters import ExportFilters
 
 # Layers per batch: about 17k spans at the benchmark corpus's density, a few
@@ -138,6 +138,37 @@ def _records(layers: list[tuple], names: _Names) -> Iterator[dict]:
             "updated_at": _utc(updated_at),
             "schema_version": SCHEMA_VERSION,
         }
+
+
+ARTICLE_FIELDS = ("pk", "external_id", "title", "outlet", "url", "published", "language", "caption", "metadata",
+                  "text")
+
+
+def iter_unannotated(project: Project, *, batch_size: int | None = None) -> Iterator[dict]:
+    """Records for the project's articles that have no layer at all, with empty annotations.
+
+    A backup (`export_annotations --status all --with-unannotated`) needs them; the
+    import reads such a record as an article without annotations.
+    """
+    size = batch_size or BATCH_SIZE
+    articles = (Article.objects.filter(project=project, annotations__isnull=True)
+                .order_by("pk").values_list(*ARTICLE_FIELDS))
+    last = 0
+    while True:
+        with replica_reads():
+            rows = list(articles.filter(pk__gt=last)[:size])
+        for pk, external_id, title, outlet, url, published, language, caption, metadata, text in rows:
+            yield {
+                "external_id": external_id, "title": title, "source": outlet, "url": url,
+                "published": published.isoformat() if published else None, "language": language,
+                "caption": caption, "metadata": metadata if metadata is not None else {}, "text": text,
+                "annotations": {"spans": [], "relations": [], "stances": []},
+                "annotator": None, "status": None, "annotation_id": None, "updated_at": None,
+                "schema_version": SCHEMA_VERSION,
+            }
+        if len(rows) < size:
+            return
+        last = rows[-1][0]
 
 
 def _utc(value: dt.datetime) -> str:

@@ -40,7 +40,9 @@ class Annotation(models.Model):
         RETURNED = "returned", "returned to annotator"
         ADJUDICATED = "adjudicated"
 
-    article = models.ForeignKey(Article, on_delete=models.CASCADE, related_name="annotations")
+    # PROTECT: an annotated article (or its project) is never deleted in passing; its layers must be
+    # deleted first, on purpose (admin lists them), and the API has no delete for articles at all.
+    article = models.ForeignKey(Article, on_delete=models.PROTECT, related_name="annotations")
     annotator = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT, related_name="annotations"
     )

@@ -64,6 +64,10 @@ class Article(models.Model):
         article._stored_text = article.__dict__.get("text")
         return article
 
+    def clean(self):
+        if len(self.text) > settings.MAX_ARTICLE_CHARS:
+            raise ValidationError({"text": f"is {len(self.text)} characters long; the limit is {settings.MAX_ARTICLE_CHARS}."})
+
     def save(self, *args, **kwargs):
         stored = getattr(self, "_stored_text", None)
         if self.pk and stored is not None and self.text != stored and self.annotations.exists():

@@ -8,6 +8,7 @@ write carries a stale version and is refused with StaleVersion.
 """
 from collections.abc import Iterable
 
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.db.models import F, Q
@@ -149,6 +150,8 @@ def skip(*, assignment: Assignment, reason: str) -> Assignment:
 def add_span(*, annotation: Annotation, expected_version, label, start, end, text=None, entity=None,
              attributes=None, actor=None) -> Span:
     lock_layer(annotation, expected_version)
+    if Span.objects.filter(annotation=annotation).count() >= settings.MAX_SPANS_PER_ANNOTATION:
+        raise ValidationError({"label": f"this layer has reached the limit of {settings.MAX_SPANS_PER_ANNOTATION} spans."})
     article = annotation.article
     span = Span(
         annotation=annotation,

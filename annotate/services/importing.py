@@ -11,11 +11,12 @@ their number of spans, never one per row.
 import io
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import NamedTuple
 
 import orjson
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.db import connection, transaction
 from django.utils import timezone
@@ -251,11 +252,21 @@ class _FileImport:
             for path, message in invalid.problems:
                 self.fail(line, path, message)
             return None
+        if record.annotations is not None and record.annotator is None and record.status is None \
+                and not any(record.annotations):
+            record = replace(record, annotations=None)  # an exported article without any layer
         owner = None
         if record.annotations is not None:
             owner = self.owner_of(line, record)
             if owner is None:
                 return None
+        if len(record.text) > settings.MAX_ARTICLE_CHARS:
+            self.fail(line, "text", f"is {len(record.text)} characters long; the limit is {settings.MAX_ARTICLE_CHARS}")
+            return None
+        if record.annotations is not None and len(record.annotations.spans) > settings.MAX_SPANS_PER_ANNOTATION:
+            self.fail(line, "annotations.spans", f"{len(record.annotations.spans)} spans; the limit per layer is "
+                                                 f"{settings.MAX_SPANS_PER_ANNOTATION}")
+            return None
         # One article may come on several lines, one per layer (as exports write it): the same
         # text each time, and never the same layer twice.
         layer = (record.external_id, None if owner is None else owner.key)

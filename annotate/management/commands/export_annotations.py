@@ -1,8 +1,18 @@
+import itertools
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
 
-from annotate.export import FORMATS, STATUSES, FilterError, in_chunks, iter_records, parse_filters, summarise
+from annotate.export import (
+    FORMATS,
+    STATUSES,
+    FilterError,
+    in_chunks,
+    iter_records,
+    iter_unannotated,
+    parse_filters,
+    summarise,
+)
 from annotate.models import Project
 
 
@@ -22,6 +32,9 @@ class Command(BaseCommand):
         parser.add_argument("--annotator", help="Only this annotator's layers (username).")
         parser.add_argument("--updated-since", help="Only layers changed at or after this ISO 8601 datetime.")
         parser.add_argument("--article", help="Only this article (external id).")
+        parser.add_argument("--with-unannotated", action="store_true",
+                            help="Also write the articles that have no layer at all (empty annotations): with "
+                                 "--status all, a complete backup that import_articles restores.")
 
     def handle(self, *args, **options):
         project = Project.objects.filter(slug=options["project"]).first()
@@ -34,7 +47,10 @@ class Command(BaseCommand):
             raise CommandError(f"--{error.parameter.replace('_', '-')}: {error.message}") from None
         export_format = FORMATS[options["format"]]
         summary = summarise(project, filters)
-        chunks = in_chunks(export_format.write(iter_records(project, filters, up_to=summary.last_id or 0)))
+        records = iter_records(project, filters, up_to=summary.last_id or 0)
+        if options["with_unannotated"]:
+            records = itertools.chain(records, iter_unannotated(project))
+        chunks = in_chunks(export_format.write(records))
 
         if options["output"]:
             with Path(options["output"]).open("wb") as out:
