@@ -1,9 +1,11 @@
 from django.contrib import admin
 from django.urls import include, path
-from django.views.generic import RedirectView
 
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/", include("api.urls")),
-    path("", RedirectView.as_view(pattern_name="admin:index", permanent=False)),
+    # Reviewers and managers: review and adjudication, dashboards, stance map, source registry.
+    path("", include("annotate.review_urls")),
+    # The annotator UI: My work at /, the workspace, login and account pages.
+    path("", include("annotate.urls")),
 ]
