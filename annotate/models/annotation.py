@@ -7,7 +7,7 @@ from django.db.models import F, Q
 from ..validation import check_same_project, check_span_offsets
 from .article import Article
 from .entity import Entity
-from .project import Label, Polarity, RelationType, StanceTarget
+from .project import Label, Polarity, RelationType, StanceTarget, visible_to_member
 
 
 class AnnotationQuerySet(models.QuerySet):
@@ -16,14 +16,7 @@ class AnnotationQuerySet(models.QuerySet):
 
         Annotators never see each other's layers, not even after submitting.
         """
-        from .project import Membership, Project
-
-        if not user.is_authenticated:
-            return self.none()
-        if user.is_superuser:
-            return self
-        reviewed = Project.objects.with_role(user, Membership.READS_ALL_LAYERS)
-        return self.filter(Q(annotator=user, is_gold=False) | Q(article__project__in=reviewed))
+        return visible_to_member(self, user, own=Q(annotator=user, is_gold=False), project="article__project")
 
 
 class Annotation(models.Model):

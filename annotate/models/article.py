@@ -4,20 +4,13 @@ from django.core.exceptions import ValidationError
 from django.db import models
 
 from ..textutil import content_hash
-from .project import Project
+from .project import Project, visible_to_member
 
 
 class ArticleQuerySet(models.QuerySet):
     def visible_to(self, user):
         """Reviewers and managers see every article of their projects; annotators the ones assigned to them."""
-        from .project import Membership, Project
-
-        if not user.is_authenticated:
-            return self.none()
-        if user.is_superuser:
-            return self
-        reviewed = Project.objects.with_role(user, Membership.READS_ALL_LAYERS)
-        return self.filter(models.Q(project__in=reviewed) | models.Q(assignments__annotator=user)).distinct()
+        return visible_to_member(self, user, own=models.Q(assignments__annotator=user), project="project").distinct()
 
 
 class ArticleManager(models.Manager.from_queryset(ArticleQuerySet)):
@@ -80,14 +73,7 @@ class Article(models.Model):
 class AssignmentQuerySet(models.QuerySet):
     def visible_to(self, user):
         """Your own assignments; reviewers and managers see all of their projects'."""
-        from .project import Membership, Project
-
-        if not user.is_authenticated:
-            return self.none()
-        if user.is_superuser:
-            return self
-        reviewed = Project.objects.with_role(user, Membership.READS_ALL_LAYERS)
-        return self.filter(models.Q(annotator=user) | models.Q(article__project__in=reviewed))
+        return visible_to_member(self, user, own=models.Q(annotator=user), project="article__project")
 
 
 class Assignment(models.Model):

@@ -28,6 +28,20 @@ class ProjectQuerySet(models.QuerySet):
         return self.filter(memberships__user=user, memberships__role__in=roles)
 
 
+def visible_to_member(queryset, user, *, own: Q, project: str):
+    """`queryset` as `user` may read it: rows matching `own`, plus every row of the projects where
+    they read all layers (reviewer, manager); superusers read everything, anonymous users nothing.
+
+    `project` is the lookup path from the queryset's model to its Project ("article__project").
+    """
+    if not user.is_authenticated:
+        return queryset.none()
+    if user.is_superuser:
+        return queryset
+    reviewed = Project.objects.with_role(user, Membership.READS_ALL_LAYERS)
+    return queryset.filter(own | Q(**{f"{project}__in": reviewed}))
+
+
 class ProjectManager(models.Manager.from_queryset(ProjectQuerySet)):
     def get_by_natural_key(self, slug):
         return self.get(slug=slug)
