@@ -105,6 +105,8 @@ def accept_item(*, gold: Annotation, expected_version, kind: str, item_id: int, 
     """Copy one annotator item (span, relation or stance, by id) of the same article into gold."""
     if kind not in MODELS:
         raise ValidationError({"kind": f"one of {', '.join(MODELS)}"})
+    if not gold.is_gold:
+        raise ValidationError({"annotation": "items are accepted into the gold layer only."})
     lock_layer(gold, expected_version)
     source = MODELS[kind].objects.filter(pk=item_id, annotation__article_id=gold.article_id,
                                          annotation__is_gold=False).select_related("annotation__annotator").first()
@@ -113,7 +115,10 @@ def accept_item(*, gold: Annotation, expected_version, kind: str, item_id: int, 
     layers, _ = layers_of(gold.article)
     items = line_up(layers, None)
     origin = source.annotation.annotator.get_username()
-    wanted = next(item for item in items[kind].values() if item.by.get(origin) and item.by[origin].pk == source.pk)
+    wanted = next((item for item in items[kind].values() if item.by.get(origin) and item.by[origin].pk == source.pk),
+                  None)
+    if wanted is None:  # the source layer is not submitted: line_up only sees submitted layers
+        raise ValidationError({"item_id": f"{kind} {item_id} is not in a submitted layer of this article."})
     copier = _GoldCopier(gold, items)
     copied = copier.copy(wanted, origin)
     bump_versions([gold.pk])
