@@ -7,7 +7,8 @@ spans, relations and stances can be compared and copied into gold:
 * relation: (type, from span key, to span key)
 * stance:   (holder, target) with the polarity as the compared value, where the
             holder is the holder span's key (or its linked source, when it has one)
-            or the stance's holder entity
+            or the stance's holder entity; a layer's second stance on the same
+            (holder, target) is keyed (holder, target, 1), and so on
 """
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -72,8 +73,14 @@ def line_up(annotator_layers: list[Annotation], gold: Annotation | None) -> dict
         for relation in layer.relations.all():
             key = (relation.type.name, span_key(spans[relation.from_span_id]), span_key(spans[relation.to_span_id]))
             place(items["relation"], "relation", key, who, relation)
-        for stance in layer.stances.all():
-            place(items["stance"], "stance", (holder_key(stance), stance.target.name), who, stance)
+        seen = defaultdict(int)
+        for stance in sorted(layer.stances.all(), key=lambda s: s.pk):
+            # A layer may hold several stances of one holder on one target (different evidence):
+            # the second and later ones get their rank in the key, so none hides another.
+            base = (holder_key(stance), stance.target.name)
+            rank = seen[base]
+            seen[base] += 1
+            place(items["stance"], "stance", base if rank == 0 else base + (rank,), who, stance)
 
     for layer in annotator_layers:
         collect(layer, layer.annotator.get_username())

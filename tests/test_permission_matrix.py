@@ -137,7 +137,24 @@ UI = {
     "annotate:account-token": [("post", lambda w: [], None, row(LOGIN, 302, 302, 302, 302, 302, 302, 302))],
     "annotate:password-change": [("get", lambda w: [], None, row(LOGIN, 200, 200, 200, 200, 200, 200, 200))],
 }
-MATRIX = {**API, **UI}
+ARTICLE = lambda w: [w["article"].pk]  # noqa: E731
+SOURCE = lambda w: [w["project"].slug, w["entity"].pk]  # noqa: E731
+REVIEWERS_ONLY = row(LOGIN, 403, 403, 200, 200, 404, 403, 200)
+REVIEW = {
+    "review:index": [("get", SLUG, None, REVIEWERS_ONLY)],
+    "review:article": [("get", ARTICLE, None, row(LOGIN, 403, 404, 200, 200, 404, 404, 200))],
+    # The world's article has no gold layer yet: nothing to edit, even for reviewers.
+    "review:edit-gold": [("get", ARTICLE, None, row(LOGIN, 403, 404, 404, 404, 404, 404, 404))],
+    "review:dashboard": [("get", SLUG, None, REVIEWERS_ONLY)],
+    "review:stances": [("get", SLUG, None, REVIEWERS_ONLY)],
+    "review:stance-evidence": [("get", SLUG, {"holder": "France", "target": "Moroccan sovereignty over Western Sahara"},
+                                REVIEWERS_ONLY)],
+    "review:sources": [("get", SLUG, None, REVIEWERS_ONLY)],
+    "review:source": [("get", SOURCE, None, REVIEWERS_ONLY)],
+    "review:merge-source": [("get", SOURCE, "merge", REVIEWERS_ONLY),
+                            ("post", SOURCE, "merge", row(LOGIN, 403, 403, 302, 302, 404, 403, 302))],
+}
+MATRIX = {**API, **UI, **REVIEW}
 CASES = [(name, *case) for name, cases in MATRIX.items() for case in cases]
 
 

@@ -141,3 +141,17 @@ def test_merging_two_sources_moves_every_link(project, article, two_layers):
     with pytest.raises(ValidationError):
         merge_entities(keep=keep, absorb=keep)
     assert Relation.objects.count() == 2
+
+
+def test_two_stances_of_one_holder_on_one_target_are_both_kept(project, article, annotator_a, reviewer):
+    def build(layer):
+        holder = span(layer, "SOURCE", "France")
+        first = span(layer, "STANCE_EVIDENCE", "backs the plan")
+        second = span(layer, "CLAIM", "the plan works")
+        for evidence, polarity in ((first, "favor"), (second, "neutral")):
+            annotating.add_stance(annotation=layer, expected_version=layer.version, holder_span=holder, target=T1,
+                                  polarity=polarity, evidence=[evidence])
+
+    layer = layer_for(article, annotator_a, build)
+    gold = start_gold(article=article, reviewer=reviewer, source=layer)
+    assert sorted(gold.stances.values_list("polarity__name", flat=True)) == ["favor", "neutral"]
