@@ -1,4 +1,18 @@
-"""Pages for reviewers and managers (views arrive with the review UI)."""
+"""Pages for reviewers and managers: review and gold, the project dashboard, the stance map, the source registry."""
+from django.urls import path
+
+from .views import dashboards, review
+
 app_name = "review"
 
-urlpatterns = []
+urlpatterns = [
+    path("review/<slug:slug>/", review.index, name="index"),
+    path("review/articles/<int:pk>/", review.article, name="article"),
+    path("review/articles/<int:pk>/gold/", review.edit_gold, name="edit-gold"),
+    path("projects/<slug:slug>/dashboard/", dashboards.dashboard, name="dashboard"),
+    path("projects/<slug:slug>/stances/", dashboards.stance_map, name="stances"),
+    path("projects/<slug:slug>/stances/evidence/", dashboards.stance_evidence, name="stance-evidence"),
+    path("projects/<slug:slug>/sources/", dashboards.sources, name="sources"),
+    path("projects/<slug:slug>/sources/<int:pk>/", dashboards.source_detail, name="source"),
+    path("projects/<slug:slug>/sources/<int:pk>/merge/", dashboards.merge_source, name="merge-source"),
+]

@@ -1,0 +1,241 @@
+"""Project pages for reviewers and managers: the dashboard, the stance map with its evidence, the source registry.
+
+The numbers come from annotate.dashboards and annotate.agreement (a fixed number
+of aggregate queries each); the charts are drawn on the server as SVG by
+annotate.charts, which escapes every text, so the pages need no script at all
+except the merge form's confirmation step, which is a page of its own.
+"""
+from dataclasses import dataclass
+from urllib.parse import urlencode
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import ValidationError
+from django.db.models import Count, Q
+from django.http import Http404
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.views.decorators.http import require_http_methods
+
+from .. import charts, dashboards
+from ..agreement.report import agreement_report
+from ..models import Entity, Relation, Span, Stance
+from ..services.review import merge_entities
+from .review import reviewed_project
+
+# The colours of the My work progress bar, so a status looks the same everywhere.
+STATUS_COLOURS = {"submitted": "#23845a", "skipped": "#a8b0bd", "in_progress": "#e9a23b", "assigned": "#9db4ee"}
+LISTED_MENTIONS = 500
+
+
+# Dashboard ------------------------------------------------------------------------------------------------
+
+
+def _pair_heatmap(report: dict, mode: str):
+    names = report["annotators"]
+    scores = {}
+    for pair in report["pairs"]:
+        scores[(pair["a"], pair["b"])] = scores[(pair["b"], pair["a"])] = pair[mode]["f1"]
+    return charts.heatmap(names, names, lambda a, b: scores.get((a, b)), title=f"Span F1 per annotator pair ({mode})")
+
+
+@login_required
+def dashboard(request, slug):
+    project = reviewed_project(request.user, slug)
+    progress = dashboards.progress(project)
+    labels = dashboards.label_distribution(project)
+    report = agreement_report(project)
+    per_label = [{"label": label, "exact": scores["exact"]["f1"], "overlap": scores["overlap"]["f1"],
+                  "exact_width": round(100 * scores["exact"]["f1"], 1),
+                  "overlap_width": round(100 * scores["overlap"]["f1"], 1),
+                  "support": scores["exact"]["support"], "alpha": report["spans"]["krippendorff_alpha"].get(label)}
+                 for label, scores in report["spans"]["per_label"].items()]
+    per_annotator = progress["per_annotator"]
+    people = sorted(set(per_annotator) | set(progress["median_minutes"]))
+    return render(request, "annotate/review/dashboard.html", {
+        "project": project, "tab": "dashboard", "progress": progress, "report": report, "per_label": per_label,
+        "submitted": sum(counts["submitted"] for counts in per_annotator.values()),
+        "assigned": sum(sum(counts.values()) for counts in per_annotator.values()),
+        "people": [{"name": name, "minutes": progress["median_minutes"].get(name),
+                    **{status: per_annotator.get(name, {}).get(status, 0) for status in STATUS_COLOURS},
+                    "open": sum(per_annotator.get(name, {}).get(s, 0) for s in ("in_progress", "assigned"))}
+                   for name in people],
+        "over_time_chart": charts.line_chart(progress["over_time"], ["submitted", "skipped"],
+                                             title="Articles done over time (cumulative)", width=560),
+        "per_annotator_chart": charts.bar_chart(list(per_annotator.items()), list(STATUS_COLOURS),
+                                                colors=STATUS_COLOURS, title="Assignments per annotator",
+                                                width=660),
+        "labels_chart": charts.bar_chart([(name, {"spans": n}) for name, n in labels], ["spans"],
+                                         colors={"spans": "#2f5bd3"}, title="Spans per label", width=560),
+        "exact_heatmap": _pair_heatmap(report, "exact") if report["pairs"] else None,
+        "overlap_heatmap": _pair_heatmap(report, "overlap") if report["pairs"] else None,
+    })
+
+
+# Stance map ----------------------------------------------------------------------------------------------
+
+
+@dataclass
+class StanceCell:
+    target: str
+    counts: list  # [(polarity, n, colour)] in the project's polarity order
+    total: int
+    tone: str  # favor | lean-favor | mixed | lean-against | against | neutral | empty
+    href: str
+    bars: list  # [(x %, width %, colour, polarity, n)]
+
+
+def _tone(counts: dict, total: int) -> str:
+    """The cell's colour class: the balance of favor against against, neutral weighing towards the middle."""
+    if not total:
+        return "empty"
+    balance = (counts.get("favor", 0) - counts.get("against", 0)) / total
+    if counts.get("favor", 0) == counts.get("against", 0) == 0:
+        return "neutral"
+    if balance >= 0.6:
+        return "favor"
+    if balance > 0.15:
+        return "lean-favor"
+    if balance <= -0.6:
+        return "against"
+    if balance < -0.15:
+        return "lean-against"
+    return "mixed"
+
+
+@login_required
+def stance_map(request, slug):
+    project = reviewed_project(request.user, slug)
+    data = dashboards.stance_map(project)
+    colours = dict(project.polarities.values_list("name", "color"))
+    base = reverse("review:stance-evidence", args=[project.slug])
+    rows = []
+    for holder in data["holders"]:
+        cells = []
+        for target in data["targets"]:
+            counts = data["cells"].get((holder, target), {})
+            total = sum(counts.values())
+            bars, x = [], 0.0
+            for polarity in data["polarities"]:
+                if counts.get(polarity):
+                    width = 100 * counts[polarity] / total
+                    bars.append((round(x, 2), round(width, 2), colours.get(polarity, "#999999"), polarity,
+                                 counts[polarity]))
+                    x += width
+            cells.append(StanceCell(
+                target=target, total=total, tone=_tone(counts, total), bars=bars,
+                counts=[(p, counts.get(p, 0), colours.get(p, "#999999")) for p in data["polarities"]],
+                href=f"{base}?{urlencode({'holder': holder, 'target': target})}" if total else ""))
+        rows.append({"holder": holder, "cells": cells, "total": sum(c.total for c in cells)})
+    return render(request, "annotate/review/stance_map.html", {
+        "project": project, "tab": "stances", "targets": data["targets"], "rows": rows,
+        "polarities": [(p, colours.get(p, "#999999")) for p in data["polarities"]],
+    })
+
+
+@login_required
+def stance_evidence(request, slug):
+    project = reviewed_project(request.user, slug)
+    holder, target = request.GET.get("holder", ""), request.GET.get("target", "")
+    if not holder or not target:
+        raise Http404("Choose a cell of the stance map.")
+    found = dashboards.stance_evidence(project, holder, target)
+    colours = dict(project.polarities.values_list("name", "color"))
+    summary = {}
+    for entry in found:
+        summary[entry["polarity"]] = summary.get(entry["polarity"], 0) + 1
+        entry["colour"] = colours.get(entry["polarity"], "#999999")
+    return render(request, "annotate/review/stance_evidence.html", {
+        "project": project, "tab": "stances", "holder": holder, "target": target, "found": found,
+        "summary": [(p, n, colours.get(p, "#999999")) for p, n in sorted(summary.items(), key=lambda kv: -kv[1])],
+    })
+
+
+# Source registry ---------------------------------------------------------------------------------------
+
+
+@login_required
+def sources(request, slug):
+    project = reviewed_project(request.user, slug)
+    query = request.GET.get("q", "").strip()
+    registry = dashboards.source_registry(project)
+    if query:
+        needle = query.casefold()
+        registry = [e for e in registry
+                    if needle in e.name.casefold() or any(needle in alias.casefold() for alias in e.aliases)]
+    return render(request, "annotate/review/sources.html", {
+        "project": project, "tab": "sources", "sources": registry, "query": query,
+    })
+
+
+def project_entity(project, pk) -> Entity:
+    entity = Entity.objects.filter(project=project, pk=pk).first()
+    if entity is None:
+        raise Http404("No such source in this project.")
+    return entity
+
+
+def _layer_name(annotation) -> str:
+    return "gold" if annotation.is_gold else annotation.annotator.get_username()
+
+
+@login_required
+def source_detail(request, slug, pk):
+    project = reviewed_project(request.user, slug)
+    entity = project_entity(project, pk)
+    layer = ("annotation__article", "annotation__annotator")
+    mentions = list(Span.objects.filter(entity=entity).select_related("label", *layer)
+                    .order_by("annotation__article_id", "start", "annotation_id")[:LISTED_MENTIONS])
+    mention_count = Span.objects.filter(entity=entity).count()
+    for span in mentions:
+        span.sentence = dashboards.sentence_around(span.annotation.article.text, span.start, span.end)
+        span.layer_name = _layer_name(span.annotation)
+    quotes = list(Relation.objects.filter(type__name="ATTRIBUTED_TO", to_span__entity=entity)
+                  .select_related("from_span", "annotation__article", "annotation__annotator")
+                  .order_by("annotation__article_id", "from_span__start")[:LISTED_MENTIONS])
+    stances = list(Stance.objects.filter(Q(holder_entity=entity) | Q(holder_span__entity=entity))
+                   .select_related("target", "polarity", *layer).order_by("annotation__article_id", "id")
+                   [:LISTED_MENTIONS])
+    for item in (*quotes, *stances):
+        item.layer_name = _layer_name(item.annotation)
+    others = Entity.objects.filter(project=project).exclude(pk=entity.pk).only("id", "name").order_by("name")
+    return render(request, "annotate/review/source_detail.html", {
+        "project": project, "tab": "sources", "entity": entity, "mentions": mentions, "mention_count": mention_count,
+        "articles": len({span.annotation.article_id for span in mentions}), "quotes": quotes, "stances": stances,
+        "others": others,
+    })
+
+
+def _weight(entity: Entity) -> dict:
+    return {"mentions": Span.objects.filter(entity=entity).count(),
+            "stances": Stance.objects.filter(holder_entity=entity).count(),
+            "articles": Span.objects.filter(entity=entity).aggregate(
+                n=Count("annotation__article", distinct=True))["n"]}
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def merge_source(request, slug, pk):
+    """GET: what the merge will do, to confirm; POST: merge `absorb` into this source (everything moves to it)."""
+    project = reviewed_project(request.user, slug)
+    keep = project_entity(project, pk)
+    try:
+        absorb = project_entity(project, int(request.POST.get("absorb") or request.GET.get("absorb") or 0))
+    except ValueError:
+        raise Http404("No such source in this project.") from None
+    if request.method == "POST":
+        try:
+            merge_entities(keep=keep, absorb=absorb, actor=request.user)
+        except ValidationError as error:
+            messages.error(request, " ".join(error.messages))
+            return redirect("review:source", project.slug, keep.pk)
+        messages.success(request, f"Merged “{absorb.name}” into “{keep.name}”: every mention and stance moved; "
+                                  f"“{absorb.name}” is now an alias.")
+        return redirect("review:source", project.slug, keep.pk)
+    if absorb.pk == keep.pk:
+        messages.error(request, "Choose another source to merge into this one.")
+        return redirect("review:source", project.slug, keep.pk)
+    return render(request, "annotate/review/merge_confirm.html", {
+        "project": project, "tab": "sources", "keep": keep, "absorb": absorb,
+        "keep_weight": _weight(keep), "absorb_weight": _weight(absorb),
+    })

@@ -1,0 +1,284 @@
+"""Review pages: the project's review index, one article's layers lined up, and gold edited in the workspace.
+
+The pages read through annotate.review (layers_of, differences) and write
+nothing themselves: static/js/review.js posts to the review API (start gold,
+accept, adjudicate, send back) and deletes gold items through the ordinary
+span/relation/stance endpoints, each with the gold layer's version.
+"""
+from dataclasses import dataclass, field
+from itertools import pairwise
+from types import SimpleNamespace
+
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.core.paginator import Paginator
+from django.db.models import Count, OuterRef, Q, Subquery
+from django.http import Http404
+from django.shortcuts import render
+from django.urls import reverse
+
+from api.views.annotations import annotation_detail_queryset
+from api.views.projects import projects_with_vocabulary
+
+from ..access import article_for, project_for
+from ..models import Annotation, Entity, Membership
+from ..review import differences, layers_of
+from .workspace import workspace_state
+
+REVIEWERS = Membership.READS_ALL_LAYERS
+ARTICLES_PER_PAGE = 50
+# Colours per annotator (by their sorted position); review.css defines .who-0 … .who-5 to match.
+ANNOTATOR_COLOURS = 6
+
+
+def reviewed_project(user, slug):
+    """404 for a project you are not in, 403 for a member whose role does not review."""
+    return project_for(user, slug, roles=REVIEWERS)
+
+
+def reviewed_article(user, pk):
+    """404 for an article you cannot see, 403 for a member (an assigned annotator) who does not review."""
+    article = article_for(user, pk)
+    if not user.is_superuser and article.project.role_of(user) not in REVIEWERS:
+        raise PermissionDenied("Reviewing is for the project's reviewers and managers.")
+    return article
+
+
+# The review index ---------------------------------------------------------------------------------------
+
+FILTERS = {
+    "all": ("All articles", Q()),
+    "ready": ("Ready for review", Q(submitted__gte=1) & (Q(gold_status__isnull=True)
+                                                         | ~Q(gold_status=Annotation.Status.ADJUDICATED))),
+    "adjudicated": ("Adjudicated", Q(gold_status=Annotation.Status.ADJUDICATED)),
+}
+
+
+@login_required
+def index(request, slug):
+    """Articles with their layers' status and their gold. Queries: the project and role, the count, the page of
+    articles (with submitted-layer count and gold status as subqueries), and the layers of that page."""
+    project = reviewed_project(request.user, slug)
+    show = request.GET.get("show") if request.GET.get("show") in FILTERS else "all"
+    gold = Annotation.objects.filter(article=OuterRef("pk"), is_gold=True).order_by()
+    articles = (project.articles.annotate(
+        submitted=Count("annotations", filter=Q(annotations__is_gold=False,
+                                                annotations__status=Annotation.Status.SUBMITTED)),
+        gold_status=Subquery(gold.values("status")[:1]))
+        .filter(FILTERS[show][1]).only("id", "project_id", "title", "external_id", "outlet", "published").order_by("id"))
+    page = Paginator(articles, ARTICLES_PER_PAGE).get_page(request.GET.get("page"))
+    rows = {article.pk: {"article": article, "layers": [], "gold": None} for article in page}
+    layers = (Annotation.objects.filter(article_id__in=rows).select_related("annotator", "reviewer")
+              .only("id", "article_id", "is_gold", "status", "annotator__username", "reviewer__username",
+                    "submitted_at", "updated_at").order_by("annotator__username"))
+    for layer in layers:
+        if layer.is_gold:
+            rows[layer.article_id]["gold"] = layer
+        else:
+            rows[layer.article_id]["layers"].append(layer)
+    return render(request, "annotate/review/index.html", {
+        "project": project, "page": page, "rows": list(rows.values()), "show": show,
+        "filters": [(key, label) for key, (label, _) in FILTERS.items()], "tab": "review",
+    })
+
+
+# One article ---------------------------------------------------------------------------------------------
+
+CONFLICT_NAMES = {"label": "label differs", "boundary": "boundaries differ", "source": "source differs",
+                  "polarity": "polarity differs"}
+
+
+@dataclass
+class Cell:
+    """What one annotator has for one item."""
+    name: str
+    colour: int
+    obj: object = None
+    value: str = ""
+
+    @property
+    def present(self) -> bool:
+        return self.obj is not None
+
+
+@dataclass
+class Row:
+    kind: str
+    key: tuple
+    state: str  # agreed | partial
+    anchor: str
+    title: str
+    detail: str = ""
+    cells: list = field(default_factory=list)
+    gold: object = None
+    conflicts: list = field(default_factory=list)
+    accepts: list = field(default_factory=list)  # [(label, annotator object id)]
+    start: int | None = None
+
+    @property
+    def differs(self) -> bool:
+        return self.state != "agreed" or bool(self.conflicts)
+
+    @property
+    def provenance(self) -> list[str]:
+        return list(getattr(self.gold, "provenance", None) or [])
+
+    @property
+    def conflict_labels(self) -> list[tuple[str, str]]:
+        return [(code, CONFLICT_NAMES[code]) for code in self.conflicts]
+
+    @property
+    def gold_only(self) -> bool:
+        return not any(cell.present for cell in self.cells)
+
+
+def _snippet(text: str, limit: int = 90) -> str:
+    flat = " ".join(text.split())
+    return flat if len(flat) <= limit else flat[:limit - 1] + "…"
+
+
+def _holder_name(part: tuple, text: str) -> str:
+    if part[0] == "entity":
+        return part[1]
+    _, label, start, end = part
+    return f"“{_snippet(text[start:end], 50)}” ({label})"
+
+
+def _value(kind: str, obj) -> str:
+    if kind == "span":
+        return obj.entity.name if obj.entity_id else "✓"
+    if kind == "stance":
+        return obj.polarity.name + ("" if obj.explicit else " (implied)")
+    return "✓"
+
+
+def review_rows(diff: dict, text: str) -> list[Row]:
+    """One row per item (span, relation, stance), with each annotator's version, gold and the conflicts."""
+    names = diff["annotators"]
+    boundary = {key for pair in diff["boundary_conflicts"] for key in pair}
+    entity_conflicts, polarity_conflicts = set(diff["entity_conflicts"]), set(diff["polarity_conflicts"])
+    rows = []
+    for kind in ("span", "relation", "stance"):
+        for n, (key, item) in enumerate(sorted(diff["items"][kind].items(), key=lambda kv: _order(kind, kv[0]))):
+            row = Row(kind=kind, key=key, state=diff["state"][kind][key], anchor=f"{kind}-{n}", title="",
+                      gold=item.gold)
+            row.cells = [Cell(name, i % ANNOTATOR_COLOURS, item.by.get(name),
+                              _value(kind, item.by[name]) if name in item.by else "") for i, name in enumerate(names)]
+            if kind == "span":
+                label, start, end = key
+                row.title, row.detail, row.start = label, _snippet(text[start:end]), start
+                if (start, end) in diff["label_conflicts"]:
+                    row.conflicts.append("label")
+                if key in boundary:
+                    row.conflicts.append("boundary")
+                if key in entity_conflicts:
+                    row.conflicts.append("source")
+            elif kind == "relation":
+                kind_name, source, target = key
+                row.title = kind_name
+                row.detail = f"{source[0]} “{_snippet(text[source[1]:source[2]], 45)}” → " \
+                             f"{target[0]} “{_snippet(text[target[1]:target[2]], 45)}”"
+                row.start = source[1]
+            else:
+                holder, target = key
+                row.title, row.detail = _holder_name(holder, text), target
+                if key in polarity_conflicts:
+                    row.conflicts.append("polarity")
+            present = [cell for cell in row.cells if cell.present]
+            values = {cell.value for cell in present}
+            if len(values) > 1:
+                row.accepts = [(f"Accept {cell.name}’s", cell.obj.pk) for cell in present]
+            elif present:
+                row.accepts = [("Accept", present[0].obj.pk)]
+            rows.append(row)
+    return rows
+
+
+def _order(kind: str, key: tuple):
+    if kind == "span":
+        return (key[1], key[2], key[0])
+    if kind == "relation":
+        return (key[1][1], key[2][1], key[0])
+    return (repr(key[0]), key[1])
+
+
+@dataclass
+class Segment:
+    text: str
+    who: list  # colour indexes of the annotators with a span here, innermost first
+    gold: bool
+    differs: bool
+    anchors: str
+    tip: str
+
+
+def segments(text: str, rows: list[Row]) -> list[Segment]:
+    """The article cut at every span boundary; each piece knows who marked it, whether gold has it and whether
+    the annotators differ there, so the text shows differences at a glance."""
+    spans = [row for row in rows if row.kind == "span"]
+    cuts = sorted({0, len(text), *(r.key[1] for r in spans), *(r.key[2] for r in spans)})
+    pieces = []
+    for a, b in pairwise(cuts):
+        covering = [row for row in spans if row.key[1] <= a and row.key[2] >= b]
+        who = sorted({cell.colour for row in covering for cell in row.cells if cell.present})
+        tip = "; ".join(f"{row.title}: {', '.join(c.name for c in row.cells if c.present) or 'gold only'}"
+                        + (" · in gold" if row.gold is not None else "") for row in covering)
+        pieces.append(Segment(text[a:b], who, any(row.gold is not None for row in covering),
+                              any(row.differs for row in covering), " ".join(row.anchor for row in covering), tip))
+    return pieces
+
+
+@login_required
+def article(request, pk):
+    article = reviewed_article(request.user, pk)
+    layers, gold = layers_of(article)
+    diff = differences(layers, gold)
+    rows = review_rows(diff, article.text)
+    names = diff["annotators"]
+    colour = {name: i % ANNOTATOR_COLOURS for i, name in enumerate(names)}
+    counts = {kind: sum(1 for row in rows if row.kind == kind) for kind in ("span", "relation", "stance")}
+    differing = [row for row in rows if row.differs]
+    state = {
+        "article": article.pk,
+        "api": reverse("api:project-list").removesuffix("projects/"),
+        "gold": {"id": gold.pk, "version": gold.version, "status": gold.status} if gold else None,
+    }
+    return render(request, "annotate/review/article.html", {
+        "project": article.project, "article": article, "layers": layers, "gold": gold, "rows": rows,
+        "colour": colour, "annotators": [(name, colour[name]) for name in names],
+        "layer_rows": [(layer, colour[layer.annotator.get_username()]) for layer in layers],
+        "segments": segments(article.text, rows), "counts": counts, "differing": len(differing),
+        "conflict_counts": {
+            "label": len(diff["label_conflicts"]), "boundary": len(diff["boundary_conflicts"]),
+            "source": len(diff["entity_conflicts"]), "polarity": len(diff["polarity_conflicts"]),
+            "partial": sum(1 for row in rows if row.state == "partial" and not row.gold_only),
+        },
+        "state": state, "tab": "review",
+    })
+
+
+@login_required
+def edit_gold(request, pk):
+    """The gold layer in the annotator's workspace: the same tools, the gold layer's id and version.
+
+    The workspace is built for an assignment; gold has none, so the page hands it
+    a stand-in (always editable: gold stays editable for reviewers after adjudication)
+    and hides Submit and Skip, which do not apply to gold.
+    """
+    article = reviewed_article(request.user, pk)
+    gold = Annotation.objects.filter(article=article, is_gold=True).first()
+    if gold is None:
+        raise Http404("This article has no gold layer yet: start one on the review page.")
+    layer = annotation_detail_queryset().get(pk=gold.pk)
+    project = projects_with_vocabulary(request.user).get(pk=article.project_id)
+    entities = Entity.objects.filter(Q(mentions__annotation=layer) | Q(held_stances__annotation=layer)).distinct()
+    stand_in = SimpleNamespace(pk=None, status="in_progress", skip_reason="", article=article)
+    state = workspace_state(stand_in, layer, project, entities)
+    review_url = reverse("review:article", args=[article.pk])
+    state["editable"] = True
+    state["urls"].update({"next": review_url, "my_work": review_url})
+    return render(request, "annotate/review/gold_workspace.html", {
+        "assignment": stand_in, "article": article, "project": project, "layer": layer, "gold": gold,
+        "paragraphs": [line for line in article.text.split("\n") if line.strip()], "state": state,
+    })
+

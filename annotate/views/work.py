@@ -1,0 +1,119 @@
+"""My work (the landing page) and the next-article hook."""
+from dataclasses import dataclass, field
+
+from django.contrib.auth.decorators import login_required
+from django.db.models import Count, F, OuterRef, Subquery, Value
+from django.db.models.functions import RowNumber
+from django.db.models.expressions import Window
+from django.shortcuts import redirect, render
+from django.views.decorators.http import require_http_methods
+
+from ..access import project_for
+from ..models import Assignment, Membership, Project
+from ..services.assignments import take_next_article
+
+# Roles that take articles to annotate (the ML engineer only reads exports).
+ANNOTATING_ROLES = frozenset({Membership.Role.ANNOTATOR, Membership.Role.REVIEWER, Membership.Role.MANAGER})
+# How many open / submitted assignments each project lists; the counts cover all of them.
+LISTED_PER_STATUS = 10
+STATUSES = [choice for choice, _ in Assignment.Status.choices]
+
+
+@dataclass
+class ProjectWork:
+    project: Project
+    role: str | None
+    counts: dict = field(default_factory=lambda: dict.fromkeys(STATUSES, 0))
+    open: list = field(default_factory=list)  # in progress first, then assigned
+    submitted: list = field(default_factory=list)
+
+    @property
+    def total(self) -> int:
+        return sum(self.counts.values())
+
+    @property
+    def done(self) -> int:
+        return self.counts["submitted"] + self.counts["skipped"]
+
+    @property
+    def open_count(self) -> int:
+        return self.counts["assigned"] + self.counts["in_progress"]
+
+    def percent(self, status) -> float:
+        return round(100 * self.counts[status] / self.total, 1) if self.total else 0
+
+    @property
+    def bar(self) -> list[tuple[str, float, float, int]]:
+        """(status, x %, width %, count) for the progress bar, in the order work flows.
+
+        Drawn as SVG rectangles (attributes, not inline styles) so a strict CSP can come later.
+        """
+        parts, x = [], 0.0
+        for status in ("submitted", "skipped", "in_progress", "assigned"):
+            if self.counts[status]:
+                width = self.percent(status)
+                parts.append((status, x, width, self.counts[status]))
+                x += width
+        return parts
+
+    @property
+    def can_take(self) -> bool:
+        return self.role in ANNOTATING_ROLES
+
+
+def my_work_by_project(user) -> list[ProjectWork]:
+    """Every project the user annotates in, with their assignments by status.
+
+    Three queries whatever the number of assignments: the projects with the
+    user's role, the counts by (project, status), and the few newest
+    assignments per (project, status) through a window function.
+    """
+    role = (Value(Membership.Role.MANAGER) if user.is_superuser else
+            Subquery(Membership.objects.filter(project=OuterRef("pk"), user=user).values("role")[:1]))
+    projects = Project.objects.visible_to(user).annotate(role=role).only("id", "name", "slug", "description")
+    work = {project.pk: ProjectWork(project=project, role=project.role) for project in projects.order_by("name")}
+
+    mine = Assignment.objects.filter(annotator=user)
+    for row in mine.values("article__project_id", "status").annotate(n=Count("id")).order_by():
+        if row["article__project_id"] in work:
+            work[row["article__project_id"]].counts[row["status"]] = row["n"]
+
+    newest = (
+        mine.exclude(status=Assignment.Status.SKIPPED)
+        .annotate(rank=Window(RowNumber(), partition_by=[F("article__project_id"), F("status")],
+                              order_by=F("updated_at").desc()))
+        .filter(rank__lte=LISTED_PER_STATUS)
+        .select_related("article")
+        .only("id", "status", "updated_at", "started_at", "finished_at", "article__id", "article__project_id",
+              "article__title", "article__external_id", "article__outlet")
+        .order_by("-updated_at", "-id")
+    )
+    for assignment in newest:
+        entry = work.get(assignment.article.project_id)
+        if entry is None:
+            continue
+        (entry.submitted if assignment.status == Assignment.Status.SUBMITTED else entry.open).append(assignment)
+    for entry in work.values():
+        entry.open.sort(key=lambda a: a.status != Assignment.Status.IN_PROGRESS)  # stable: newest first within
+    # A project shows when you can take work in it or have had some there.
+    return [entry for entry in work.values() if entry.can_take or entry.total]
+
+
+@login_required
+def my_work(request):
+    return render(request, "annotate/my_work.html", {"projects": my_work_by_project(request.user)})
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def next_article(request, slug):
+    """Take the next article (`take_next_article`) and go to its workspace; "all done" when none is left.
+
+    GET works too so that a bookmark or a script can follow the hook; it is
+    safe to repeat because an open assignment is resumed before a new one is taken.
+    """
+    project = project_for(request.user, slug, roles=ANNOTATING_ROLES)
+    assignment, _ = take_next_article(project=project, user=request.user)
+    if assignment is None:
+        return render(request, "annotate/all_done.html", {"project": project})
+    return redirect("annotate:workspace", pk=assignment.pk)

@@ -1,0 +1,83 @@
+"""The workspace for one assignment: the page and the state its ES modules start from.
+
+The page carries its initial state as JSON (json_script): the article, the
+project's vocabulary and the layer in exactly the shapes the REST API
+answers, so static/js/workspace.js has one code path for the first render and
+for every reload through the API. Offsets in that state are code points;
+the browser converts to and from its UTF-16 positions at the edge
+(static/js/offsets.js).
+"""
+from django.contrib.auth.decorators import login_required
+from django.db.models import Q
+from django.http import Http404
+from django.shortcuts import render
+from django.urls import reverse
+
+from api.serializers.annotations import AnnotationSerializer
+from api.serializers.projects import EntitySerializer, ProjectSerializer
+from api.views.annotations import annotation_detail_queryset
+from api.views.projects import projects_with_vocabulary
+
+from ..access import assignment_for
+from ..models import Assignment, Entity
+from ..services.annotating import EDITABLE, open_layer
+
+
+# The workspace's ES modules, preloaded by the page so the browser fetches them in parallel.
+MODULES = [f"js/{name}.js" for name in (
+    "workspace", "api", "dom", "offsets", "store", "sync", "render", "linking", "panels/inspector",
+    "panels/entities", "panels/sources", "panels/relations", "panels/stances", "panels/guidelines", "panels/dialogs")]
+
+
+def own_assignment(user, pk) -> Assignment:
+    """The user's own assignment; anyone else's (even one a reviewer may read) does not exist here."""
+    assignment = assignment_for(user, pk)
+    if assignment.annotator_id != user.pk:
+        raise Http404("No such assignment.")
+    return assignment
+
+
+def workspace_state(assignment: Assignment, layer, project, entities) -> dict:
+    article = assignment.article
+    editable = layer.status in EDITABLE and assignment.status != Assignment.Status.SKIPPED
+    return {
+        "assignment": {"id": assignment.pk, "status": assignment.status, "skip_reason": assignment.skip_reason},
+        "article": {
+            "id": article.pk, "external_id": article.external_id, "title": article.title, "outlet": article.outlet,
+            "url": article.url, "published": article.published.isoformat() if article.published else None,
+            "language": article.language, "caption": article.caption, "text": article.text,
+        },
+        "project": ProjectSerializer(project).data,
+        "layer": AnnotationSerializer(layer).data,
+        "entities": EntitySerializer(entities, many=True).data,
+        "entity_types": [{"value": value, "label": label} for value, label in Entity.Type.choices],
+        "editable": editable,
+        "urls": {
+            "api": reverse("api:project-list").removesuffix("projects/"),
+            "next": reverse("annotate:next-article", args=[project.slug]),
+            "my_work": reverse("annotate:my-work"),
+        },
+    }
+
+
+@login_required
+def workspace(request, pk):
+    assignment = own_assignment(request.user, pk)
+    layer = open_layer(assignment=assignment)
+    # Fixed number of queries whatever the layer holds: the layer with its
+    # spans, relations, stances and evidence; the project with its vocabulary;
+    # the canonical sources the layer mentions.
+    layer = annotation_detail_queryset().get(pk=layer.pk)
+    project = projects_with_vocabulary(request.user).get(pk=assignment.article.project_id)
+    entities = Entity.objects.filter(Q(mentions__annotation=layer) | Q(held_stances__annotation=layer)).distinct()
+    article = assignment.article
+    context = {
+        "assignment": assignment,
+        "article": article,
+        "project": project,
+        "layer": layer,
+        "paragraphs": [line for line in article.text.split("\n") if line.strip()],
+        "state": workspace_state(assignment, layer, project, entities),
+        "modules": MODULES,
+    }
+    return render(request, "annotate/workspace.html", context)
