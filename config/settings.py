@@ -198,7 +198,7 @@ if not DEBUG and env_bool("COMPRESS_STATIC", True):
     # Hashed, compressed files after `collectstatic`; whitenoise serves them with far-future caching.
     STORAGES = {
         "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
-        "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
+        "staticfiles": {"BACKEND": "config.storage.StaticStorage"},
     }
 
 FIXTURE_DIRS = [BASE_DIR / "fixtures"]

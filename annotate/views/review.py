@@ -180,8 +180,9 @@ def review_rows(diff: dict, text: str) -> list[Row]:
                              f"{target[0]} “{_snippet(text[target[1]:target[2]], 45)}”"
                 row.start = source[1]
             else:
-                holder, target = key
-                row.title, row.detail = _holder_name(holder, text), target
+                holder, target = key[:2]  # a third part ranks a layer's further stances on one item
+                row.title = _holder_name(holder, text)
+                row.detail = target if len(key) == 2 else f"{target} (#{key[2] + 1})"
                 if key in polarity_conflicts:
                     row.conflicts.append("polarity")
             present = [cell for cell in row.cells if cell.present]
