@@ -7,12 +7,12 @@ app_name = "review"
 
 urlpatterns = [
     path("review/<slug:slug>/", review.index, name="index"),
-    path("review/articles/<int:pk>/", review.article, name="article"),
-    path("review/articles/<int:pk>/gold/", review.edit_gold, name="edit-gold"),
+    path("review/articles/<id:pk>/", review.article, name="article"),
+    path("review/articles/<id:pk>/gold/", review.edit_gold, name="edit-gold"),
     path("projects/<slug:slug>/dashboard/", dashboards.dashboard, name="dashboard"),
     path("projects/<slug:slug>/stances/", dashboards.stance_map, name="stances"),
     path("projects/<slug:slug>/stances/evidence/", dashboards.stance_evidence, name="stance-evidence"),
     path("projects/<slug:slug>/sources/", dashboards.sources, name="sources"),
-    path("projects/<slug:slug>/sources/<int:pk>/", dashboards.source_detail, name="source"),
-    path("projects/<slug:slug>/sources/<int:pk>/merge/", dashboards.merge_source, name="merge-source"),
+    path("projects/<slug:slug>/sources/<id:pk>/", dashboards.source_detail, name="source"),
+    path("projects/<slug:slug>/sources/<id:pk>/merge/", dashboards.merge_source, name="merge-source"),
 ]

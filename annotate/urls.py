@@ -9,7 +9,7 @@ app_name = "annotate"
 urlpatterns = [
     path("", work.my_work, name="my-work"),
     path("projects/<slug:slug>/next/", work.next_article, name="next-article"),
-    path("work/<int:pk>/", workspace.workspace, name="workspace"),
+    path("work/<id:pk>/", workspace.workspace, name="workspace"),
     path("login/", auth_views.LoginView.as_view(template_name="annotate/registration/login.html",
                                                 redirect_authenticated_user=True), name="login"),
     path("logout/", auth_views.LogoutView.as_view(), name="logout"),

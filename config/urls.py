@@ -1,3 +1,4 @@
+from . import converters  # noqa: F401 - registers <id:...> before the included url modules load
 from django.contrib import admin
 from django.urls import include, path
 

@@ -181,3 +181,9 @@ def test_hand_written_item_output_matches_the_declared_fields(layer, annotator_a
         for obj in rows.filter(annotation=layer):
             generic = drf.ModelSerializer.to_representation(serializer(), obj)
             assert serializer().to_representation(obj) == dict(generic)
+
+
+def test_an_id_too_large_for_the_database_is_a_404_not_an_error(annotator_a):
+    client = api_client(annotator_a)
+    assert client.get("/api/v1/annotations/99999999999999999999999/").status_code == 404
+    assert client.get("/api/v1/annotations/1/spans/123456789012345678901234567890/").status_code == 404
