@@ -54,6 +54,7 @@ bench: install
 	$(BIN)/python bench/api_bench.py
 	$(BIN)/python bench/history_bench.py
 	$(BIN)/python bench/ui_bench.py
+	$(BIN)/python bench/agreement_bench.py
 
 # Not in CI: N simulated annotators against gunicorn on PostgreSQL (DATABASE_URL), then SQLite with 10.
 loadtest: install

@@ -108,6 +108,8 @@ def test_weighted_alpha_equals_the_package_on_expanded_characters():
                 ranges.append((start, rng.randint(start + 1, length)))
             layers.append(ranges)
         ours = weighted_nominal_alpha(label_units(layers, length), 2)
+        units_list = [(w, c) for c, w in label_units(layers, length).items()]
+        assert weighted_nominal_alpha(units_list, 2) == ours  # both input forms agree
         data = np.array([[float(any(s <= c < e for s, e in ranges)) for c in range(length)] for ranges in layers])
         if len(np.unique(data)) < 2:
             assert ours == 1.0

@@ -9,7 +9,8 @@ weighted by its length, which is exactly what repeating it once per character
 would give. The package has no unit weights, so this weighted coincidence is
 computed here; tests check it equals the package on the expanded data.
 """
-from collections.abc import Iterable, Sequence
+from collections import Counter
+from collections.abc import Mapping, Sequence
 
 import krippendorff
 import numpy as np
@@ -29,14 +30,19 @@ def nominal_alpha(reliability_data: Sequence[Sequence]) -> float | None:
     return float(krippendorff.alpha(reliability_data=data, level_of_measurement="nominal"))
 
 
-def weighted_nominal_alpha(units: Iterable[tuple[int, Sequence[int]]], n_values: int) -> float | None:
-    """Alpha from (weight, value counts) units: each unit counts `weight` times.
+def weighted_nominal_alpha(units, n_values: int) -> float | None:
+    """Alpha from weighted units: (weight, value counts) pairs, or a mapping {value counts: total weight}.
 
     o_ck = sum_u w_u (n_uc n_uk - [c=k] n_uc) / (m_u - 1), then
     alpha = 1 - (n - 1) * sum_{c!=k} o_ck / sum_{c!=k} n_c n_k  with n_c = sum_k o_ck.
+    Units with the same counts are added up first: a corpus has millions of character segments
+    but only a handful of distinct count vectors.
     """
+    totals = Counter()
+    for counts, weight in (units.items() if isinstance(units, Mapping) else ((tuple(c), w) for w, c in units)):
+        totals[tuple(counts)] += weight
     coincidence = np.zeros((n_values, n_values))
-    for weight, counts in units:
+    for counts, weight in totals.items():
         counts = np.asarray(counts, dtype=float)
         m = counts.sum()
         if m < 2:
@@ -53,23 +59,29 @@ def weighted_nominal_alpha(units: Iterable[tuple[int, Sequence[int]]], n_values:
     return float(1 - (n - 1) * coincidence[off].sum() / expected)
 
 
-def label_units(layers: Sequence[Sequence[tuple[int, int]]], length: int) -> list[tuple[int, list[int]]]:
-    """The weighted character units of one article for one label.
+def label_units(layers: Sequence[Sequence[tuple[int, int]]], length: int, into: Counter | None = None) -> Counter:
+    """The weighted character units of one article for one label, added into `into`.
 
-    `layers` holds each annotator's ranges of that label. The text is cut at
-    every range boundary; each segment is one unit weighted by its length, with
-    the counts [annotators not covering it, annotators covering it].
+    `layers` holds each annotator's ranges of that label. The text is cut at every range
+    boundary; each segment is a unit weighted by its length, with the counts
+    (annotators not covering it, annotators covering it). Plain lists: an article has a few
+    dozen segments, too few for numpy to pay off.
     """
+    units = Counter() if into is None else into
     cuts = sorted({0, length, *(c for ranges in layers for r in ranges for c in r if 0 <= c <= length)})
     position = {cut: n for n, cut in enumerate(cuts)}
-    covered = np.zeros(len(cuts) - 1, dtype=int)
+    covered = [0] * (len(cuts) - 1)
     for ranges in layers:
-        # Coverage by difference array: O(spans + segments) per annotator, not O(spans * segments).
-        diff = np.zeros(len(cuts), dtype=int)
+        diff = [0] * len(cuts)
         for start, end in ranges:
             diff[position[start]] += 1
             diff[position[end]] -= 1
-        covered += np.cumsum(diff)[:-1] > 0
-    widths = np.diff(cuts)
+        depth = 0
+        for segment in range(len(covered)):
+            depth += diff[segment]
+            if depth > 0:
+                covered[segment] += 1
     coders = len(layers)
-    return [(int(w), [coders - int(c), int(c)]) for w, c in zip(widths, covered) if w > 0]
+    for segment, count in enumerate(covered):
+        units[(coders - count, count)] += cuts[segment + 1] - cuts[segment]
+    return units

@@ -4,7 +4,7 @@ Layers compared are the annotators' submitted layers (and the gold layer, as
 reference, for annotator quality). Pairwise figures pool all articles the two
 annotators share. The shape is documented in docs/agreement.md; scripts rely on it.
 """
-from collections import defaultdict
+from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from itertools import combinations
 
@@ -169,11 +169,11 @@ def span_alpha(by_article, lengths, labels) -> dict[str, float | None]:
     """Per label, over the characters of every article at least two annotators submitted."""
     alphas = {}
     for label in sorted(labels):
-        units = []
+        units = Counter()
         for article_id, layers in by_article.items():
             if len(layers) >= 2:
                 ranges = [[s[:2] for s in layer.spans.get(label, [])] for layer in layers.values()]
-                units.extend(label_units(ranges, lengths[article_id]))
+                label_units(ranges, lengths[article_id], into=units)
         value = weighted_nominal_alpha(units, 2)
         alphas[label] = None if value is None else round(value, 6)
     return alphas
