@@ -61,7 +61,7 @@ class LayerInline(admin.TabularInline):
         return formset
 
     def scope(self, form, annotation, project_id):
-        raise NotImplementedError
+        """Limit the form's selects to this layer's spans and its project's vocabulary (each inline says how)."""
 
     @staticmethod
     def spans_of(annotation):
