@@ -64,3 +64,27 @@ def api_client(user=None):
         token, _ = Token.objects.get_or_create(user=user)
         client.credentials(HTTP_AUTHORIZATION=f"Token {token.key}")
     return client
+
+
+def make_layer_with_spans(project, user, n_spans: int):
+    """An assigned, opened layer with n spans (SOURCE, every other one linked to a source), a CLAIMED_BY
+    relation and a stance per pair: what query-budget tests compare at two sizes. Returns the layer."""
+    from annotate.services import annotating
+
+    text = " ".join(f"word{i}" for i in range(n_spans + 2))
+    layer = annotating.open_layer(assignment=make_assignment(make_article(project, text=text), user))
+    entity = make_entity(project, f"Source {layer.pk}")
+    spans, position = [], 0
+    for i in range(n_spans):
+        start = text.index(f"word{i}", position)
+        position = start + len(f"word{i}")
+        spans.append(annotating.add_span(annotation=layer, expected_version=layer.version,
+                                         label="SOURCE" if i % 2 else "CLAIM", start=start, end=position,
+                                         entity=entity if i % 2 else None))
+    for i in range(0, n_spans - 1, 2):
+        annotating.add_relation(annotation=layer, expected_version=layer.version, type="CLAIMED_BY",
+                                from_span=spans[i], to_span=spans[i + 1])
+        annotating.add_stance(annotation=layer, expected_version=layer.version, holder_span=spans[i + 1],
+                              target="Moroccan sovereignty over Western Sahara", polarity="favor",
+                              evidence=[spans[i]])
+    return layer

@@ -12,7 +12,14 @@ from rest_framework.authtoken.models import Token
 from annotate.models import Assignment, Membership
 from annotate.services import annotating
 
-from .factories import make_article, make_assignment, make_entity, make_member, make_project, make_user
+from .factories import (
+    make_article,
+    make_assignment,
+    make_layer_with_spans,
+    make_member,
+    make_project,
+    make_user,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -28,28 +35,6 @@ def state_of(response) -> dict:
     match = re.search(rb'<script id="workspace-state" type="application/json">(.*?)</script>', response.content, re.S)
     assert match, "no json_script state in the page"
     return json.loads(match.group(1))
-
-
-def layer_with_spans(project, user, n_spans):
-    """An assigned, opened article with n SOURCE/CLAIM spans, a relation per pair and a stance per pair."""
-    text = " ".join(f"word{i}" for i in range(n_spans + 2))
-    assignment = make_assignment(make_article(project, text=text), user)
-    layer = annotating.open_layer(assignment=assignment)
-    entity = make_entity(project, f"Source {layer.pk}")
-    spans, position = [], 0
-    for i in range(n_spans):
-        word = f"word{i}"
-        start = text.index(word, position)
-        position = start + len(word)
-        spans.append(annotating.add_span(annotation=layer, expected_version=layer.version,
-                                         label="SOURCE" if i % 2 else "CLAIM", start=start, end=position,
-                                         entity=entity if i % 2 else None))
-    for i in range(0, n_spans - 1, 2):
-        annotating.add_relation(annotation=layer, expected_version=layer.version, type="CLAIMED_BY",
-                                from_span=spans[i], to_span=spans[i + 1])
-        annotating.add_stance(annotation=layer, expected_version=layer.version, holder_span=spans[i + 1],
-                              target="Moroccan sovereignty over Western Sahara", polarity="favor", evidence=[spans[i]])
-    return assignment
 
 
 # Login ----------------------------------------------------------------------------------------
@@ -133,7 +118,7 @@ def test_a_submitted_article_opens_read_only(project, annotator_a):
 
 
 def test_workspace_queries_do_not_grow_with_the_spans(project, annotator_a):
-    small, large = layer_with_spans(project, annotator_a, 5), layer_with_spans(project, annotator_a, 70)
+    small, large = (make_layer_with_spans(project, annotator_a, n).article.assignments.get() for n in (5, 70))
     client = logged_in(annotator_a)
     counts = []
     for assignment in (small, large):
