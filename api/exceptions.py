@@ -9,7 +9,7 @@ from rest_framework import status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from annotate.services.annotating import StaleVersion
+from annotate.services.locking import StaleVersion
 
 
 def exception_handler(exc, context):

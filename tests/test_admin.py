@@ -198,7 +198,7 @@ def test_project_changelist_shows_progress(admin_client, project, annotator_a, a
 def test_a_project_added_in_admin_gets_the_default_vocabulary(admin_client, annotator_a):
     management = {"memberships-TOTAL_FORMS": 1, "memberships-INITIAL_FORMS": 0}
     response = admin_client.post(url_of(Project, "add"), {
-        "name": "News", "slug": "news", "annotators_per_article": 2, **management,
+        "name": "News", "slug": "news", "annotators_per_article": 2, "stance_evidence": "confirm", **management,
         "memberships-0-user": annotator_a.pk, "memberships-0-role": "annotator",
     })
 

@@ -5,7 +5,7 @@ from django.urls import reverse
 
 from annotate.models import AnnotationEvent, Membership
 from annotate.services import annotating
-from annotate.services.history import restore
+from annotate.services.restoring import restore
 
 from .factories import api_client, make_article, make_assignment, make_entity, make_user
 

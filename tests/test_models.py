@@ -161,12 +161,14 @@ def test_one_layer_per_annotator_and_one_gold_layer(project, annotator_a):
         Annotation.objects.create(article=make_article(project), annotator=None, is_gold=False)
 
 
-def test_version_check_names_the_stale_version(project):
+def test_a_stale_version_is_refused_naming_both_versions(project):
+    from annotate.services.locking import StaleVersion, lock_layer
+
     annotation = make_annotation(make_article(project), make_user(), version=4)
-    annotation.check_version(4)
-    with pytest.raises(ValidationError) as error:
-        annotation.check_version(3)
-    assert "version 3" in error.value.message_dict["version"][0]
+    assert lock_layer(annotation, 4).version == 4
+    with pytest.raises(StaleVersion) as error:
+        lock_layer(annotation, 3)
+    assert "you have version 3, it is at 4" in str(error.value)
 
 
 def test_project_visibility_and_roles(project, annotator_a, reviewer, outsider, superuser):

@@ -21,7 +21,7 @@ from ..models import (
     Stance,
     StanceTarget,
 )
-from ..services.annotating import bump_versions
+from ..services.editing import RecordedEdit, delete_layers, recorded_edit
 from .history import HistoryInline, restore_view
 from .common import ModelCleanNeedsFieldsForm, count_rows, in_project, limit_choices, vocabulary_filter
 
@@ -161,17 +161,31 @@ class AnnotationAdmin(admin.ModelAdmin):
     def spans(self, annotation):
         return getattr(annotation, "n_spans", "-")
 
+    # A change page saves the layer (save_model), then its inlines (save_related), in the admin's one
+    # transaction: the edit is recorded from before the first to after the last.
+    def save_model(self, request, obj, form, change):
+        if change:
+            form.recorded_edit = RecordedEdit([obj.pk], actor=request.user).start()
+        super().save_model(request, obj, form, change)
+
     def save_related(self, request, form, formsets, change):
         super().save_related(request, form, formsets, change)
-        if change and (form.has_changed() or any(formset.has_changed() for formset in formsets)):
-            bump_versions([form.instance.pk])
+        if change:
+            form.recorded_edit.finish()
+
+    def delete_model(self, request, obj):
+        delete_layers([obj], actor=request.user)
+
+    def delete_queryset(self, request, queryset):
+        delete_layers(list(queryset), actor=request.user)
 
 
 # The contents on their own pages -----------------------------------------------
 
 
 class LayerPartAdmin(admin.ModelAdmin):
-    """Spans, relations and stances edited one by one; every write bumps the layer's version."""
+    """Spans, relations and stances edited one by one; every write is recorded in the layer's history
+    and bumps its version (services/editing.py)."""
 
     form = ModelCleanNeedsFieldsForm
     show_full_result_count = False  # a second COUNT(*) over a large table on every page
@@ -184,21 +198,24 @@ class LayerPartAdmin(admin.ModelAdmin):
         return super().get_queryset(request).select_related(*self.list_select_related)
 
     def save_model(self, request, obj, form, change):
-        super().save_model(request, obj, form, change)
         touched = {obj.annotation_id}
         if change and "annotation" in form.changed_data:
             touched.add(form.initial["annotation"])
-        bump_versions(touched)
+        with recorded_edit(touched, actor=request.user):
+            super().save_model(request, obj, form, change)
+            form.save_m2m()  # a stance's evidence: part of the recorded edit, not saved after it
+
+    def save_related(self, request, form, formsets, change):
+        """Nothing left to save: save_model saved the many-to-many fields, and these pages have no inlines."""
 
     def delete_model(self, request, obj):
-        annotation_id = obj.annotation_id
-        super().delete_model(request, obj)
-        bump_versions([annotation_id])
+        with recorded_edit([obj.annotation_id], actor=request.user):
+            super().delete_model(request, obj)
 
     def delete_queryset(self, request, queryset):
         annotation_ids = list(queryset.order_by().values_list("annotation_id", flat=True).distinct())
-        super().delete_queryset(request, queryset)
-        bump_versions(annotation_ids)
+        with recorded_edit(annotation_ids, actor=request.user):
+            super().delete_queryset(request, queryset)
 
     @staticmethod
     def scope(form, obj, name, model):

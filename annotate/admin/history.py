@@ -6,7 +6,7 @@ from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 
 from ..models import Annotation, AnnotationEvent, Membership
-from ..services.history import restore
+from ..services.restoring import restore
 
 
 @admin.register(AnnotationEvent)

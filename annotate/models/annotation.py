@@ -1,4 +1,6 @@
 """Annotation layers and what they contain: spans, relations between spans, and stances."""
+import uuid
+
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
@@ -74,11 +76,18 @@ class Annotation(models.Model):
         who = "gold" if self.is_gold else str(self.annotator)
         return f"{self.article} [{who}]"
 
-    def check_version(self, expected: int) -> None:
-        if expected != self.version:
-            raise ValidationError(
-                {"version": f"stale: you edited version {expected}, the layer is at version {self.version}; reload."}
-            )
+
+def client_id_field():
+    """The id the writer gave an item, so a retried create is recognised and applied once.
+
+    Unique among a layer's items. Items made by the ORM get one here; rows written by the importer's
+    fast path and items older than the field have none (NULL, which the unique constraint allows).
+    """
+    return models.UUIDField(null=True, blank=True, default=uuid.uuid4, editable=False)
+
+
+def client_id_unique(kind: str):
+    return models.UniqueConstraint(fields=["annotation", "client_id"], name=f"{kind}_client_id_unique_in_layer")
 
 
 # Index choices for the three big tables: every index costs every imported
@@ -99,10 +108,12 @@ class Span(models.Model):
     provenance = models.JSONField(
         default=list, blank=True, help_text="Gold only: usernames of the annotators who had this item."
     )
+    client_id = client_id_field()
 
     class Meta:
         ordering = ["annotation", "start", "end", "id"]
-        constraints = [models.CheckConstraint(condition=Q(end__gt=F("start")), name="span_end_after_start")]
+        constraints = [models.CheckConstraint(condition=Q(end__gt=F("start")), name="span_end_after_start"),
+                       client_id_unique("span")]
         indexes = [models.Index(fields=["annotation", "start"])]
 
     def __str__(self):
@@ -126,12 +137,14 @@ class Relation(models.Model):
     from_span = models.ForeignKey(Span, on_delete=models.CASCADE, related_name="outgoing_relations", db_index=False)
     to_span = models.ForeignKey(Span, on_delete=models.CASCADE, related_name="incoming_relations")
     provenance = models.JSONField(default=list, blank=True)
+    client_id = client_id_field()
 
     class Meta:
         ordering = ["annotation", "id"]
         constraints = [
             models.CheckConstraint(condition=~Q(from_span=F("to_span")), name="relation_links_two_spans"),
             models.UniqueConstraint(fields=["from_span", "to_span", "type"], name="relation_unique"),
+            client_id_unique("relation"),
         ]
 
     def __str__(self):
@@ -166,6 +179,7 @@ class Stance(models.Model):
     explicit = models.BooleanField(default=True, help_text="Stated outright (true) or implied (false).")
     evidence = models.ManyToManyField(Span, related_name="evidence_for", blank=True)
     provenance = models.JSONField(default=list, blank=True)
+    client_id = client_id_field()
 
     class Meta:
         ordering = ["annotation", "id"]
@@ -173,6 +187,7 @@ class Stance(models.Model):
             models.CheckConstraint(
                 condition=Q(holder_span__isnull=False) | Q(holder_entity__isnull=False), name="stance_has_a_holder"
             ),
+            client_id_unique("stance"),
         ]
 
     def __str__(self):
@@ -196,8 +211,8 @@ class Stance(models.Model):
     def check_evidence(self, spans) -> None:
         """Evidence spans belong to this stance's annotation.
 
-        A stance may be saved without evidence while work is in progress; the
-        submit check flags it as a gap instead of refusing the save.
+        A stance may be saved without evidence while work is in progress; submitting the layer applies
+        the project's rule (Project.stance_evidence: required, or confirmed by the annotator).
         """
         for span in spans:
             if span.annotation_id != self.annotation_id:

@@ -7,10 +7,18 @@ from .annotation import Annotation
 
 
 class AnnotationEvent(models.Model):
-    """One change to a layer. Rows are only ever added: saving an existing row or deleting one is refused."""
+    """One change to a layer. Rows are only ever added: saving an existing row or deleting one is refused,
+    here and by the database itself (triggers, migration 0004), so no QuerySet.update(), .delete() or raw
+    SQL can rewrite the history that restores rely on.
 
-    annotation = models.ForeignKey(Annotation, on_delete=models.CASCADE, related_name="events")
-    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL,
+    The history outlives its layer: deleting a layer leaves its events (the foreign key is not enforced
+    by the database, and nothing cascades), and a user who made changes cannot be deleted, only
+    deactivated, so every event still says who.
+    """
+
+    annotation = models.ForeignKey(Annotation, on_delete=models.DO_NOTHING, db_constraint=False,
+                                   related_name="events")
+    actor = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.PROTECT,
                               related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
     action = models.CharField(max_length=40, help_text="e.g. span.add, relation.delete, status.submit, restore")
@@ -19,7 +27,9 @@ class AnnotationEvent(models.Model):
     after = models.JSONField(null=True, blank=True)
 
     class Meta:
-        ordering = ["annotation", "version", "id"]
+        # annotation_id, not annotation: ordering by the relation would join the layer (and its own
+        # ordering's article), and an inner join hides the events of a deleted layer.
+        ordering = ["annotation_id", "version", "id"]
         indexes = [models.Index(fields=["annotation", "version"])]
 
     def __str__(self):

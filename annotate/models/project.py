@@ -55,6 +55,14 @@ class Project(models.Model):
     annotators_per_article = models.PositiveSmallIntegerField(
         default=1, help_text="How many annotators label each article independently."
     )
+
+    class Evidence(models.TextChoices):
+        REQUIRED = "required", "required: a layer with a stance without evidence cannot be submitted"
+        CONFIRM = "confirm", "expected: submitting a stance without evidence needs the annotator's confirmation"
+
+    stance_evidence = models.CharField(
+        max_length=10, choices=Evidence.choices, default=Evidence.CONFIRM,
+        help_text="What submitting a layer does about stances without evidence spans.")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -1,11 +1,19 @@
 """Writing annotation layers: spans, relations, stances, submit and skip.
 
 Every write goes through here, whatever door it came in by (API, UI, admin):
-the layer is locked, its version checked against the one the writer read,
-the change validated with the model rules, and the version bumped. Two tabs
-editing one layer therefore never overwrite each other silently: the second
-write carries a stale version and is refused with StaleVersion.
+the layer is locked and its version checked (services/locking.py), the change
+validated with the model rules, recorded in the history and the version
+bumped.
+
+Retries apply once. A create carries the client's id for the new item
+(`client_id`); repeated, it finds the item already made and answers with it,
+whatever version the retry carries. Deleting an item the layer's history
+shows deleted, and changing an item to what it already is, are no-ops too.
+Such a replay writes nothing; the item comes back with `replayed = True`, and
+`annotation.version` is the version the client continues from
+(locking.replay_version).
 """
+import uuid
 from collections.abc import Iterable
 
 from django.conf import settings
@@ -14,58 +22,12 @@ from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
-from ..models import Annotation, AnnotationEvent, Assignment, Entity, Label, Polarity, Relation, RelationType, Span, Stance, StanceTarget
+from ..models import (Annotation, AnnotationEvent, Assignment, Entity, Label, Polarity, Project, Relation,
+                      RelationType, Span, Stance, StanceTarget)
 from ..validation import check_span_offsets
 from .history import deleted_span_state, record, relation_state, span_state, stance_state
-
-
-class StaleVersion(Exception):
-    """The writer edited an older version of the layer than the one stored."""
-
-    def __init__(self, expected: int, current: int):
-        self.expected, self.current = expected, current
-        super().__init__(
-            f"This layer changed since you loaded it (you have version {expected}, it is at {current}). "
-            "Reload to see the other change, then redo yours."
-        )
-
-
-EDITABLE = {Annotation.Status.IN_PROGRESS, Annotation.Status.RETURNED}
-
-
-def lock_layer(annotation: Annotation, expected_version) -> Annotation:
-    """Lock the layer row for this transaction and check the writer's version.
-
-    The lock makes check-then-write atomic on PostgreSQL (on SQLite the
-    IMMEDIATE transaction already serialises writers).
-    """
-    if expected_version is None:
-        raise ValidationError({"version": "required: send the layer version you edited (If-Match or version)."})
-    locked = Annotation.objects.select_for_update().get(pk=annotation.pk)
-    if int(expected_version) != locked.version:
-        raise StaleVersion(int(expected_version), locked.version)
-    if not locked.is_gold and locked.status not in EDITABLE:
-        raise ValidationError({"status": f"the layer is {locked.status}; it can no longer be edited."})
-    # Keep the caller's related objects (article, project) without another query.
-    annotation.version, annotation.status = locked.version, locked.status
-    return annotation
-
-
-def bump_versions(annotation_ids, *, action: str | None = None, actor=None, detail=None) -> None:
-    """Mark layers changed by a write that did not come through this module (admin edits, merges):
-    editors holding the old version must reload. With `action`, the change goes into each layer's history."""
-    Annotation.objects.filter(pk__in=annotation_ids).update(version=F("version") + 1, updated_at=timezone.now())
-    if action:
-        AnnotationEvent.objects.bulk_create([
-            AnnotationEvent(annotation_id=pk, version=version, action=action, after=detail,
-                            actor=actor if getattr(actor, "is_authenticated", False) else None)
-            for pk, version in Annotation.objects.filter(pk__in=annotation_ids).values_list("pk", "version")
-        ])
-
-
-def _bump(annotation: Annotation) -> None:
-    bump_versions([annotation.pk])
-    annotation.version += 1
+# EDITABLE, StaleVersion, bump_versions and lock_layer are the lock's; callers may find them here too.
+from .locking import EDITABLE, StaleVersion, bump, bump_versions, check_layer, hold_layer, lock_layer, replay_version  # noqa: F401
 
 
 def _project_item(model, project_id: int, value, field: str):
@@ -97,6 +59,55 @@ def _entity_of(annotation: Annotation, value, field: str) -> Entity | None:
     return entity
 
 
+# Replays ---------------------------------------------------------------------------
+
+KIND = {Span: "span", Relation: "relation", Stance: "stance"}
+
+
+def _applied_at(annotation: Annotation, actions: list[str], item: Q) -> int | None:
+    """The version recorded by the layer's latest event of `actions` about one item (one layer's events)."""
+    return (AnnotationEvent.objects.filter(annotation_id=annotation.pk, action__in=actions).filter(item)
+            .order_by("-version", "-id").values_list("version", flat=True).first())
+
+
+def _replayed(item, annotation: Annotation, expected_version, applied_at: int | None):
+    annotation.version = replay_version(annotation, expected_version, applied_at)
+    item.replayed = True
+    return item
+
+
+def _made_before(model, annotation: Annotation, client_id, expected_version):
+    """The live item a retried create made already, answered as a replay; None for a new create."""
+    if client_id is None:
+        return None
+    item = model.objects.filter(annotation_id=annotation.pk, client_id=client_id).first()
+    if item is None:
+        return None
+    kind = KIND[model]
+    applied_at = _applied_at(annotation, [f"{kind}.add"], Q(after__client_id=str(item.client_id)))
+    return _replayed(item, annotation, expected_version, applied_at)
+
+
+def _changed_before(item, annotation: Annotation, expected_version):
+    """An item a retried change finds as the change left it, answered as a replay."""
+    kind = KIND[type(item)]
+    applied_at = _applied_at(annotation, [f"{kind}.add", f"{kind}.update"], Q(after__id=item.pk))
+    return _replayed(item, annotation, expected_version, applied_at)
+
+
+@transaction.atomic
+def deleted_before(*, annotation: Annotation, model, item_id: int, expected_version) -> int | None:
+    """For a delete of an item that is not there: if the layer's history shows it deleted, the delete is a
+    replay and this is the version to answer with; None if the layer never had it (a 404)."""
+    kind = KIND[model]
+    hold_layer(annotation)
+    where = Q(before__span__id=item_id) if model is Span else Q(before__id=item_id)
+    applied_at = _applied_at(annotation, [f"{kind}.delete"], where)
+    if applied_at is None:
+        return None
+    return replay_version(annotation, expected_version, applied_at)
+
+
 # Layers ---------------------------------------------------------------------------
 
 
@@ -112,11 +123,31 @@ def open_layer(*, assignment: Assignment) -> Annotation:
     return annotation
 
 
+def stances_without_evidence(annotation: Annotation) -> list[int]:
+    return list(Stance.objects.filter(annotation_id=annotation.pk, evidence__isnull=True)
+                .order_by("pk").values_list("pk", flat=True))
+
+
+def check_evidence_rule(annotation: Annotation, *, confirmed: bool) -> None:
+    """The project's rule for stances without evidence (Project.stance_evidence), applied at submit."""
+    missing = stances_without_evidence(annotation)
+    if not missing:
+        return
+    what = f"{len(missing)} stance{'s' if len(missing) > 1 else ''} without evidence (id {', '.join(map(str, missing))})"
+    rule = annotation.article.project.stance_evidence
+    if rule == Project.Evidence.REQUIRED:
+        raise ValidationError({"evidence": f"{what}: this project requires evidence spans for every stance."})
+    if not confirmed:
+        raise ValidationError({"evidence": f"{what}: add evidence, or confirm that you submit without it "
+                                           "(send confirm_missing_evidence: true)."})
+
+
 @transaction.atomic
-def submit(*, annotation: Annotation, expected_version, actor=None) -> Annotation:
+def submit(*, annotation: Annotation, expected_version, actor=None, confirm_missing_evidence: bool = False) -> Annotation:
     lock_layer(annotation, expected_version)
     if annotation.is_gold:
         raise ValidationError({"status": "the gold layer is adjudicated, not submitted."})
+    check_evidence_rule(annotation, confirmed=confirm_missing_evidence)
     before = annotation.status
     now = timezone.now()
     Annotation.objects.filter(pk=annotation.pk).update(
@@ -148,8 +179,11 @@ def skip(*, assignment: Assignment, reason: str) -> Assignment:
 
 @transaction.atomic
 def add_span(*, annotation: Annotation, expected_version, label, start, end, text=None, entity=None,
-             attributes=None, actor=None) -> Span:
-    lock_layer(annotation, expected_version)
+             attributes=None, client_id=None, actor=None) -> Span:
+    held = hold_layer(annotation)
+    if (made := _made_before(Span, annotation, client_id, expected_version)) is not None:
+        return made
+    check_layer(annotation, held, expected_version)
     if Span.objects.filter(annotation=annotation).count() >= settings.MAX_SPANS_PER_ANNOTATION:
         raise ValidationError({"label": f"this layer has reached the limit of {settings.MAX_SPANS_PER_ANNOTATION} spans."})
     article = annotation.article
@@ -160,12 +194,13 @@ def add_span(*, annotation: Annotation, expected_version, label, start, end, tex
         end=end,
         entity=_entity_of(annotation, entity, "entity"),
         attributes=attributes or {},
+        client_id=client_id or uuid.uuid4(),
     )
     check_span_offsets(article.text, start, end, text)
     span.text = article.text[start:end]
     span.full_clean(exclude=["annotation"])
     span.save()
-    _bump(annotation)
+    bump(annotation)
     record(annotation, "span.add", actor=actor, after=span_state(span))
     return span
 
@@ -173,12 +208,29 @@ def add_span(*, annotation: Annotation, expected_version, label, start, end, tex
 SPAN_FIELDS = {"label", "start", "end", "text", "entity", "attributes"}
 
 
+def _span_holds(span: Span, changes: dict) -> bool:
+    """Whether the span already is what `changes` would make it."""
+    now = {"label": span.label.name, "start": span.start, "end": span.end, "text": span.text,
+           "entity": span.entity_id, "attributes": span.attributes}
+    wanted = dict(changes)
+    if isinstance(wanted.get("label"), Label):
+        wanted["label"] = wanted["label"].name
+    if isinstance(wanted.get("entity"), Entity):
+        wanted["entity"] = wanted["entity"].pk
+    if "attributes" in wanted:
+        wanted["attributes"] = wanted["attributes"] or {}
+    return all(now[name] == value for name, value in wanted.items())
+
+
 @transaction.atomic
 def update_span(*, span: Span, expected_version, actor=None, **changes) -> Span:
     unknown = set(changes) - SPAN_FIELDS
     if unknown:
         raise ValidationError({name: "cannot be changed here." for name in unknown})
-    annotation = lock_layer(span.annotation, expected_version)
+    held = hold_layer(span.annotation)
+    if _span_holds(span, changes):
+        return _changed_before(span, span.annotation, expected_version)
+    annotation = check_layer(span.annotation, held, expected_version)
     before = span_state(span)
     article = annotation.article
     if "label" in changes:
@@ -194,7 +246,7 @@ def update_span(*, span: Span, expected_version, actor=None, **changes) -> Span:
     span.full_clean(exclude=["annotation"])
     span.save()
     _check_relation_ends(span)
-    _bump(annotation)
+    bump(annotation)
     record(annotation, "span.update", actor=actor, before=before, after=span_state(span))
     return span
 
@@ -218,7 +270,7 @@ def delete_span(*, span: Span, expected_version, actor=None) -> None:
     annotation = lock_layer(span.annotation, expected_version)
     gone = deleted_span_state(span)
     span.delete()
-    _bump(annotation)
+    bump(annotation)
     record(annotation, "span.delete", actor=actor, before=gone)
 
 
@@ -226,21 +278,32 @@ def delete_span(*, span: Span, expected_version, actor=None) -> None:
 
 
 @transaction.atomic
-def add_relation(*, annotation: Annotation, expected_version, type, from_span, to_span, actor=None) -> Relation:
-    lock_layer(annotation, expected_version)
+def add_relation(*, annotation: Annotation, expected_version, type, from_span, to_span, client_id=None,
+                 actor=None) -> Relation:
+    held = hold_layer(annotation)
+    if (made := _made_before(Relation, annotation, client_id, expected_version)) is not None:
+        return made
+    check_layer(annotation, held, expected_version)
     relation = Relation(
         annotation=annotation,
         type=_project_item(RelationType, annotation.article.project_id, type, "type"),
         from_span=_span_of(annotation, from_span, "from_span"),
         to_span=_span_of(annotation, to_span, "to_span"),
+        client_id=client_id or uuid.uuid4(),
     )
     relation.clean()
     if Relation.objects.filter(type=relation.type, from_span=relation.from_span, to_span=relation.to_span).exists():
         raise ValidationError({"to_span": "this relation exists already."})
     relation.save()
-    _bump(annotation)
+    bump(annotation)
     record(annotation, "relation.add", actor=actor, after=relation_state(relation))
     return relation
+
+
+def _relation_holds(relation: Relation, changes: dict) -> bool:
+    now = {"type": relation.type.name, "from_span": relation.from_span_id, "to_span": relation.to_span_id}
+    return all(now[name] == getattr(value, "name" if name == "type" else "pk", value)
+               for name, value in changes.items())
 
 
 @transaction.atomic
@@ -248,7 +311,10 @@ def update_relation(*, relation: Relation, expected_version, actor=None, **chang
     unknown = set(changes) - {"type", "from_span", "to_span"}
     if unknown:
         raise ValidationError({name: "cannot be changed here." for name in unknown})
-    annotation = lock_layer(relation.annotation, expected_version)
+    held = hold_layer(relation.annotation)
+    if _relation_holds(relation, changes):
+        return _changed_before(relation, relation.annotation, expected_version)
+    annotation = check_layer(relation.annotation, held, expected_version)
     before = relation_state(relation)
     if "type" in changes:
         relation.type = _project_item(RelationType, annotation.article.project_id, changes["type"], "type")
@@ -260,7 +326,7 @@ def update_relation(*, relation: Relation, expected_version, actor=None, **chang
     if duplicate.exclude(pk=relation.pk).exists():
         raise ValidationError({"to_span": "this relation exists already."})
     relation.save()
-    _bump(annotation)
+    bump(annotation)
     record(annotation, "relation.update", actor=actor, before=before, after=relation_state(relation))
     return relation
 
@@ -270,7 +336,7 @@ def delete_relation(*, relation: Relation, expected_version, actor=None) -> None
     annotation = lock_layer(relation.annotation, expected_version)
     gone = relation_state(relation)
     relation.delete()
-    _bump(annotation)
+    bump(annotation)
     record(annotation, "relation.delete", actor=actor, before=gone)
 
 
@@ -299,17 +365,41 @@ def _apply_stance(stance: Stance, annotation: Annotation, changes: dict) -> list
     return evidence
 
 
+def _stance_holds(stance: Stance, changes: dict) -> bool:
+    def pk(value):
+        return getattr(value, "pk", value)
+
+    now = {"holder_span": stance.holder_span_id, "holder_entity": stance.holder_entity_id,
+           "target": stance.target.name, "polarity": stance.polarity.name, "explicit": stance.explicit,
+           "evidence": sorted(stance.evidence.values_list("pk", flat=True))}
+    for name, value in changes.items():
+        if name in ("target", "polarity"):
+            value = getattr(value, "name", value)
+        elif name == "evidence":
+            value = sorted(pk(span) for span in value or [])
+        elif name == "explicit":
+            value = bool(value)
+        else:
+            value = pk(value)
+        if now[name] != value:
+            return False
+    return True
+
+
 @transaction.atomic
 def add_stance(*, annotation: Annotation, expected_version, target, polarity, holder_span=None, holder_entity=None,
-               explicit=True, evidence: Iterable = (), actor=None) -> Stance:
-    lock_layer(annotation, expected_version)
-    stance = Stance(annotation=annotation)
+               explicit=True, evidence: Iterable = (), client_id=None, actor=None) -> Stance:
+    held = hold_layer(annotation)
+    if (made := _made_before(Stance, annotation, client_id, expected_version)) is not None:
+        return made
+    check_layer(annotation, held, expected_version)
+    stance = Stance(annotation=annotation, client_id=client_id or uuid.uuid4())
     spans = _apply_stance(stance, annotation, {
         "holder_span": holder_span, "holder_entity": holder_entity, "target": target, "polarity": polarity,
         "explicit": explicit, "evidence": list(evidence)})
     stance.save()
     stance.evidence.set(spans)
-    _bump(annotation)
+    bump(annotation)
     record(annotation, "stance.add", actor=actor, after=stance_state(stance))
     return stance
 
@@ -319,13 +409,16 @@ def update_stance(*, stance: Stance, expected_version, actor=None, **changes) ->
     unknown = set(changes) - STANCE_FIELDS
     if unknown:
         raise ValidationError({name: "cannot be changed here." for name in unknown})
-    annotation = lock_layer(stance.annotation, expected_version)
+    held = hold_layer(stance.annotation)
+    if _stance_holds(stance, changes):
+        return _changed_before(stance, stance.annotation, expected_version)
+    annotation = check_layer(stance.annotation, held, expected_version)
     before = stance_state(stance)
     spans = _apply_stance(stance, annotation, changes)
     stance.save()
     if spans is not None:
         stance.evidence.set(spans)
-    _bump(annotation)
+    bump(annotation)
     record(annotation, "stance.update", actor=actor, before=before, after=stance_state(stance))
     return stance
 
@@ -335,5 +428,5 @@ def delete_stance(*, stance: Stance, expected_version, actor=None) -> None:
     annotation = lock_layer(stance.annotation, expected_version)
     gone = stance_state(stance)
     stance.delete()
-    _bump(annotation)
+    bump(annotation)
     record(annotation, "stance.delete", actor=actor, before=gone)

@@ -1,30 +1,36 @@
-"""Recording every change to a layer, and restoring a layer to an earlier version.
+"""Recording every change to a layer: the items it touched as they were before and after.
 
-Each write records the items it touched as they were before and after, with
-database ids, so an earlier state can be rebuilt by undoing the later events
-in reverse order. A restore is itself recorded as ordinary events (the
-inverse changes), so it can be undone like anything else.
+Events carry database ids and client ids, so an earlier state can be rebuilt
+by undoing the later events in reverse order (services/restoring.py).
+Writers that change items in ways of their own (admin forms, whose cascades
+and inlines touch several items at once) take a snapshot of the layer before
+and after and record the difference (`record_changes`), in the same
+vocabulary of events.
 """
-from django.core.exceptions import ValidationError
-from django.db import transaction
-
 from ..models import Annotation, AnnotationEvent, Relation, Span, Stance
+
+
+def _uuid(value) -> str | None:
+    return None if value is None else str(value)
 
 
 def span_state(span: Span) -> dict:
     return {"id": span.pk, "label": span.label_id, "start": span.start, "end": span.end, "text": span.text,
-            "entity": span.entity_id, "attributes": span.attributes, "provenance": span.provenance}
+            "entity": span.entity_id, "attributes": span.attributes, "provenance": span.provenance,
+            "client_id": _uuid(span.client_id)}
 
 
 def relation_state(relation: Relation) -> dict:
     return {"id": relation.pk, "type": relation.type_id, "from_span": relation.from_span_id,
-            "to_span": relation.to_span_id, "provenance": relation.provenance}
+            "to_span": relation.to_span_id, "provenance": relation.provenance, "client_id": _uuid(relation.client_id)}
 
 
-def stance_state(stance: Stance) -> dict:
+def stance_state(stance: Stance, evidence: list[int] | None = None) -> dict:
+    if evidence is None:
+        evidence = stance.evidence.values_list("pk", flat=True)
     return {"id": stance.pk, "holder_span": stance.holder_span_id, "holder_entity": stance.holder_entity_id,
             "target": stance.target_id, "polarity": stance.polarity_id, "explicit": stance.explicit,
-            "evidence": sorted(stance.evidence.values_list("pk", flat=True)), "provenance": stance.provenance}
+            "evidence": sorted(evidence), "provenance": stance.provenance, "client_id": _uuid(stance.client_id)}
 
 
 def deleted_span_state(span: Span) -> dict:
@@ -48,112 +54,55 @@ def _is_user(actor) -> bool:
     return actor is not None and getattr(actor, "is_authenticated", False)
 
 
-# Undoing ------------------------------------------------------------------------------
 
 
-def _create_span(annotation_id, state):
-    Span.objects.create(pk=state["id"], annotation_id=annotation_id, label_id=state["label"], start=state["start"],
-                        end=state["end"], text=state["text"], entity_id=state["entity"],
-                        attributes=state["attributes"], provenance=state.get("provenance", []))
+# Snapshots and their difference --------------------------------------------------------
 
 
-def _set_span(state):
-    Span.objects.filter(pk=state["id"]).update(label_id=state["label"], start=state["start"], end=state["end"],
-                                               text=state["text"], entity_id=state["entity"],
-                                               attributes=state["attributes"])
+def layer_state(annotation_id: int) -> dict[str, dict[int, dict]]:
+    """Every item of one layer as its event state, by kind and id (four queries)."""
+    evidence: dict[int, list[int]] = {}
+    for stance_id, span_id in Stance.evidence.through.objects.filter(
+            stance__annotation_id=annotation_id).values_list("stance_id", "span_id"):
+        evidence.setdefault(stance_id, []).append(span_id)
+    return {
+        "span": {s.pk: span_state(s) for s in Span.objects.filter(annotation_id=annotation_id)},
+        "relation": {r.pk: relation_state(r) for r in Relation.objects.filter(annotation_id=annotation_id)},
+        "stance": {s.pk: stance_state(s, evidence.get(s.pk, []))
+                   for s in Stance.objects.filter(annotation_id=annotation_id)},
+    }
 
 
-def _create_relation(annotation_id, state):
-    Relation.objects.create(pk=state["id"], annotation_id=annotation_id, type_id=state["type"],
-                            from_span_id=state["from_span"], to_span_id=state["to_span"],
-                            provenance=state.get("provenance", []))
+def record_changes(annotation: Annotation, before: dict, after: dict, *, actor=None) -> int:
+    """Record the difference between two snapshots of a layer as item events; how many.
+
+    The order makes undoing them in reverse correct: spans appear first and disappear last, so that
+    whatever refers to a span is recreated after it and removed before it.
+    """
+    events = []
+
+    def changes(kind):
+        old, new = before[kind], after[kind]
+        added = [new[pk] for pk in new.keys() - old.keys()]
+        changed = [(old[pk], new[pk]) for pk in old.keys() & new.keys() if old[pk] != new[pk]]
+        removed = [old[pk] for pk in old.keys() - new.keys()]
+        return sorted(added, key=_by_id), sorted(changed, key=lambda pair: pair[0]["id"]), sorted(removed, key=_by_id)
+
+    spans, relations, stances = changes("span"), changes("relation"), changes("stance")
+    events += [("span.add", None, state) for state in spans[0]]
+    events += [("span.update", old, new) for old, new in spans[1]]
+    for kind, (added, changed, _) in (("relation", relations), ("stance", stances)):
+        events += [(f"{kind}.add", None, state) for state in added]
+        events += [(f"{kind}.update", old, new) for old, new in changed]
+    for kind, (_, _, removed) in (("relation", relations), ("stance", stances)):
+        events += [(f"{kind}.delete", state, None) for state in removed]
+    # A deleted span's own event carries nothing else: its relations and stances have events above.
+    events += [("span.delete", {"span": state, "relations": [], "stances": [], "evidence_of": []}, None)
+               for state in spans[2]]
+    for action, old, new in events:
+        record(annotation, action, actor=actor, before=old, after=new)
+    return len(events)
 
 
-def _set_relation(state):
-    Relation.objects.filter(pk=state["id"]).update(type_id=state["type"], from_span_id=state["from_span"],
-                                                   to_span_id=state["to_span"])
-
-
-def _create_stance(annotation_id, state):
-    stance = Stance.objects.create(pk=state["id"], annotation_id=annotation_id, holder_span_id=state["holder_span"],
-                                   holder_entity_id=state["holder_entity"], target_id=state["target"],
-                                   polarity_id=state["polarity"], explicit=state["explicit"],
-                                   provenance=state.get("provenance", []))
-    stance.evidence.set(Span.objects.filter(pk__in=state["evidence"]))
-
-
-def _set_stance(state):
-    Stance.objects.filter(pk=state["id"]).update(holder_span_id=state["holder_span"],
-                                                 holder_entity_id=state["holder_entity"], target_id=state["target"],
-                                                 polarity_id=state["polarity"], explicit=state["explicit"])
-    Stance.objects.get(pk=state["id"]).evidence.set(Span.objects.filter(pk__in=state["evidence"]))
-
-
-def _undo(annotation: Annotation, event: AnnotationEvent, actor) -> None:
-    """Apply the inverse of one event and record that inverse as an event of its own."""
-    kind, _, verb = event.action.partition(".")
-    before, after, layer = event.before, event.after, annotation.pk
-    if kind == "span" and verb == "add":
-        span = Span.objects.filter(pk=after["id"]).first()
-        if span is not None:
-            gone = deleted_span_state(span)
-            span.delete()
-            record(annotation, "span.delete", actor=actor, before=gone)
-    elif kind == "span" and verb == "update":
-        _set_span(before)
-        record(annotation, "span.update", actor=actor, before=after, after=before)
-    elif kind == "span" and verb == "delete":
-        _create_span(layer, before["span"])
-        for state in before["relations"]:
-            _create_relation(layer, state)
-        for state in before["stances"]:
-            _create_stance(layer, state)
-        for stance in Stance.objects.filter(pk__in=before["evidence_of"]):
-            stance.evidence.add(before["span"]["id"])
-        record(annotation, "span.add", actor=actor, after=before["span"])
-    elif kind == "relation" and verb == "add":
-        Relation.objects.filter(pk=after["id"]).delete()
-        record(annotation, "relation.delete", actor=actor, before=after)
-    elif kind == "relation" and verb == "update":
-        _set_relation(before)
-        record(annotation, "relation.update", actor=actor, before=after, after=before)
-    elif kind == "relation" and verb == "delete":
-        _create_relation(layer, before)
-        record(annotation, "relation.add", actor=actor, after=before)
-    elif kind == "stance" and verb == "add":
-        Stance.objects.filter(pk=after["id"]).delete()
-        record(annotation, "stance.delete", actor=actor, before=after)
-    elif kind == "stance" and verb == "update":
-        _set_stance(before)
-        record(annotation, "stance.update", actor=actor, before=after, after=before)
-    elif kind == "stance" and verb == "delete":
-        _create_stance(layer, before)
-        record(annotation, "stance.add", actor=actor, after=before)
-    elif kind == "status":
-        Annotation.objects.filter(pk=layer).update(status=before["status"])
-        annotation.status = before["status"]
-        record(annotation, "status.restore", actor=actor, before=after, after=before)
-    # Other events (gold.start, restore markers) change nothing that needs undoing.
-
-
-@transaction.atomic
-def restore(*, annotation: Annotation, version: int, expected_version, actor=None) -> Annotation:
-    """Bring the layer back to how it was at `version`; recorded, and itself undoable."""
-    from .annotating import StaleVersion
-
-    locked = Annotation.objects.select_for_update().get(pk=annotation.pk)
-    if expected_version is None or int(expected_version) != locked.version:
-        raise StaleVersion(int(expected_version or 0), locked.version)
-    if not 1 <= version < locked.version:
-        raise ValidationError({"version": f"choose a version between 1 and {locked.version - 1}."})
-    annotation.version = locked.version + 1
-    annotation.status = locked.status
-    Annotation.objects.filter(pk=annotation.pk).update(version=annotation.version)
-    later = list(AnnotationEvent.objects.filter(annotation=annotation, version__gt=version).order_by("-version", "-id"))
-    if any(event.action == "entity.merge" for event in later):
-        raise ValidationError({"version": "a source merge happened since; merged sources cannot be split again."})
-    for event in later:
-        _undo(annotation, event, actor)
-    record(annotation, "restore", actor=actor, after={"to_version": version})
-    annotation.refresh_from_db()
-    return annotation
+def _by_id(state: dict) -> int:
+    return state["id"]

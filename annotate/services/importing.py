@@ -25,6 +25,7 @@ from ..cleaning import clean_scraped_text
 from ..interchange import ArticleRecord, RecordInvalid, parse_record
 from ..models import (
     Annotation,
+    AnnotationEvent,
     Article,
     Assignment,
     Entity,
@@ -39,6 +40,8 @@ from ..models import (
 )
 from ..textutil import content_hash
 from .bulk import RowWriter, allocate_ids, json_text, timestamp
+from .history import layer_state, record, record_changes
+from .locking import bump
 from .membership import ensure_member
 from .projects import add_vocabulary, create_project
 
@@ -212,6 +215,8 @@ class _FileImport:
         self.texts: dict[str, tuple[int, str]] = {}  # external id -> (first line, text hash)
         self.in_file: dict[str, Article] = {}  # articles this file created, for its later lines
         self.entities = {e.name: e for e in Entity.objects.filter(project=project)}
+        # (article id, owner key) -> (layer, its items before): layers that --replace empties and refills.
+        self.replaced: dict[tuple, tuple[Annotation, dict]] = {}
         self.writer = RowWriter()
         self.now = timezone.now()
         self.stamp = timestamp(self.now)  # as the raw inserts write it
@@ -370,7 +375,7 @@ class _FileImport:
                                                    "(replace it with --replace)")
                 else:
                     if key in layered:
-                        self.delete_layer(article, owner)
+                        self.clear_layer(article, owner)
                     layers.append((article, record, owner))
                 continue
             if not self.update:
@@ -407,10 +412,28 @@ class _FileImport:
         article.save()
         self.report.articles_updated += 1
 
-    def delete_layer(self, article: Article, owner: "_Owner") -> None:
+    def clear_layer(self, article: Article, owner: "_Owner") -> None:
+        """--replace: empty the owner's layer for the file's content. The layer itself stays, and with it
+        its history; what the replace changes is recorded there once the file is in (record_replaced)."""
+        layer = Annotation.objects.select_for_update().get(article=article, annotator=owner.user,
+                                                           is_gold=owner.is_gold)
+        self.replaced[(article.pk, owner.key)] = (layer, layer_state(layer.pk))
         with self.writer.constraints_deferred():
-            Annotation.objects.filter(article=article, annotator=owner.user, is_gold=owner.is_gold).delete()
+            for model in (Stance, Relation, Span):
+                model.objects.filter(annotation=layer).delete()
         self.report.layers_replaced += 1
+
+    def record_replaced(self) -> None:
+        """Each replaced layer's history gets the change as item events (a restore brings the old content
+        back), its status change, and a marker naming the file; its version moves on by one."""
+        for layer, before in self.replaced.values():
+            old_status = layer.status
+            layer.refresh_from_db(fields=["status"])
+            bump(layer)
+            record_changes(layer, before, layer_state(layer.pk))
+            if layer.status != old_status:
+                record(layer, "status.import", before={"status": old_status}, after={"status": layer.status})
+            record(layer, "import.replace", after={"file": self.name})
 
     def entity(self, name: str) -> Entity:
         if name not in self.entities:
@@ -441,14 +464,31 @@ class _FileImport:
         polarities = {name: p.pk for name, p in vocab["polarities"].items()}
         now = self.stamp
 
-        annotation_ids = allocate_ids(Annotation, len(layers))
+        new_ids = iter(allocate_ids(Annotation, sum(
+            (article.pk, owner.key) not in self.replaced for article, _, owner in layers)))
+        annotation_ids, new_layers = [], []
+        for article, _, owner in layers:
+            replaced = self.replaced.get((article.pk, owner.key))
+            if replaced is None:
+                annotation_ids.append(next(new_ids))
+                new_layers.append((annotation_ids[-1], article, owner))
+            else:
+                annotation_ids.append(replaced[0].pk)
+                Annotation.objects.filter(pk=replaced[0].pk).update(
+                    status=owner.status, updated_at=self.now,
+                    submitted_at=self.now if owner.status != Annotation.Status.IN_PROGRESS else None)
         self.writer.insert(
             Annotation,
             ["id", "article_id", "annotator_id", "is_gold", "status", "version", "review_comment",
              "created_at", "updated_at", "submitted_at"],
             [(pk, article.pk, owner.user.pk if owner.user else None, owner.is_gold, owner.status, 1, "", now, now,
               now if owner.status != Annotation.Status.IN_PROGRESS else None)
-             for pk, (article, _, owner) in zip(annotation_ids, layers)],
+             for pk, article, owner in new_layers],
+        )
+        # A new layer's history starts with the import that made it (version 1, the file's content).
+        self.writer.insert(
+            AnnotationEvent, ["annotation_id", "created_at", "action", "version", "after"],
+            [(pk, now, "import", 1, json_text({"file": self.name})) for pk, _, _ in new_layers],
         )
 
         span_ids = iter(allocate_ids(Span, sum(len(record.annotations.spans) for _, record, _ in layers)))
@@ -586,6 +626,7 @@ def import_file(
         if job.problems:
             # Raising inside atomic() rolls the whole file back.
             raise ImportFailed(job.problems[:MAX_PROBLEMS], truncated=job.full)
+        job.record_replaced()
         refresh_statistics(job.report)
         return job.report
 

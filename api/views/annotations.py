@@ -3,11 +3,16 @@
 Reads go through annotate.access (404 for layers you may not see); writes go
 through annotate.services.annotating with the version the client edited
 (If-Match or "version"), so a stale write answers 409 and changes nothing.
+
+Retries are safe: a create carries the client's `client_id` and, repeated,
+answers 200 with the item made the first time; deleting an item already
+deleted, or changing an item to what it already is, succeeds without writing.
+Such replays carry the header `Idempotent-Replayed: true`.
 """
 from django.http import Http404
 from django.db.models import Count, OuterRef, Prefetch, Subquery
 from django.db.models.functions import Coalesce
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import generics, serializers, status
 from rest_framework.exceptions import PermissionDenied
 from rest_framework.response import Response
@@ -15,7 +20,7 @@ from rest_framework.views import APIView
 
 from annotate.access import annotation_for
 from annotate.models import Annotation, Relation, Span, Stance
-from annotate.services import annotating, history
+from annotate.services import annotating, restoring
 
 from ..filters import AnnotationFilter
 from ..pagination import IdCursorPagination
@@ -28,7 +33,7 @@ from ..serializers.annotations import (
     SpanSerializer,
     StanceInput,
     StanceSerializer,
-    VersionedInput,
+    SubmitInput,
     WriteResult,
 )
 from ..versioning import etag, expected_version
@@ -84,10 +89,13 @@ class AnnotationDetail(APIView):
 class SubmitAnnotation(APIView):
     """Submit your layer: it becomes read-only for you and counts as done."""
 
-    @extend_schema(request=VersionedInput, parameters=[IF_MATCH], responses=AnnotationSerializer)
+    @extend_schema(request=SubmitInput, parameters=[IF_MATCH], responses=AnnotationSerializer)
     def post(self, request, pk):
         annotation = annotation_for(request.user, pk, write=True)
-        annotating.submit(annotation=annotation, expected_version=expected_version(request), actor=request.user)
+        data = SubmitInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        annotating.submit(annotation=annotation, expected_version=expected_version(request), actor=request.user,
+                          confirm_missing_evidence=data.validated_data["confirm_missing_evidence"])
         return annotation_response(annotation_detail_queryset().get(pk=pk))
 
 
@@ -99,6 +107,15 @@ class LayerItemsBase(APIView):
     input = None  # input serializer
     kind = None  # the service functions' keyword for the item: "span", "relation", "stance"
     add = change = remove = None  # annotate.services.annotating functions (staticmethods)
+
+    def answer(self, item, annotation, status_code=status.HTTP_200_OK) -> Response:
+        """The item as stored, with the layer version to write with next; a replay says so."""
+        replayed = getattr(item, "replayed", False)
+        response = written(self.serializer_class(self.queryset.get(pk=item.pk)).data, annotation.version,
+                           status.HTTP_200_OK if replayed else status_code)
+        if replayed:
+            response["Idempotent-Replayed"] = "true"
+        return response
 
 
 class LayerItems(LayerItemsBase):
@@ -116,8 +133,7 @@ class LayerItems(LayerItemsBase):
         fields = {k: v for k, v in data.validated_data.items() if k != "version"}
         item = self.add(annotation=annotation, expected_version=expected_version(request), actor=request.user,
                         **fields)
-        return written(self.serializer_class(self.queryset.get(pk=item.pk)).data, annotation.version,
-                       status.HTTP_201_CREATED)
+        return self.answer(item, annotation, status.HTTP_201_CREATED)
 
 
 class LayerItem(LayerItemsBase):
@@ -139,13 +155,25 @@ class LayerItem(LayerItemsBase):
         data = self.input(data=request.data, partial=True)
         data.is_valid(raise_exception=True)
         changes = {k: v for k, v in data.validated_data.items() if k != "version"}
-        self.change(**{self.kind: item}, expected_version=expected_version(request), actor=request.user, **changes)
-        return written(self.serializer_class(self.queryset.get(pk=item.pk)).data, item.annotation.version)
+        item = self.change(**{self.kind: item}, expected_version=expected_version(request), actor=request.user,
+                           **changes)
+        return self.answer(item, item.annotation)
 
     def delete(self, request, pk, item_pk):
-        item = self.item(request, pk, item_pk, write=True)
+        annotation = annotation_for(request.user, pk, write=True)
+        item = self.queryset.filter(annotation=annotation, pk=item_pk).first()
+        if item is None:
+            # Gone: if this layer's history shows it deleted, this is a retry of that delete (or a second tab's).
+            version = annotating.deleted_before(annotation=annotation, model=self.queryset.model, item_id=item_pk,
+                                                expected_version=expected_version(request))
+            if version is None:
+                raise Http404("No such item in this annotation.")
+            response = written({}, version)
+            response["Idempotent-Replayed"] = "true"
+            return response
+        item.annotation = annotation
         self.remove(**{self.kind: item}, expected_version=expected_version(request), actor=request.user)
-        return written({}, item.annotation.version)
+        return written({}, annotation.version)
 
 
 def written(data: dict, version: int, status_code=status.HTTP_200_OK) -> Response:
@@ -177,14 +205,29 @@ def item_views(kind: str, rows, output, input_serializer, add, change, remove):
         **attrs,
         "__doc__": f"The layer's {kind}s. POST adds one.",
         "get": extend_schema(responses=output(many=True), operation_id=f"annotations_{kind}s_list")(get_list),
-        "post": extend_schema(request=input_serializer, parameters=[IF_MATCH], responses={201: output})(post),
+        "post": extend_schema(
+            request=input_serializer, parameters=[IF_MATCH],
+            description=f"Add a {kind} to the layer. Send a client_id (UUID) and reuse it when you retry: a "
+                        f"repeated create answers 200 with the {kind} made the first time (header "
+                        "Idempotent-Replayed: true), never a second one, whatever version it carries.",
+            responses={201: OpenApiResponse(output, description="Created."),
+                       200: OpenApiResponse(output, description="A replay: the layer already held this client_id; "
+                                                                "nothing was written.")})(post),
     })
     detail = type(f"{kind.title()}Detail", (LayerItem,), {
         **attrs,
         "__doc__": f"One {kind} of the layer. PATCH changes it, DELETE removes it.",
         "get": extend_schema(responses=output, operation_id=f"annotations_{kind}s_retrieve")(get_one),
-        "patch": extend_schema(request=input_serializer, parameters=[IF_MATCH], responses=output)(patch),
-        "delete": extend_schema(parameters=[IF_MATCH], responses=WriteResult)(delete),
+        "patch": extend_schema(
+            request=input_serializer, parameters=[IF_MATCH],
+            description=f"Change the {kind}. A change the {kind} already has is a no-op success (a retry whose "
+                        "reply was lost), answered with Idempotent-Replayed: true.",
+            responses=output)(patch),
+        "delete": extend_schema(
+            parameters=[IF_MATCH],
+            description=f"Delete the {kind}. Deleting a {kind} this layer's history shows deleted already is a "
+                        "no-op success (200, Idempotent-Replayed: true), not a 404.",
+            responses=WriteResult)(delete),
     })
     return listing, detail
 
@@ -232,6 +275,6 @@ class RestoreAnnotation(APIView):
             raise PermissionDenied("Restoring is for the project's managers.")
         data = RestoreInput(data=request.data)
         data.is_valid(raise_exception=True)
-        history.restore(annotation=annotation, version=data.validated_data["to_version"],
+        restoring.restore(annotation=annotation, version=data.validated_data["to_version"],
                         expected_version=expected_version(request), actor=request.user)
         return annotation_response(annotation_detail_queryset().get(pk=pk))
