@@ -76,8 +76,9 @@ def line_chart(points: list[tuple[str, dict[str, float]]], series: list[str], *,
 
 
 def heatmap(rows: list[str], cols: list[str], value, *, title: str, fmt=lambda v: f"{v:.2f}",
-            color=None, link=None, cell: int = 64) -> SafeString:
-    """A grid: value(row, col) -> number or None; color(value) -> fill; link(row, col) -> href or None."""
+            color=None, link=None, reason=None, cell: int = 64) -> SafeString:
+    """A grid: value(row, col) -> number or None; color(value) -> fill; link(row, col) -> href or None;
+    reason(row, col) -> why a value is None (shown under its "–"), or None for a cell that has no value to give."""
     color = color or (lambda v: f"hsl({120 * max(0.0, min(1.0, v)):.0f}, 60%, 70%)")
     label_w, label_h = 190, 120
     width, height = label_w + cell * max(len(cols), 1) + 10, label_h + cell * max(len(rows), 1) + 10
@@ -93,10 +94,15 @@ def heatmap(rows: list[str], cols: list[str], value, *, title: str, fmt=lambda v
             x = label_w + c * cell
             fill = "#f1f1f1" if v is None else color(v)
             text = "–" if v is None else fmt(v)
+            why = reason(row, col) if reason and v is None else None
             tile = (f'<rect x="{x}" y="{y}" width="{cell - 2}" height="{cell - 2}" fill="{fill}">'
-                    f'<title>{escape(row)} × {escape(col)}: {escape(text)}</title></rect>'
+                    f'<title>{escape(row)} × {escape(col)}: {escape(text)}{f" ({escape(why)})" if why else ""}'
+                    f'</title></rect>'
                     f'<text x="{x + cell / 2 - 1:.0f}" y="{y + cell / 2 + 4:.0f}" text-anchor="middle">'
                     f'{escape(text)}</text>')
+            if why:
+                tile += (f'<text x="{x + cell / 2 - 1:.0f}" y="{y + cell / 2 + 18:.0f}" text-anchor="middle" '
+                         f'font-size="9" fill="#555">{escape(why)}</text>')
             href = link(row, col) if link and v is not None else None
             body.append(f'<a href="{escape(href)}">{tile}</a>' if href else tile)
     return _svg(width, height, body, title)

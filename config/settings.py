@@ -235,6 +235,7 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {
         "AssignmentStatusEnum": "annotate.models.Assignment.Status",
         "AnnotationStatusEnum": "annotate.models.Annotation.Status",
+        "UndefinedReasonEnum": "annotate.agreement.undefined.REASONS",
     },
 }
 

@@ -1,14 +1,19 @@
-"""Agreement figures checked against values worked out by hand."""
+"""Agreement figures checked against values worked out by hand; 0/0 is null with its reason, never 1.0."""
 import random
 
 import krippendorff
 import numpy as np
 import pytest
+import requests
+import schemathesis
 from django.urls import reverse
 
 from annotate.agreement.alpha import label_units, nominal_alpha, weighted_nominal_alpha
 from annotate.agreement.matching import match_overlap
-from annotate.agreement.report import agreement_report
+from annotate.agreement.report import agreement_report, kappa
+from annotate.agreement.scores import Counts, macro
+from annotate.agreement.undefined import (NO_COMPARED_ITEMS, NO_ITEMS, NO_REFERENCE_ITEMS, ONE_CATEGORY, Undefined,
+                                          as_json, mean)
 from annotate.models import Annotation, Relation, Span, Stance
 
 from .factories import api_client, make_article, make_entity, make_member, make_user
@@ -112,14 +117,110 @@ def test_weighted_alpha_equals_the_package_on_expanded_characters():
         assert weighted_nominal_alpha(units_list, 2) == ours  # both input forms agree
         data = np.array([[float(any(s <= c < e for s, e in ranges)) for c in range(length)] for ranges in layers])
         if len(np.unique(data)) < 2:
-            assert ours == 1.0
+            assert ours == Undefined(ONE_CATEGORY)  # the package refuses one value too: alpha is 0/0
             continue
         assert ours == pytest.approx(krippendorff.alpha(reliability_data=data, level_of_measurement="nominal"))
 
 
 def test_nominal_alpha_handles_missing_values():
-    assert nominal_alpha([["f", None, "a"], ["f", "a", None]]) == 1.0  # only item 1 is pairable, and agrees
-    assert nominal_alpha([[None], ["f"]]) is None
+    # Items 2 and 3 are coded once: only items 1 and 4 are pairable, and they agree.
+    assert nominal_alpha([["f", None, "a", "a"], ["f", "a", None, "a"]]) == 1.0
+    assert nominal_alpha([["f", None, "a"], ["f", "a", None]]) == Undefined(ONE_CATEGORY)  # only item 1 pairs
+    assert nominal_alpha([[None], ["f"]]) == Undefined(NO_ITEMS)
+
+
+# Undefined figures: null with a reason, never 1.0 ----------------------------------------------------------
+
+
+def test_scores_with_nothing_on_either_side_are_undefined():
+    assert Counts().as_dict() == {"precision": None, "recall": None, "f1": None, "support": 0,
+                                  "undefined": dict.fromkeys(("precision", "recall", "f1"), NO_ITEMS)}
+
+
+def test_scores_with_one_side_empty_are_zero_f1_and_an_undefined_ratio():
+    # a has 3 items, b none: nothing was compared, so precision (0/0) has no value; missing all 3 is F1 0.
+    assert Counts(0, 3, 0).as_dict() == {"precision": None, "recall": 0.0, "f1": 0.0, "support": 3,
+                                         "undefined": {"precision": NO_COMPARED_ITEMS}}
+    assert Counts(0, 0, 2).as_dict() == {"precision": 0.0, "recall": None, "f1": 0.0, "support": 2,
+                                         "undefined": {"recall": NO_REFERENCE_ITEMS}}
+    assert "undefined" not in Counts(1, 2, 2).as_dict()
+
+
+def test_macro_skips_undefined_labels_and_is_undefined_with_none():
+    assert macro({}) == {"precision": None, "recall": None, "f1": None,
+                         "undefined": dict.fromkeys(("precision", "recall", "f1"), NO_ITEMS)}
+    # QUOTE: nobody used it, it does not count as a perfect 1.0; SOURCE: only a marked some, no precision.
+    scores = macro({"CLAIM": Counts(1, 2, 2), "QUOTE": Counts(), "SOURCE": Counts(0, 2, 0)})
+    assert scores == {"precision": 0.5, "recall": 0.25, "f1": 0.25}
+    assert macro({"SOURCE": Counts(0, 2, 0)})["undefined"] == {"precision": NO_COMPARED_ITEMS}
+
+
+def test_mean_skips_undefined_and_keeps_a_shared_reason():
+    assert mean([0.5, Undefined(NO_ITEMS), 1.0]) == 0.75
+    assert mean([]) == Undefined(NO_ITEMS)
+    assert mean([Undefined(ONE_CATEGORY), Undefined(ONE_CATEGORY)]) == Undefined(ONE_CATEGORY)
+    assert mean([Undefined(ONE_CATEGORY), Undefined(NO_ITEMS)]) == Undefined(NO_ITEMS)
+
+
+def test_as_json_puts_each_reason_beside_its_null():
+    assert as_json(a="anna", cohen_kappa=Undefined(ONE_CATEGORY), items=3) == {
+        "a": "anna", "cohen_kappa": None, "items": 3, "undefined": {"cohen_kappa": ONE_CATEGORY}}
+    assert as_json(alpha={"CLAIM": 0.5, "QUOTE": Undefined(NO_ITEMS)}) == {
+        "alpha": {"CLAIM": 0.5, "QUOTE": None}, "undefined": {"alpha": {"QUOTE": NO_ITEMS}}}
+    assert as_json(f1=0.0) == {"f1": 0.0}
+
+
+def test_alpha_is_undefined_without_pairable_values_or_with_one_category():
+    assert nominal_alpha([[], []]) == Undefined(NO_ITEMS)
+    assert nominal_alpha([["f", "f"], ["f", "f"]]) == Undefined(ONE_CATEGORY)
+    assert weighted_nominal_alpha({}, 2) == Undefined(NO_ITEMS)
+    assert weighted_nominal_alpha({(1, 0): 20}, 2) == Undefined(NO_ITEMS)  # coded once: nothing pairs
+    # A label nobody marked: every character is "outside" for both coders.
+    assert weighted_nominal_alpha(label_units([[], []], 20), 2) == Undefined(ONE_CATEGORY)
+
+
+def test_kappa_is_undefined_without_items_or_with_one_category():
+    assert kappa([], []) == Undefined(NO_ITEMS)
+    assert kappa(["favor", "favor"], ["favor", "favor"]) == Undefined(ONE_CATEGORY)
+    # One category each, but not the same: chance agreement is 0, kappa is defined (and 0).
+    assert kappa(["favor", "favor"], ["against", "against"]) == 0.0
+
+
+def test_a_report_with_nothing_to_compare_says_so(project, annotator_a, annotator_b):
+    article = make_article(project, text=TEXT)
+    for user in (annotator_a, annotator_b):
+        submitted_layer(article, user, [("CLAIM", 0, 10)], stances=[("France", T1, "favor")])
+    report = agreement_report(project)
+    no_items = dict.fromkeys(("precision", "recall", "f1"), NO_ITEMS)
+    # Nobody drew a relation: no relation agreement to speak of, not a perfect 1.0.
+    assert report["relations"]["exact"] == {"precision": None, "recall": None, "f1": None, "support": 0,
+                                            "undefined": no_items}
+    # Both said favor on the one stance item: one category only, for alpha and for kappa alike.
+    assert report["stances"]["krippendorff_alpha"] is None
+    assert report["stances"]["undefined"] == {"krippendorff_alpha": ONE_CATEGORY}
+    assert report["stances"]["pairs"] == [{"a": "anna", "b": "ben", "cohen_kappa": None, "items": 1,
+                                           "undefined": {"cohen_kappa": ONE_CATEGORY}}]
+    assert report["spans"]["micro"]["exact"]["f1"] == 1.0 and "undefined" not in report["spans"]
+
+
+def test_an_empty_project_reports_no_items(project):
+    report = agreement_report(project, labels=["CLAIM"])
+    assert report["spans"]["per_label"]["CLAIM"]["exact"]["f1"] is None
+    assert report["spans"]["macro"]["exact"]["undefined"]["f1"] == NO_ITEMS
+    assert report["spans"]["krippendorff_alpha"] == {"CLAIM": None}
+    assert report["spans"]["undefined"] == {"krippendorff_alpha": {"CLAIM": NO_ITEMS}}
+    assert report["stances"]["krippendorff_alpha"] is None
+    assert report["stances"]["undefined"] == {"krippendorff_alpha": NO_ITEMS}
+
+
+def test_gold_stance_accuracy_without_shared_items_is_undefined(project, annotator_a):
+    article = make_article(project, text=TEXT)
+    submitted_layer(article, annotator_a, [("CLAIM", 0, 10)])
+    gold = Annotation.objects.create(article=article, is_gold=True, status="adjudicated")
+    Span.objects.create(annotation=gold, label=project.labels.get(name="CLAIM"), start=0, end=10, text=TEXT[:10])
+    [row] = agreement_report(project)["gold"]
+    assert row["stance_accuracy"] is None and row["undefined"] == {"stance_accuracy": NO_ITEMS}
+    assert row["exact"]["f1"] == 1.0 and row["relations"]["exact"]["f1"] is None
 
 
 def test_gold_is_the_reference_for_annotator_quality(project, annotator_a, annotator_b):
@@ -145,6 +246,71 @@ def test_filters_narrow_the_report(project, annotator_a, annotator_b):
     assert report["annotators"] == ["anna", "cleo"]
     assert list(report["spans"]["per_label"]) == ["SOURCE"]
     assert [(p["a"], p["b"]) for p in report["pairs"]] == [("anna", "cleo")]
+
+
+def agreement_schema(client):
+    """The live OpenAPI schema's agreement operation, to check answers against."""
+    schema = client.get(reverse("api:schema"), HTTP_ACCEPT="application/vnd.oai.openapi+json").json()
+    return schemathesis.openapi.from_dict(schema)["/api/v1/projects/{slug}/agreement/"]["GET"]
+
+
+def conforms(operation, response) -> None:
+    """Raises unless the Django test response matches the operation's documented 200 answer."""
+    request = requests.Request("GET", "http://testserver" + response.wsgi_request.get_full_path()).prepare()
+    operation.validate_response(schemathesis.Response(
+        status_code=response.status_code, headers={"content-type": [response["Content-Type"]]},
+        content=response.content, request=request, elapsed=0.0, verify=True))
+
+
+def test_a_label_nobody_used_is_null_in_the_api_not_perfect(project, annotator_a, annotator_b, reviewer, client):
+    article = make_article(project, text=TEXT)
+    submitted_layer(article, annotator_a, [("CLAIM", 0, 10)], stances=[("France", T1, "favor")])
+    submitted_layer(article, annotator_b, [("CLAIM", 0, 8)], stances=[("France", T1, "favor")])
+    url = reverse("api:agreement", args=[project.slug])
+    response = api_client(reviewer).get(url, {"labels": "CLAIM,QUOTE"})
+    body = response.json()
+    quote = body["spans"]["per_label"]["QUOTE"]
+    for mode in ("exact", "overlap"):
+        assert quote[mode] == {"precision": None, "recall": None, "f1": None, "support": 0,
+                               "undefined": {"precision": "no items", "recall": "no items", "f1": "no items"}}
+    assert body["spans"]["krippendorff_alpha"]["QUOTE"] is None
+    assert body["spans"]["undefined"] == {"krippendorff_alpha": {"QUOTE": "one category only"}}
+    # CLAIM is used: segments 8 (both in), 2 (one), 10 (none) give alpha = 1 - 39 * 4 / (2 * 18 * 22).
+    assert body["spans"]["krippendorff_alpha"]["CLAIM"] == pytest.approx(1 - 156 / 792, abs=1e-6)
+    # The macro mean skips QUOTE instead of counting it as a perfect 1.0: exact CLAIM F1 is 0.
+    assert body["spans"]["macro"]["exact"] == {"precision": 0.0, "recall": 0.0, "f1": 0.0}
+    assert body["pairs"][0]["per_label"]["QUOTE"]["exact"]["f1"] is None
+    assert body["relations"]["exact"]["undefined"]["f1"] == "no items"
+    assert body["stances"]["pairs"][0]["undefined"] == {"cohen_kappa": "one category only"}
+    conforms(agreement_schema(client), response)  # nulls and reasons are what the OpenAPI schema says
+
+
+def test_the_schema_marks_undefined_figures_nullable(client):
+    schema = client.get(reverse("api:schema"), HTTP_ACCEPT="application/vnd.oai.openapi+json").json()
+    components = schema["components"]["schemas"]
+    for name, fields in (("AgreementScores", ("precision", "recall", "f1")),
+                         ("AgreementStancePair", ("cohen_kappa",)), ("AgreementStances", ("krippendorff_alpha",)),
+                         ("AgreementGold", ("stance_accuracy",))):
+        for field in fields:
+            assert components[name]["properties"][field]["nullable"] is True, (name, field)
+        assert "undefined" in components[name]["properties"] and "undefined" not in components[name]["required"]
+    assert components["AgreementSpans"]["properties"]["krippendorff_alpha"]["additionalProperties"]["nullable"]
+    assert set(components["UndefinedReasonEnum"]["enum"]) == {
+        NO_ITEMS, NO_COMPARED_ITEMS, NO_REFERENCE_ITEMS, ONE_CATEGORY}
+
+
+def test_the_agreement_endpoint_runs_a_fixed_number_of_queries(project, annotator_a, annotator_b, reviewer,
+                                                               django_assert_max_num_queries):
+    for _ in range(5):
+        article = make_article(project, text=TEXT)
+        for user in (annotator_a, annotator_b):
+            submitted_layer(article, user, [("CLAIM", 0, 10), ("SOURCE", 12, 15)], [("CLAIMED_BY", 0, 1)],
+                            [("France", T1, "favor")])
+    client = api_client(reviewer)
+    url = reverse("api:agreement", args=[project.slug])
+    # Token and user (1), project (1), role (1), then load_layers: layers, spans, relations, stances (4).
+    with django_assert_max_num_queries(7):
+        assert client.get(url).status_code == 200
 
 
 def test_agreement_endpoint_shape_and_permissions(project, annotator_a, annotator_b, reviewer, outsider):

@@ -1,5 +1,8 @@
 """Dashboard numbers, and charts that show user text as text."""
+import re
+
 import pytest
+from django.urls import reverse
 from django.utils import timezone
 
 from annotate import charts, dashboards
@@ -88,3 +91,36 @@ def test_charts_escape_user_text():
     assert "<img" not in grid and "&amp;b=2" in grid
     line = charts.line_chart([("2026-01-01", {"s": 1}), ("2026-01-02", {"s": 3})], ["s"], title="l")
     assert "polyline" in line
+
+
+def test_heatmap_shows_why_a_cell_has_no_value():
+    names = ["anna", "ben"]
+    grid = charts.heatmap(names, names, lambda r, c: None, title="h",
+                          reason=lambda r, c: None if r == c else "no items")
+    assert grid.count(">no items</text>") == 2  # the two pair cells, not the diagonal
+    assert "anna × ben: – (no items)" in grid
+
+
+def test_dashboard_shows_a_dash_and_the_reason_for_figures_with_no_value(project, reviewer, annotator_a, annotator_b,
+                                                                         client):
+    """A label nobody used, relations nobody drew, stances all of one polarity: "–" and why, never 1.00."""
+    article = make_article(project, text=TEXT)
+    for user in (annotator_a, annotator_b):
+        layer = Annotation.objects.create(article=article, annotator=user, status="submitted")
+        Span.objects.create(annotation=layer, label=project.labels.get(name="CLAIM"), start=0, end=23,
+                            text=TEXT[:23])
+        stance(layer, "France", "favor", "backs the plan")
+    client.force_login(reviewer)
+    html = client.get(reverse("review:dashboard", args=[project.slug])).content.decode()
+    rows = dict(re.findall(r'<tr><td><span class="label-name">(\w+)</span></td>(.*?)</tr>', html, re.DOTALL))
+    assert rows["CLAIM"].count("1.00") == 3  # both marked the same sentence: F1 exact, F1 overlap, alpha
+    quote = rows["QUOTE"]  # nobody used QUOTE: listed, with no number at all
+    assert quote.count('data-undefined="no items"') == 2 and 'data-undefined="one category only"' in quote
+    assert "1.00" not in quote and "–" in quote
+    relations = re.search(r"<tr data-agreement-relations>(.*?)</tr>", html, re.DOTALL).group(1)
+    assert relations.count('data-undefined="no items"') == 2 and "1.00" not in relations
+    # One stance item, favor for both: Cohen's kappa and alpha are 0/0, not perfect agreement.
+    stance_alpha = re.search(r"Polarity agreement.*?</p>", html, re.DOTALL).group(0)
+    kappa = re.search(r"<td>anna × ben</td>(.*?)</tr>", html, re.DOTALL).group(1)
+    for text in (stance_alpha, kappa):
+        assert 'data-undefined="one category only"' in text and "1.00" not in text

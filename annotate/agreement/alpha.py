@@ -15,28 +15,35 @@ from collections.abc import Mapping, Sequence
 import krippendorff
 import numpy as np
 
+from .undefined import NO_ITEMS, ONE_CATEGORY, Undefined, Value
 
-def nominal_alpha(reliability_data: Sequence[Sequence]) -> float | None:
-    """Alpha over a coders × units table (None = not coded). None when alpha is undefined (nothing pairable)."""
+
+def nominal_alpha(reliability_data: Sequence[Sequence]) -> Value:
+    """Alpha over a coders × units table (None = not coded).
+
+    Undefined with no pairable value (no unit coded twice), and with one category only: then the
+    expected disagreement is 0 and alpha is 0/0, whether or not the coders "agree".
+    """
     units = list(zip(*reliability_data))
     pairable = [unit for unit in units if sum(v is not None for v in unit) >= 2]
     values = sorted({v for unit in pairable for v in unit if v is not None})
     if not values:
-        return None
+        return Undefined(NO_ITEMS)
     if len(values) == 1:
-        return 1.0  # every pairable value agrees: no disagreement at all (the formula would be 0/0)
+        return Undefined(ONE_CATEGORY)
     index = {v: n for n, v in enumerate(values)}
     data = np.array([[np.nan if v is None else index[v] for v in unit] for unit in pairable], dtype=float).T
     return float(krippendorff.alpha(reliability_data=data, level_of_measurement="nominal"))
 
 
-def weighted_nominal_alpha(units, n_values: int) -> float | None:
+def weighted_nominal_alpha(units, n_values: int) -> Value:
     """Alpha from weighted units: (weight, value counts) pairs, or a mapping {value counts: total weight}.
 
     o_ck = sum_u w_u (n_uc n_uk - [c=k] n_uc) / (m_u - 1), then
     alpha = 1 - (n - 1) * sum_{c!=k} o_ck / sum_{c!=k} n_c n_k  with n_c = sum_k o_ck.
     Units with the same counts are added up first: a corpus has millions of character segments
-    but only a handful of distinct count vectors.
+    but only a handful of distinct count vectors. Undefined as nominal_alpha is: no pairable unit,
+    or one value everywhere (for a span label: nobody marked it, or everyone marked everything).
     """
     totals = Counter()
     for counts, weight in (units.items() if isinstance(units, Mapping) else ((tuple(c), w) for w, c in units)):
@@ -51,11 +58,11 @@ def weighted_nominal_alpha(units, n_values: int) -> float | None:
     n_c = coincidence.sum(axis=1)
     n = n_c.sum()
     if n == 0:
-        return None
+        return Undefined(NO_ITEMS)
     off = ~np.eye(n_values, dtype=bool)
     expected = (np.outer(n_c, n_c)[off]).sum()
     if expected == 0:
-        return 1.0  # one value everywhere: complete agreement
+        return Undefined(ONE_CATEGORY)
     return float(1 - (n - 1) * coincidence[off].sum() / expected)
 
 

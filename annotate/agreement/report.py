@@ -3,6 +3,7 @@
 Layers compared are the annotators' submitted layers (and the gold layer, as
 reference, for annotator quality). Pairwise figures pool all articles the two
 annotators share. The shape is documented in docs/agreement.md; scripts rely on it.
+A statistic that is 0/0 is null there, with its reason (see undefined.py), never 1.0.
 """
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
@@ -17,6 +18,7 @@ from ..models import Annotation, Relation, Span, Stance
 from .alpha import label_units, nominal_alpha, weighted_nominal_alpha
 from .matching import match_exact, match_overlap
 from .scores import Counts, macro
+from .undefined import NO_ITEMS, ONE_CATEGORY, Undefined, Value, as_json, rounded
 
 MODES = ("exact", "overlap")
 MATCHERS = {"exact": match_exact, "overlap": match_overlap}
@@ -96,9 +98,11 @@ def new_counters():
     return {mode: defaultdict(Counts) for mode in MODES}, {mode: Counts() for mode in MODES}
 
 
-def summarise(span_counts, relation_counts) -> dict:
+def summarise(span_counts, relation_counts, labels=()) -> dict:
+    """Per-label, micro and macro span scores and relation scores. `labels` are listed even if nobody used
+    them (their scores are undefined: no items), so asking for a label never makes it vanish."""
     per_label = {label: {mode: span_counts[mode][label].as_dict() for mode in MODES}
-                 for label in sorted(span_counts["exact"])}
+                 for label in sorted(span_counts["exact"].keys() | set(labels))}
     micro = {}
     for mode in MODES:
         total = Counts()
@@ -108,23 +112,26 @@ def summarise(span_counts, relation_counts) -> dict:
     return {
         "per_label": per_label,
         "micro": micro,
-        "macro": {mode: macro({label: scores[mode] for label, scores in per_label.items()}) for mode in MODES},
+        "macro": {mode: macro({label: span_counts[mode][label] for label in per_label}) for mode in MODES},
         "relations": {mode: relation_counts[mode].as_dict() for mode in MODES},
     }
 
 
-def kappa(a_values: list[str], b_values: list[str]) -> float | None:
+def kappa(a_values: list[str], b_values: list[str]) -> Value:
+    """Cohen's kappa of two codings of the same items; undefined with no items, and when both coders used
+    one and the same category: chance agreement is then 1 and kappa (p_o - p_e) / (1 - p_e) is 0/0."""
+    if not a_values:
+        return Undefined(NO_ITEMS)
+    if len(set(a_values) | set(b_values)) == 1:
+        return Undefined(ONE_CATEGORY)
     # Imported here: scikit-learn weighs ~130 MB per process, and only agreement reports need it.
     from sklearn.metrics import cohen_kappa_score
 
-    if not a_values:
-        return None
-    if a_values == b_values and len(set(a_values)) == 1:
-        return 1.0  # one category, full agreement: kappa is 0/0 by formula, agreement is perfect
     return round(float(cohen_kappa_score(a_values, b_values)), 6)
 
 
 def agreement_report(project, *, annotators=None, articles=None, labels=None) -> dict:
+    """The report; `labels` narrows it to those span labels and lists each of them, used or not."""
     by_article, gold, lengths = load_layers(project, annotators=annotators, articles=articles, labels=labels)
     names = sorted({name for layers in by_article.values() for name in layers})
 
@@ -140,15 +147,15 @@ def agreement_report(project, *, annotators=None, articles=None, labels=None) ->
             for label, counts in span_counts[mode].items():
                 all_spans[mode][label].add(counts)
             all_relations[mode].add(relation_counts[mode])
-        pair = summarise(span_counts, relation_counts)
+        pair = summarise(span_counts, relation_counts, labels or ())
         pairs.append({"a": a, "b": b, "articles": len(shared), "exact": pair["micro"]["exact"],
                       "overlap": pair["micro"]["overlap"], "per_label": pair["per_label"]})
         items = [(layers[a].stances[key], layers[b].stances[key]) for layers in shared
                  for key in layers[a].stances.keys() & layers[b].stances.keys()]
-        stance_pairs.append({"a": a, "b": b, "cohen_kappa": kappa([x for x, _ in items], [y for _, y in items]),
-                             "items": len(items)})
+        stance_pairs.append(as_json(a=a, b=b, cohen_kappa=kappa([x for x, _ in items], [y for _, y in items]),
+                                    items=len(items)))
 
-    summary = summarise(all_spans, all_relations)
+    summary = summarise(all_spans, all_relations, labels or ())
     return {
         "annotators": names,
         "articles": len([layers for layers in by_article.values() if len(layers) >= 2]),
@@ -156,7 +163,7 @@ def agreement_report(project, *, annotators=None, articles=None, labels=None) ->
             "per_label": summary["per_label"],
             "micro": summary["micro"],
             "macro": summary["macro"],
-            "krippendorff_alpha": span_alpha(by_article, lengths, labels or summary["per_label"].keys()),
+            **as_json(krippendorff_alpha=span_alpha(by_article, lengths, summary["per_label"].keys())),
         },
         "relations": summary["relations"],
         "stances": stance_agreement(by_article, names, stance_pairs),
@@ -165,8 +172,9 @@ def agreement_report(project, *, annotators=None, articles=None, labels=None) ->
     }
 
 
-def span_alpha(by_article, lengths, labels) -> dict[str, float | None]:
-    """Per label, over the characters of every article at least two annotators submitted."""
+def span_alpha(by_article, lengths, labels) -> dict[str, Value]:
+    """Per label, over the characters of every article at least two annotators submitted. Undefined with no
+    such article (no items), and for a label nobody marked there (every character outside: one category)."""
     alphas = {}
     for label in sorted(labels):
         units = Counter()
@@ -174,8 +182,7 @@ def span_alpha(by_article, lengths, labels) -> dict[str, float | None]:
             if len(layers) >= 2:
                 ranges = [[s[:2] for s in layer.spans.get(label, [])] for layer in layers.values()]
                 label_units(ranges, lengths[article_id], into=units)
-        value = weighted_nominal_alpha(units, 2)
-        alphas[label] = None if value is None else round(value, 6)
+        alphas[label] = rounded(weighted_nominal_alpha(units, 2))
     return alphas
 
 
@@ -185,9 +192,7 @@ def stance_agreement(by_article, names, stance_pairs) -> dict:
                     for layer in layers.values() for key in layer.stances})
     table = [[by_article[article_id][name].stances.get(key) if name in by_article[article_id] else None
               for article_id, key in items] for name in names]
-    alpha = nominal_alpha(table) if items else None
-    return {"items": len(items), "krippendorff_alpha": None if alpha is None else round(alpha, 6),
-            "pairs": stance_pairs}
+    return as_json(items=len(items), krippendorff_alpha=rounded(nominal_alpha(table)), pairs=stance_pairs)
 
 
 def against_gold(by_article, gold) -> list[dict]:
@@ -206,7 +211,8 @@ def against_gold(by_article, gold) -> list[dict]:
         entry = results[name]
         summary = summarise(*entry["counters"])
         agreed, total = entry["stances"]
-        report.append({"annotator": name, "articles": entry["articles"], "exact": summary["micro"]["exact"],
-                       "overlap": summary["micro"]["overlap"], "relations": summary["relations"],
-                       "stance_accuracy": round(agreed / total, 6) if total else None, "stance_items": total})
+        report.append(as_json(annotator=name, articles=entry["articles"], exact=summary["micro"]["exact"],
+                              overlap=summary["micro"]["overlap"], relations=summary["relations"],
+                              stance_accuracy=round(agreed / total, 6) if total else Undefined(NO_ITEMS),
+                              stance_items=total))
     return report

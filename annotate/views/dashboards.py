@@ -33,10 +33,17 @@ LISTED_MENTIONS = 500
 
 def _pair_heatmap(report: dict, mode: str):
     names = report["annotators"]
-    scores = {}
+    scores, reasons = {}, {}
     for pair in report["pairs"]:
         scores[(pair["a"], pair["b"])] = scores[(pair["b"], pair["a"])] = pair[mode]["f1"]
-    return charts.heatmap(names, names, lambda a, b: scores.get((a, b)), title=f"Span F1 per annotator pair ({mode})")
+        reasons[(pair["a"], pair["b"])] = reasons[(pair["b"], pair["a"])] = pair[mode].get("undefined", {}).get("f1")
+    return charts.heatmap(names, names, lambda a, b: scores.get((a, b)), title=f"Span F1 per annotator pair ({mode})",
+                          reason=lambda a, b: reasons.get((a, b)))
+
+
+def _width(scores: dict) -> float:
+    """The meter's length in %: none for an undefined F1 (the page shows "–" and the reason, not an empty bar)."""
+    return 0.0 if scores["f1"] is None else round(100 * scores["f1"], 1)
 
 
 @login_required
@@ -44,11 +51,11 @@ def dashboard(request, slug):
     project = reviewed_project(request.user, slug)
     progress = dashboards.progress(project)
     labels = dashboards.label_distribution(project)
-    report = agreement_report(project)
-    per_label = [{"label": label, "exact": scores["exact"]["f1"], "overlap": scores["overlap"]["f1"],
-                  "exact_width": round(100 * scores["exact"]["f1"], 1),
-                  "overlap_width": round(100 * scores["overlap"]["f1"], 1),
-                  "support": scores["exact"]["support"], "alpha": report["spans"]["krippendorff_alpha"].get(label)}
+    # Every label of the project is listed: one nobody used shows "–, no items", not a missing row or 1.0.
+    report = agreement_report(project, labels=[name for name, _ in labels])
+    per_label = [{"label": label, "exact": scores["exact"], "overlap": scores["overlap"],
+                  "exact_width": _width(scores["exact"]), "overlap_width": _width(scores["overlap"]),
+                  "support": scores["exact"]["support"]}
                  for label, scores in report["spans"]["per_label"].items()]
     per_annotator = progress["per_annotator"]
     people = sorted(set(per_annotator) | set(progress["median_minutes"]))

@@ -1,11 +1,12 @@
 from django.core.exceptions import ValidationError
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from annotate.access import export_project_for
 from annotate.agreement.report import agreement_report
+
+from ..serializers.agreement import AgreementSerializer
 
 
 def _names(value: str | None) -> list[str] | None:
@@ -19,9 +20,10 @@ class Agreement(APIView):
         parameters=[
             OpenApiParameter("annotators", str, description="Comma-separated usernames."),
             OpenApiParameter("articles", str, description="Comma-separated article ids."),
-            OpenApiParameter("labels", str, description="Comma-separated span label names."),
+            OpenApiParameter("labels", str, description="Comma-separated span label names; each is listed, "
+                                                       "used or not (unused: null scores, no items)."),
         ],
-        responses=OpenApiTypes.OBJECT,
+        responses=AgreementSerializer,
     )
     def get(self, request, slug):
         project = export_project_for(request.user, slug)
