@@ -39,8 +39,8 @@ class ProjectSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Project
-        fields = ["id", "slug", "name", "description", "guidelines", "annotators_per_article", "role", "labels",
-                  "relation_types", "stance_targets", "polarities"]
+        fields = ["id", "slug", "name", "description", "guidelines", "annotators_per_article", "stance_evidence",
+                  "role", "labels", "relation_types", "stance_targets", "polarities"]
 
 
 class EntitySerializer(serializers.ModelSerializer):
