@@ -23,7 +23,8 @@ export function findGaps(store) {
   }
   for (const stance of store.stances.values()) {
     if (!stance.evidence.length) {
-      gaps.push({ cid: stance.holder_span, text: `A stance (${stance.polarity} → ${stance.target}) has no evidence.` });
+      gaps.push({ cid: stance.holder_span, evidence: true,
+                  text: `A stance (${stance.polarity} → ${stance.target}) has no evidence.` });
     }
   }
   return gaps;
@@ -38,24 +39,35 @@ export function setupDialogs(ctx) {
   const help = dialog("help");
   ctx.toggleHelp = () => (help.open ? help.close() : help.showModal());
 
+  // The project's rule for stances without evidence is the server's (Project.stance_evidence): where it is
+  // required the dialog says so and cannot submit; elsewhere submitting from this dialog, which listed
+  // them, is the annotator's confirmation.
   const submit = dialog("submit");
   const gapsBox = submit.querySelector("[data-submit-gaps]");
+  const confirmButton = submit.querySelector('[data-action="confirm-submit"]');
+  let missingEvidence = 0;
   ctx.openSubmit = () => {
     const gaps = findGaps(ctx.store);
+    missingEvidence = gaps.filter((gap) => gap.evidence).length;
+    const blocked = missingEvidence > 0 && ctx.store.project.stance_evidence === "required";
     fill(gapsBox, gaps.length
       ? [h("p", null, `${gaps.length} thing${gaps.length === 1 ? "" : "s"} may be missing:`),
          h("ul", { class: "gaps", "data-gaps": true }, gaps.map((gap) => h("li", null, gap.cid
            ? h("button", { type: "button", class: "linklike", onclick: () => { submit.close(); ctx.select(gap.cid, { scroll: true }); } }, gap.text)
-           : gap.text)))]
+           : gap.text))),
+         blocked ? h("p", { class: "field-error", "data-evidence-required": true },
+                     "This project requires evidence for every stance: add it before you submit.") : null]
       : h("p", { class: "ok" }, "No obvious gaps: every quote has a source and every stance has evidence."));
+    confirmButton.disabled = blocked;
     submit.showModal();
   };
-  submit.querySelector('[data-action="confirm-submit"]').addEventListener("click", async (event) => {
+  confirmButton.addEventListener("click", async (event) => {
     const button = event.currentTarget;
     button.disabled = true;
     try {
       await ctx.flush();
-      await ctx.api.request("POST", `annotations/${ctx.store.layerId}/submit/`, { body: {}, version: ctx.store.version });
+      const body = missingEvidence ? { confirm_missing_evidence: true } : {};
+      await ctx.api.request("POST", `annotations/${ctx.store.layerId}/submit/`, { body, version: ctx.store.version });
       ctx.leave(ctx.initial.urls.next);
     } catch (error) {
       submit.close();
