@@ -6,8 +6,11 @@
 Each simulated annotator takes the next article, opens it, creates spans,
 relations and a stance, edits a span, and submits; one in five also fires two
 edits of the same layer at once from two connections (exactly one must win,
-the other must get 409). Afterwards the database is checked: every
-acknowledged span, relation and stance is there, no article has more active
+the other must get 409). One create in four is sent twice with the same
+client_id and the same old version, as a page does whose reply was lost: the
+retry must answer 200 with the same item. Afterwards the database is checked:
+every acknowledged span, relation and stance is there, nothing is there twice
+(the layers hold exactly the acknowledged items), no article has more active
 assignments than the project allows, no request answered 5xx. Prints
 requests/s and p50/p95/p99 per endpoint. Not part of CI (`make loadtest`).
 """
@@ -17,6 +20,7 @@ import random
 import sys
 import threading
 import time
+import uuid
 from collections import defaultdict
 from pathlib import Path
 
@@ -77,8 +81,13 @@ def check_child(acks_path: str) -> dict:
     }
     overfull = Article.objects.annotate(n=Count("assignments", filter=~Q(assignments__status="skipped"))).filter(
         n__gt=2).count()
-    return {"missing": missing, "overfull_articles": overfull,
-            "acknowledged": {k: len(v) for k, v in acks.items()}}
+    # Items the layers hold beyond those acknowledged: a retried create stored twice would be one.
+    extra = {
+        name: model.objects.filter(annotation_id__in=acks["layers"]).count() - len(set(acks[name]))
+        for name, model in (("spans", Span), ("relations", Relation), ("stances", Stance))
+    }
+    return {"missing": missing, "duplicated": extra, "overfull_articles": overfull,
+            "acknowledged": {k: len(v) for k, v in acks.items() if k != "layers"}}
 
 
 class Simulation:
@@ -86,8 +95,9 @@ class Simulation:
         self.base, self.tokens, self.deadline = base, tokens, time.monotonic() + seconds
         self.times = defaultdict(list)
         self.statuses = defaultdict(lambda: defaultdict(int))
-        self.acks = {"spans": [], "relations": [], "stances": []}
+        self.acks = {"spans": [], "relations": [], "stances": [], "layers": []}
         self.conflicts = {"pairs": 0, "both_won": 0, "one_won": 0}
+        self.retries = {"sent": 0, "same_item": 0, "other": 0}
         self.lock = threading.Lock()
 
     def call(self, client, name, method, path, body=None, headers=None):
@@ -96,6 +106,20 @@ class Simulation:
             self.times[name].append(took)
             self.statuses[name][status] += 1
         return status, data
+
+    def create(self, client, rng, name, path, body, version):
+        """POST a create with a client id; one in four is sent again as a page that lost the reply would."""
+        body = {**body, "client_id": str(uuid.uuid4()), "version": version}
+        status, item = self.call(client, name, "POST", path, body)
+        if status == 201 and rng.random() < 0.25:
+            again, repeated = self.call(client, f"{name} (retry)", "POST", path, body)
+            with self.lock:
+                self.retries["sent"] += 1
+                same = again == 200 and repeated["id"] == item["id"]
+                self.retries["same_item" if same else "other"] += 1
+            if again == 200:
+                item = repeated
+        return status, item
 
     def annotator(self, token: str, seed: int):
         rng = random.Random(seed)
@@ -108,28 +132,29 @@ class Simulation:
             _, article = self.call(client, "article detail", "GET", f"/api/v1/articles/{task['article']['id']}/")
             words = [(m_start, m_start + len(w)) for m_start, w in _words(article["text"])]
             layer_id, version = layer["id"], layer["version"]
+            with self.lock:
+                self.acks["layers"].append(layer_id)
             made = {}
             for label in ("SOURCE", "QUOTE", "CUE", "STANCE_EVIDENCE", "CLAIM"):
                 start, end = rng.choice(words)
-                status, span = self.call(client, "create span", "POST", f"/api/v1/annotations/{layer_id}/spans/",
-                                         {"label": label, "start": start, "end": end, "version": version})
+                status, span = self.create(client, rng, "create span", f"/api/v1/annotations/{layer_id}/spans/",
+                                           {"label": label, "start": start, "end": end}, version)
                 if status == 201:
                     version = span["annotation_version"]
                     made[label] = span["id"]
                     with self.lock:
                         self.acks["spans"].append(span["id"])
             for kind, a, b in (("ATTRIBUTED_TO", "QUOTE", "SOURCE"), ("CUE_OF", "CUE", "QUOTE")):
-                status, rel = self.call(client, "create relation", "POST",
-                                        f"/api/v1/annotations/{layer_id}/relations/",
-                                        {"type": kind, "from_span": made[a], "to_span": made[b], "version": version})
+                status, rel = self.create(client, rng, "create relation", f"/api/v1/annotations/{layer_id}/relations/",
+                                          {"type": kind, "from_span": made[a], "to_span": made[b]}, version)
                 if status == 201:
                     version = rel["annotation_version"]
                     with self.lock:
                         self.acks["relations"].append(rel["id"])
-            status, stance = self.call(client, "create stance", "POST", f"/api/v1/annotations/{layer_id}/stances/",
-                                       {"holder_span": made["SOURCE"], "polarity": "favor",
-                                        "target": "Moroccan sovereignty over Western Sahara",
-                                        "evidence": [made["STANCE_EVIDENCE"]], "version": version})
+            status, stance = self.create(client, rng, "create stance", f"/api/v1/annotations/{layer_id}/stances/",
+                                         {"holder_span": made["SOURCE"], "polarity": "favor",
+                                          "target": "Moroccan sovereignty over Western Sahara",
+                                          "evidence": [made["STANCE_EVIDENCE"]]}, version)
             if status == 201:
                 version = stance["annotation_version"]
                 with self.lock:
@@ -220,11 +245,15 @@ def main():
         pick = lambda q: ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))] * 1000  # noqa: E731
         print(f"{name:<18}{len(samples):>7}{pick(.5):>9.1f}{pick(.95):>9.1f}{pick(.99):>9.1f}  "
               f"{dict(sim.statuses[name])}")
-    print(f"acknowledged: {check['acknowledged']}; missing after the run: {check['missing']}")
+    print(f"acknowledged: {check['acknowledged']}; missing after the run: {check['missing']}; "
+          f"duplicated: {check['duplicated']}")
+    print(f"retried creates: {sim.retries['sent']}, answered with the same item: {sim.retries['same_item']}, "
+          f"otherwise: {sim.retries['other']}")
     print(f"articles over their overlap: {check['overfull_articles']}; 5xx answers: {server_errors}; "
           f"concurrent edit pairs: {sim.conflicts['pairs']}, both won: {sim.conflicts['both_won']}")
-    ok = (not any(check["missing"].values()) and check["overfull_articles"] == 0 and server_errors == 0
-          and sim.conflicts["both_won"] == 0)
+    ok = (not any(check["missing"].values()) and not any(check["duplicated"].values())
+          and check["overfull_articles"] == 0 and server_errors == 0 and sim.conflicts["both_won"] == 0
+          and sim.retries["other"] == 0)
     print("CHECKS PASSED" if ok else "CHECKS FAILED")
     sys.exit(0 if ok else 1)
 
