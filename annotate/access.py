@@ -1,7 +1,7 @@
 """One access helper per object type: the permission check and the query together.
 
-Every view (API, UI, export) fetches through these, so "who may see what"
-is written once. An object the user may not see does not exist for them:
+Every view (API, UI, admin, export) fetches through these, so "who may see
+what" and "which role may do what" are written once. An object the user may not see does not exist for them:
 Http404, never 403, so ids do not leak. PermissionDenied (403) is only for a
 member asking for something their role does not allow in a project they can
 see (an annotator asking for the project's export, say).
@@ -61,3 +61,49 @@ def can_write(user, annotation: Annotation) -> bool:
     if annotation.is_gold:
         return user.is_superuser or annotation.article.project.role_of(user) in Membership.READS_ALL_LAYERS
     return annotation.annotator_id == user.pk
+
+
+def holds_role(user, project: Project, roles) -> bool:
+    """Whether the user holds one of `roles` in the project; superusers act as managers everywhere."""
+    return user.is_superuser or project.role_of(user) in roles
+
+
+def reviewed_project(user, slug: str) -> Project:
+    """404 for a project you are not in, 403 for a member whose role does not review."""
+    return project_for(user, slug, roles=Membership.READS_ALL_LAYERS)
+
+
+def reviewed_article(user, pk: int) -> Article:
+    """404 for an article you cannot see, 403 for a member (an assigned annotator) who does not review."""
+    article = article_for(user, pk)
+    if not holds_role(user, article.project, Membership.READS_ALL_LAYERS):
+        raise PermissionDenied("Reviewing is for the project's reviewers and managers.")
+    return article
+
+
+def reviewed_layer(user, pk: int) -> Annotation:
+    annotation = annotation_for(user, pk)
+    if not holds_role(user, annotation.article.project, Membership.READS_ALL_LAYERS):
+        raise PermissionDenied("Reviewing is for the project's reviewers and managers.")
+    return annotation
+
+
+def can_restore(user, annotation: Annotation) -> bool:
+    """Restoring a layer to an earlier version is for the project's managers."""
+    return holds_role(user, annotation.article.project, {Membership.Role.MANAGER})
+
+
+def restorable_layer(user, pk: int) -> Annotation:
+    annotation = annotation_for(user, pk)
+    if not can_restore(user, annotation):
+        raise PermissionDenied("Restoring is for the project's managers.")
+    return annotation
+
+
+# Who may add canonical sources: everyone who annotates or reviews (not the read-only ML engineer).
+ENTITY_WRITERS = frozenset({Membership.Role.ANNOTATOR, Membership.Role.REVIEWER, Membership.Role.MANAGER})
+
+
+def check_adds_entities(user, project: Project) -> None:
+    if not holds_role(user, project, ENTITY_WRITERS):
+        raise PermissionDenied("Your role in this project does not add sources.")

@@ -6,7 +6,7 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/", include("api.urls")),
     # Reviewers and managers: review and adjudication, dashboards, stance map, source registry.
-    path("", include("annotate.review_urls")),
+    path("", include("web.review_urls")),
     # The annotator UI: My work at /, the workspace, login and account pages.
-    path("", include("annotate.urls")),
+    path("", include("web.urls")),
 ]

@@ -5,7 +5,8 @@ import pytest
 from django.urls import reverse
 from django.utils import timezone
 
-from annotate import charts, dashboards
+from annotate import dashboards
+from web import charts
 from annotate.models import Annotation, Relation, Span, Stance
 
 from .factories import make_article, make_assignment, make_entity

@@ -246,7 +246,7 @@ def test_every_workspace_module_is_preloaded():
     import posixpath
     from pathlib import Path
 
-    from annotate.views.workspace import MODULES
+    from web.views.workspace import MODULES
 
     static = Path(__file__).resolve().parent.parent / "static"
     graph, todo = set(), ["js/workspace.js"]

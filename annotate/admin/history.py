@@ -5,7 +5,8 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 
-from ..models import Annotation, AnnotationEvent, Membership
+from ..access import can_restore
+from ..models import Annotation, AnnotationEvent
 from ..services.restoring import restore
 
 
@@ -51,8 +52,7 @@ class RestoreForm(forms.Form):
 def restore_view(model_admin, request, object_id):
     """Bring a layer back to an earlier version (managers of its project only)."""
     annotation = get_object_or_404(Annotation.objects.select_related("article__project", "annotator"), pk=object_id)
-    if not (request.user.is_superuser
-            or annotation.article.project.role_of(request.user) == Membership.Role.MANAGER):
+    if not can_restore(request.user, annotation):
         raise PermissionDenied
     events = annotation.events.select_related("actor").order_by("-version", "-id")
     last_action = {}

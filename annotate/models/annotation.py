@@ -20,6 +20,11 @@ class AnnotationQuerySet(models.QuerySet):
         """
         return visible_to_member(self, user, own=Q(annotator=user, is_gold=False), project="article__project")
 
+    def for_detail(self):
+        """Layers with what a layer's detail shows besides its items (its article's project, its annotator);
+        the items are read as plain rows, four queries whatever the layer's size (api/payloads.py)."""
+        return self.select_related("article__project", "annotator")
+
 
 class Annotation(models.Model):
     """One annotator's layer on one article, or the article's gold layer.

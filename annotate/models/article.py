@@ -78,6 +78,16 @@ class AssignmentQuerySet(models.QuerySet):
         """Your own assignments; reviewers and managers see all of their projects'."""
         return visible_to_member(self, user, own=models.Q(annotator=user), project="article__project")
 
+    def with_layer_id(self):
+        """Each assignment with its article and project, its annotator, and `annotation_id`: the id of the
+        annotator's layer on the article (None until opened), in one query."""
+        from .annotation import Annotation  # annotation.py imports this module: import at use
+
+        layer = Annotation.objects.filter(
+            article=models.OuterRef("article_id"), annotator=models.OuterRef("annotator_id"), is_gold=False)
+        return self.select_related("article__project", "annotator").annotate(
+            annotation_id=models.Subquery(layer.values("pk")[:1]))
+
 
 class Assignment(models.Model):
     """One article handed to one annotator."""

@@ -19,13 +19,29 @@ class ProjectQuerySet(models.QuerySet):
             return self
         return self.filter(memberships__user=user)
 
-    def with_role(self, user, roles):
+    def where_role_in(self, user, roles):
         """Projects where the user holds one of `roles` (superusers: all)."""
         if not user.is_authenticated:
             return self.none()
         if user.is_superuser:
             return self
         return self.filter(memberships__user=user, memberships__role__in=roles)
+
+    def with_role(self, user):
+        """Each project with `role`: the user's role in it (superusers: manager), in the same query."""
+        if user.is_superuser:
+            return self.annotate(role=models.Value(Membership.Role.MANAGER))
+        roles = Membership.objects.filter(project=models.OuterRef("pk"), user=user).values("role")[:1]
+        return self.annotate(role=models.Subquery(roles))
+
+    def with_vocabulary(self):
+        """Each project with its whole label set prefetched: labels, relation types, targets, polarities."""
+        return self.prefetch_related(
+            models.Prefetch("labels", Label.objects.order_by("order", "name")),
+            models.Prefetch("relation_types", RelationType.objects.select_related("from_label", "to_label")),
+            models.Prefetch("stance_targets", StanceTarget.objects.order_by("order", "name")),
+            models.Prefetch("polarities", Polarity.objects.order_by("order", "name")),
+        )
 
 
 def visible_to_member(queryset, user, *, own: Q, project: str):
@@ -38,7 +54,7 @@ def visible_to_member(queryset, user, *, own: Q, project: str):
         return queryset.none()
     if user.is_superuser:
         return queryset
-    reviewed = Project.objects.with_role(user, Membership.READS_ALL_LAYERS)
+    reviewed = Project.objects.where_role_in(user, Membership.READS_ALL_LAYERS)
     return queryset.filter(own | Q(**{f"{project}__in": reviewed}))
 
 

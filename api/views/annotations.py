@@ -18,7 +18,7 @@ from rest_framework.exceptions import PermissionDenied
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from annotate.access import annotation_for
+from annotate.access import annotation_for, restorable_layer
 from annotate.models import Annotation, Relation, Span, Stance
 from annotate.services import annotating, restoring
 
@@ -47,13 +47,6 @@ STANCES = Stance.objects.select_related("target", "polarity", "holder_entity").p
     Prefetch("evidence", Span.objects.only("id"))).order_by("id")
 
 
-def annotation_detail_queryset(user=None):
-    """Layers with what the detail's header shows (limited to those `user` may see); AnnotationSerializer
-    reads the items with four more queries, whatever the layer's size."""
-    layers = Annotation.objects.visible_to(user) if user is not None else Annotation.objects.all()
-    return layers.select_related("article__project", "annotator")
-
-
 def annotation_response(annotation, *, status_code=status.HTTP_200_OK):
     return Response(AnnotationSerializer(annotation).data, status=status_code,
                     headers={"ETag": etag(annotation.version)})
@@ -78,7 +71,7 @@ class AnnotationDetail(APIView):
 
     @extend_schema(responses=AnnotationSerializer)
     def get(self, request, pk):
-        annotation = annotation_detail_queryset(request.user).filter(pk=pk).first()
+        annotation = Annotation.objects.visible_to(request.user).for_detail().filter(pk=pk).first()
         if annotation is None:
             raise Http404("No such annotation.")
         if request.headers.get("If-None-Match") == etag(annotation.version):
@@ -96,7 +89,7 @@ class SubmitAnnotation(APIView):
         data.is_valid(raise_exception=True)
         annotating.submit(annotation=annotation, expected_version=expected_version(request), actor=request.user,
                           confirm_missing_evidence=data.validated_data["confirm_missing_evidence"])
-        return annotation_response(annotation_detail_queryset().get(pk=pk))
+        return annotation_response(Annotation.objects.for_detail().get(pk=pk))
 
 
 class LayerItemsBase(APIView):
@@ -270,11 +263,9 @@ class RestoreAnnotation(APIView):
 
     @extend_schema(request=RestoreInput, parameters=[IF_MATCH], responses=AnnotationSerializer)
     def post(self, request, pk):
-        annotation = annotation_for(request.user, pk)
-        if not request.user.is_superuser and annotation.article.project.role_of(request.user) != "manager":
-            raise PermissionDenied("Restoring is for the project's managers.")
+        annotation = restorable_layer(request.user, pk)
         data = RestoreInput(data=request.data)
         data.is_valid(raise_exception=True)
         restoring.restore(annotation=annotation, version=data.validated_data["to_version"],
                         expected_version=expected_version(request), actor=request.user)
-        return annotation_response(annotation_detail_queryset().get(pk=pk))
+        return annotation_response(Annotation.objects.for_detail().get(pk=pk))

@@ -1,4 +1,3 @@
-from django.db.models import OuterRef, Subquery
 from drf_spectacular.utils import extend_schema
 from rest_framework import generics
 from rest_framework.exceptions import PermissionDenied
@@ -13,14 +12,7 @@ from ..filters import AssignmentFilter
 from ..pagination import IdCursorPagination
 from ..serializers.annotations import AnnotationSerializer
 from ..serializers.articles import AssignmentSerializer, SkipSerializer
-from .annotations import annotation_detail_queryset, annotation_response
-
-
-def assignments_with_layer(queryset):
-    """Assignments with their article and the annotator's layer id, in one query."""
-    layer = Annotation.objects.filter(
-        article=OuterRef("article_id"), annotator=OuterRef("annotator_id"), is_gold=False).values("pk")[:1]
-    return queryset.select_related("article__project", "annotator").annotate(annotation_id=Subquery(layer))
+from .annotations import annotation_response
 
 
 class AssignmentList(generics.ListAPIView):
@@ -31,14 +23,14 @@ class AssignmentList(generics.ListAPIView):
     filterset_class = AssignmentFilter
 
     def get_queryset(self):
-        return assignments_with_layer(Assignment.objects.visible_to(self.request.user))
+        return Assignment.objects.visible_to(self.request.user).with_layer_id()
 
 
 class AssignmentDetail(generics.RetrieveAPIView):
     serializer_class = AssignmentSerializer
 
     def get_queryset(self):
-        return assignments_with_layer(Assignment.objects.visible_to(self.request.user))
+        return Assignment.objects.visible_to(self.request.user).with_layer_id()
 
 
 def own_assignment(request, pk) -> Assignment:
@@ -54,7 +46,7 @@ class OpenLayer(APIView):
     @extend_schema(request=None, responses=AnnotationSerializer)
     def post(self, request, pk):
         layer = annotating.open_layer(assignment=own_assignment(request, pk))
-        return annotation_response(annotation_detail_queryset().get(pk=layer.pk))
+        return annotation_response(Annotation.objects.for_detail().get(pk=layer.pk))
 
 
 class SkipAssignment(APIView):
@@ -66,4 +58,4 @@ class SkipAssignment(APIView):
         data = SkipSerializer(data=request.data)
         data.is_valid(raise_exception=True)
         annotating.skip(assignment=assignment, reason=data.validated_data["reason"])
-        return Response(AssignmentSerializer(assignments_with_layer(Assignment.objects.filter(pk=pk)).get()).data)
+        return Response(AssignmentSerializer(Assignment.objects.filter(pk=pk).with_layer_id().get()).data)

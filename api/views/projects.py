@@ -6,27 +6,14 @@ from rest_framework.exceptions import PermissionDenied
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from annotate.access import project_for
+from annotate.access import check_adds_entities, project_for
 from annotate.models import Assignment, Entity, Label, Membership, Polarity, Project, RelationType, StanceTarget
 from annotate.services.assignments import take_next_article
 
 from ..filters import EntityFilter
 from ..pagination import IdCursorPagination
 from ..serializers.articles import AssignmentSerializer
-from .assignments import assignments_with_layer
 from ..serializers.projects import EntitySerializer, ProjectSerializer
-
-
-def projects_with_vocabulary(user):
-    """Visible projects with the caller's role and the whole label set, in a fixed number of queries."""
-    role = (Value(Membership.Role.MANAGER) if user.is_superuser else
-            Subquery(Membership.objects.filter(project=OuterRef("pk"), user=user).values("role")[:1]))
-    return Project.objects.visible_to(user).annotate(role=role).prefetch_related(
-        Prefetch("labels", Label.objects.order_by("order", "name")),
-        Prefetch("relation_types", RelationType.objects.select_related("from_label", "to_label")),
-        Prefetch("stance_targets", StanceTarget.objects.order_by("order", "name")),
-        Prefetch("polarities", Polarity.objects.order_by("order", "name")),
-    )
 
 
 class ProjectList(generics.ListAPIView):
@@ -38,7 +25,7 @@ class ProjectList(generics.ListAPIView):
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):  # schema generation has no user
             return Project.objects.none()
-        return projects_with_vocabulary(self.request.user)
+        return Project.objects.visible_to(self.request.user).with_role(self.request.user).with_vocabulary()
 
 
 class ProjectDetail(generics.RetrieveAPIView):
@@ -48,11 +35,7 @@ class ProjectDetail(generics.RetrieveAPIView):
     def get_queryset(self):
         if getattr(self, "swagger_fake_view", False):
             return Project.objects.none()
-        return projects_with_vocabulary(self.request.user)
-
-
-# Who may add canonical sources: everyone who annotates or reviews (not the read-only ML engineer).
-ENTITY_WRITERS = {Membership.Role.ANNOTATOR, Membership.Role.REVIEWER, Membership.Role.MANAGER}
+        return Project.objects.visible_to(self.request.user).with_role(self.request.user).with_vocabulary()
 
 
 class EntityList(generics.ListCreateAPIView):
@@ -74,8 +57,7 @@ class EntityList(generics.ListCreateAPIView):
 
     def perform_create(self, serializer):
         project = self.get_project()
-        if not self.request.user.is_superuser and project.role_of(self.request.user) not in ENTITY_WRITERS:
-            raise PermissionDenied("Your role in this project does not add sources.")
+        check_adds_entities(self.request.user, project)
         if Entity.objects.filter(project=project, name=serializer.validated_data["name"]).exists():
             raise ValidationError({"name": "this project already has a source with this name."})
         serializer.save(project=project)
@@ -104,6 +86,6 @@ class NextArticle(APIView):
         assignment, created = take_next_article(project=project, user=request.user)
         if assignment is None:
             return Response(status=status.HTTP_204_NO_CONTENT)
-        assignment = assignments_with_layer(Assignment.objects.filter(pk=assignment.pk)).get()
+        assignment = Assignment.objects.filter(pk=assignment.pk).with_layer_id().get()
         return Response(AssignmentSerializer(assignment).data,
                         status=status.HTTP_201_CREATED if created else status.HTTP_200_OK)

@@ -7,30 +7,13 @@ from rest_framework import serializers, status
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from annotate.access import annotation_for, article_for, project_for
+from annotate.access import reviewed_article, reviewed_layer, reviewed_project
 from annotate.models import Annotation, Entity, Membership
 from annotate.review import differences, layers_of
 from annotate.services import review
 
 from ..versioning import expected_version
-from .annotations import annotation_detail_queryset, annotation_response
-
-REVIEWERS = Membership.READS_ALL_LAYERS
-
-
-def reviewed_article(request, pk):
-    article = article_for(request.user, pk)
-    if not request.user.is_superuser and article.project.role_of(request.user) not in REVIEWERS:
-        raise PermissionDenied("Reviewing is for the project's reviewers and managers.")
-    return article
-
-
-def reviewed_layer(request, pk):
-    annotation = annotation_for(request.user, pk)
-    if not request.user.is_superuser and annotation.article.project.role_of(request.user) not in REVIEWERS:
-        raise PermissionDenied("Reviewing is for the project's reviewers and managers.")
-    return annotation
-
+from .annotations import annotation_response
 
 def _key(key) -> list:
     return [list(part) if isinstance(part, tuple) else part for part in key]
@@ -41,7 +24,7 @@ class ArticleReview(APIView):
 
     @extend_schema(responses=OpenApiTypes.OBJECT)
     def get(self, request, pk):
-        article = reviewed_article(request, pk)
+        article = reviewed_article(request.user, pk)
         layers, gold = layers_of(article)
         diff = differences(layers, gold)
         items = {
@@ -73,7 +56,7 @@ class StartGold(APIView):
 
     @extend_schema(request=StartGoldInput, responses={201: OpenApiTypes.OBJECT})
     def post(self, request, pk):
-        article = reviewed_article(request, pk)
+        article = reviewed_article(request.user, pk)
         data = self.StartGoldInput(data=request.data)
         data.is_valid(raise_exception=True)
         source = None
@@ -82,7 +65,7 @@ class StartGold(APIView):
             if source is None:
                 raise ValidationError({"source": "not a layer of this article."})
         gold = review.start_gold(article=article, reviewer=request.user, source=source)
-        return annotation_response(annotation_detail_queryset().get(pk=gold.pk), status_code=status.HTTP_201_CREATED)
+        return annotation_response(Annotation.objects.for_detail().get(pk=gold.pk), status_code=status.HTTP_201_CREATED)
 
 
 class AcceptItem(APIView):
@@ -95,12 +78,12 @@ class AcceptItem(APIView):
 
     @extend_schema(request=AcceptItemInput, responses=OpenApiTypes.OBJECT)
     def post(self, request, pk):
-        gold = reviewed_layer(request, pk)
+        gold = reviewed_layer(request.user, pk)
         data = self.AcceptItemInput(data=request.data)
         data.is_valid(raise_exception=True)
         review.accept_item(gold=gold, expected_version=expected_version(request), actor=request.user,
                            kind=data.validated_data["kind"], item_id=data.validated_data["item_id"])
-        return annotation_response(annotation_detail_queryset().get(pk=gold.pk))
+        return annotation_response(Annotation.objects.for_detail().get(pk=gold.pk))
 
 
 class Adjudicate(APIView):
@@ -108,9 +91,9 @@ class Adjudicate(APIView):
 
     @extend_schema(request=None, responses=OpenApiTypes.OBJECT)
     def post(self, request, pk):
-        gold = reviewed_layer(request, pk)
+        gold = reviewed_layer(request.user, pk)
         review.adjudicate(gold=gold, expected_version=expected_version(request), reviewer=request.user)
-        return annotation_response(annotation_detail_queryset().get(pk=gold.pk))
+        return annotation_response(Annotation.objects.for_detail().get(pk=gold.pk))
 
 
 class ReturnLayer(APIView):
@@ -121,12 +104,12 @@ class ReturnLayer(APIView):
 
     @extend_schema(request=ReturnInput, responses=OpenApiTypes.OBJECT)
     def post(self, request, pk):
-        annotation = reviewed_layer(request, pk)
+        annotation = reviewed_layer(request.user, pk)
         data = self.ReturnInput(data=request.data)
         data.is_valid(raise_exception=True)
         review.return_to_annotator(annotation=annotation, reviewer=request.user,
                                    comment=data.validated_data["comment"])
-        return annotation_response(annotation_detail_queryset().get(pk=pk))
+        return annotation_response(Annotation.objects.for_detail().get(pk=pk))
 
 
 class MergeEntities(APIView):
@@ -137,7 +120,7 @@ class MergeEntities(APIView):
 
     @extend_schema(request=MergeInput, responses=OpenApiTypes.OBJECT)
     def post(self, request, slug, pk):
-        project = project_for(request.user, slug, roles=REVIEWERS)
+        project = reviewed_project(request.user, slug)
         data = self.MergeInput(data=request.data)
         data.is_valid(raise_exception=True)
         keep = Entity.objects.filter(project=project, pk=pk).first()

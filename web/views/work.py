@@ -8,9 +8,9 @@ from django.db.models.expressions import Window
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
-from ..access import project_for
-from ..models import Assignment, Membership, Project
-from ..services.assignments import take_next_article
+from annotate.access import project_for
+from annotate.models import Assignment, Membership, Project
+from annotate.services.assignments import take_next_article
 
 # Roles that take articles to annotate (the ML engineer only reads exports).
 ANNOTATING_ROLES = frozenset({Membership.Role.ANNOTATOR, Membership.Role.REVIEWER, Membership.Role.MANAGER})
@@ -68,9 +68,7 @@ def my_work_by_project(user) -> list[ProjectWork]:
     user's role, the counts by (project, status), and the few newest
     assignments per (project, status) through a window function.
     """
-    role = (Value(Membership.Role.MANAGER) if user.is_superuser else
-            Subquery(Membership.objects.filter(project=OuterRef("pk"), user=user).values("role")[:1]))
-    projects = Project.objects.visible_to(user).annotate(role=role).only("id", "name", "slug", "description")
+    projects = Project.objects.visible_to(user).with_role(user).only("id", "name", "slug", "description")
     work = {project.pk: ProjectWork(project=project, role=project.role) for project in projects.order_by("name")}
 
     mine = Assignment.objects.filter(annotator=user)

@@ -17,31 +17,16 @@ from django.http import Http404
 from django.shortcuts import render
 from django.urls import reverse
 
-from api.views.annotations import annotation_detail_queryset
-from api.views.projects import projects_with_vocabulary
 
-from ..access import article_for, project_for
-from ..models import Annotation, Entity, Membership
-from ..review import differences, layers_of
+from annotate.access import reviewed_article, reviewed_project
+from annotate.models import Annotation, Entity, Membership, Project
+from annotate.review import differences, layers_of
 from .workspace import workspace_state
 
 REVIEWERS = Membership.READS_ALL_LAYERS
 ARTICLES_PER_PAGE = 50
 # Colours per annotator (by their sorted position); review.css defines .who-0 … .who-5 to match.
 ANNOTATOR_COLOURS = 6
-
-
-def reviewed_project(user, slug):
-    """404 for a project you are not in, 403 for a member whose role does not review."""
-    return project_for(user, slug, roles=REVIEWERS)
-
-
-def reviewed_article(user, pk):
-    """404 for an article you cannot see, 403 for a member (an assigned annotator) who does not review."""
-    article = article_for(user, pk)
-    if not user.is_superuser and article.project.role_of(user) not in REVIEWERS:
-        raise PermissionDenied("Reviewing is for the project's reviewers and managers.")
-    return article
 
 
 # The review index ---------------------------------------------------------------------------------------
@@ -270,8 +255,8 @@ def edit_gold(request, pk):
     gold = Annotation.objects.filter(article=article, is_gold=True).first()
     if gold is None:
         raise Http404("This article has no gold layer yet: start one on the review page.")
-    layer = annotation_detail_queryset().get(pk=gold.pk)
-    project = projects_with_vocabulary(request.user).get(pk=article.project_id)
+    layer = Annotation.objects.for_detail().get(pk=gold.pk)
+    project = Project.objects.with_role(request.user).with_vocabulary().get(pk=article.project_id)
     entities = Entity.objects.filter(Q(mentions__annotation=layer) | Q(held_stances__annotation=layer)).distinct()
     stand_in = SimpleNamespace(pk=None, status="in_progress", skip_reason="", article=article)
     state = workspace_state(stand_in, layer, project, entities)

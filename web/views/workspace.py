@@ -13,14 +13,12 @@ from django.http import Http404
 from django.shortcuts import render
 from django.urls import reverse
 
-from api.serializers.annotations import AnnotationSerializer
-from api.serializers.projects import EntitySerializer, ProjectSerializer
-from api.views.annotations import annotation_detail_queryset
-from api.views.projects import projects_with_vocabulary
+from annotate.models import Annotation, Project
+from api import payloads
 
-from ..access import assignment_for
-from ..models import Assignment, Entity
-from ..services.annotating import EDITABLE, open_layer
+from annotate.access import assignment_for
+from annotate.models import Assignment, Entity
+from annotate.services.annotating import EDITABLE, open_layer
 
 
 # The workspace's ES modules, preloaded by the page so the browser fetches them in parallel.
@@ -47,9 +45,9 @@ def workspace_state(assignment: Assignment, layer, project, entities) -> dict:
             "url": article.url, "published": article.published.isoformat() if article.published else None,
             "language": article.language, "caption": article.caption, "text": article.text,
         },
-        "project": ProjectSerializer(project).data,
-        "layer": AnnotationSerializer(layer).data,
-        "entities": EntitySerializer(entities, many=True).data,
+        "project": payloads.project(project),
+        "layer": payloads.layer(layer),
+        "entities": payloads.entities(entities),
         "entity_types": [{"value": value, "label": label} for value, label in Entity.Type.choices],
         "editable": editable,
         "urls": {
@@ -67,8 +65,8 @@ def workspace(request, pk):
     # Fixed number of queries whatever the layer holds: the layer with its
     # spans, relations, stances and evidence; the project with its vocabulary;
     # the canonical sources the layer mentions.
-    layer = annotation_detail_queryset().get(pk=layer.pk)
-    project = projects_with_vocabulary(request.user).get(pk=assignment.article.project_id)
+    layer = Annotation.objects.for_detail().get(pk=layer.pk)
+    project = Project.objects.with_role(request.user).with_vocabulary().get(pk=assignment.article.project_id)
     entities = Entity.objects.filter(Q(mentions__annotation=layer) | Q(held_stances__annotation=layer)).distinct()
     article = assignment.article
     context = {

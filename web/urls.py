@@ -4,6 +4,8 @@ from django.urls import path
 
 from .views import account, work, workspace
 
+# The namespace keeps the name it had before the pages had an app of their own: templates, tests and
+# redirects say "annotate:…".
 app_name = "annotate"
 
 urlpatterns = [
