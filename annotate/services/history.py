@@ -10,27 +10,46 @@ vocabulary of events.
 from ..models import Annotation, AnnotationEvent, Relation, Span, Stance
 
 
-def _uuid(value) -> str | None:
-    return None if value is None else str(value)
+# What an item's event state holds besides its id: its stored fields, by model field name (a foreign key
+# as its id). A restore writes them back: all of them when it re-creates an item, the changeable ones
+# when it undoes a change (an item's client id and provenance never change after it is made).
+STORED = {
+    Span: ("label", "start", "end", "text", "entity", "attributes", "provenance", "client_id"),
+    Relation: ("type", "from_span", "to_span", "provenance", "client_id"),
+    Stance: ("holder_span", "holder_entity", "target", "polarity", "explicit", "provenance", "client_id"),
+}
+FIXED = {"provenance", "client_id"}
+# States recorded before a field existed lack it: what such an item had.
+MISSING = {"provenance": [], "client_id": None}
+
+
+def column(model, name: str) -> str:
+    """The attribute a stored field is read and written by ("label" -> "label_id")."""
+    return model._meta.get_field(name).attname
+
+
+def stored_state(item) -> dict:
+    model = type(item)
+    state = {"id": item.pk}
+    for name in STORED[model]:
+        value = getattr(item, column(model, name))
+        state[name] = str(value) if name == "client_id" and value is not None else value
+    return state
 
 
 def span_state(span: Span) -> dict:
-    return {"id": span.pk, "label": span.label_id, "start": span.start, "end": span.end, "text": span.text,
-            "entity": span.entity_id, "attributes": span.attributes, "provenance": span.provenance,
-            "client_id": _uuid(span.client_id)}
+    return stored_state(span)
 
 
 def relation_state(relation: Relation) -> dict:
-    return {"id": relation.pk, "type": relation.type_id, "from_span": relation.from_span_id,
-            "to_span": relation.to_span_id, "provenance": relation.provenance, "client_id": _uuid(relation.client_id)}
+    return stored_state(relation)
 
 
 def stance_state(stance: Stance, evidence: list[int] | None = None) -> dict:
+    """A stance's state includes its evidence spans (their ids), which a restore sets back too."""
     if evidence is None:
         evidence = stance.evidence.values_list("pk", flat=True)
-    return {"id": stance.pk, "holder_span": stance.holder_span_id, "holder_entity": stance.holder_entity_id,
-            "target": stance.target_id, "polarity": stance.polarity_id, "explicit": stance.explicit,
-            "evidence": sorted(evidence), "provenance": stance.provenance, "client_id": _uuid(stance.client_id)}
+    return {**stored_state(stance), "evidence": sorted(evidence)}
 
 
 def deleted_span_state(span: Span) -> dict:

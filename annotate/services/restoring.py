@@ -7,49 +7,46 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from ..models import Annotation, AnnotationEvent, Relation, Span, Stance
-from .history import deleted_span_state, record
+from .history import FIXED, MISSING, STORED, column, deleted_span_state, record
 from .locking import bump, lock_layer
 
 
 # Undoing ------------------------------------------------------------------------------
 
 
+def _create(model, annotation_id: int, state: dict):
+    """Re-create an item as its state recorded it, with its id (events after it refer to that id)."""
+    values = {column(model, name): state.get(name, MISSING.get(name)) for name in STORED[model]}
+    return model.objects.create(pk=state["id"], annotation_id=annotation_id, **values)
+
+
+def _set(model, state: dict) -> None:
+    model.objects.filter(pk=state["id"]).update(
+        **{column(model, name): state[name] for name in STORED[model] if name not in FIXED})
+
+
 def _create_span(annotation_id, state):
-    Span.objects.create(pk=state["id"], annotation_id=annotation_id, label_id=state["label"], start=state["start"],
-                        end=state["end"], text=state["text"], entity_id=state["entity"],
-                        attributes=state["attributes"], provenance=state.get("provenance", []),
-                        client_id=state.get("client_id"))
+    _create(Span, annotation_id, state)
 
 
 def _set_span(state):
-    Span.objects.filter(pk=state["id"]).update(label_id=state["label"], start=state["start"], end=state["end"],
-                                               text=state["text"], entity_id=state["entity"],
-                                               attributes=state["attributes"])
+    _set(Span, state)
 
 
 def _create_relation(annotation_id, state):
-    Relation.objects.create(pk=state["id"], annotation_id=annotation_id, type_id=state["type"],
-                            from_span_id=state["from_span"], to_span_id=state["to_span"],
-                            provenance=state.get("provenance", []), client_id=state.get("client_id"))
+    _create(Relation, annotation_id, state)
 
 
 def _set_relation(state):
-    Relation.objects.filter(pk=state["id"]).update(type_id=state["type"], from_span_id=state["from_span"],
-                                                   to_span_id=state["to_span"])
+    _set(Relation, state)
 
 
 def _create_stance(annotation_id, state):
-    stance = Stance.objects.create(pk=state["id"], annotation_id=annotation_id, holder_span_id=state["holder_span"],
-                                   holder_entity_id=state["holder_entity"], target_id=state["target"],
-                                   polarity_id=state["polarity"], explicit=state["explicit"],
-                                   provenance=state.get("provenance", []), client_id=state.get("client_id"))
-    stance.evidence.set(Span.objects.filter(pk__in=state["evidence"]))
+    _create(Stance, annotation_id, state).evidence.set(Span.objects.filter(pk__in=state["evidence"]))
 
 
 def _set_stance(state):
-    Stance.objects.filter(pk=state["id"]).update(holder_span_id=state["holder_span"],
-                                                 holder_entity_id=state["holder_entity"], target_id=state["target"],
-                                                 polarity_id=state["polarity"], explicit=state["explicit"])
+    _set(Stance, state)
     Stance.objects.get(pk=state["id"]).evidence.set(Span.objects.filter(pk__in=state["evidence"]))
 
 

@@ -14,9 +14,68 @@ def _uuid(value) -> str | None:
     return None if value is None else str(value)
 
 
-# The three item serializers declare their fields (for the schema and for reading) but write
-# their output by hand: a layer has ~70 spans and DRF's per-field machinery was most of the
-# detail's time. The tests compare the output with the declared fields.
+class ItemShape:
+    """How the API shows one kind of layer item, written once.
+
+    Each field is (key, lookup): the lookup is an ORM path ("label__name", "entity_id") that reads a model
+    instance (following attributes) and selects plain rows (values_list) alike. The serializer's declared
+    fields, its output and the layer detail's fast path (layer_items) all come from here, so they cannot
+    drift apart; the tests compare them with DRF's own rendering.
+    """
+
+    CONVERT = {"client_id": _uuid}
+
+    def __init__(self, *fields: tuple[str, str], order: tuple[str, ...], evidence: bool = False):
+        self.fields, self.order, self.evidence = fields, order, evidence
+        self.keys = [key for key, _ in fields] + (["evidence"] if evidence else [])
+
+    def of(self, obj) -> dict:
+        """One instance (with its related rows selected, and evidence prefetched) as the API shows it."""
+        item = {key: self._convert(key, self._read(obj, lookup)) for key, lookup in self.fields}
+        if self.evidence:
+            item["evidence"] = sorted(span.pk for span in obj.evidence.all())
+        return item
+
+    def rows(self, queryset, evidence: dict[int, list[int]] | None = None) -> list[dict]:
+        """The queryset as the API shows it, from values_list rows (no instances: the detail's hot path)."""
+        lookups = [lookup for _, lookup in self.fields]
+        items = [{key: self._convert(key, value) for (key, _), value in zip(self.fields, row)}
+                 for row in queryset.order_by(*self.order).values_list(*lookups)]
+        if self.evidence:
+            for item in items:
+                item["evidence"] = sorted((evidence or {}).get(item["id"], []))
+        return items
+
+    def _convert(self, key, value):
+        convert = self.CONVERT.get(key)
+        return value if convert is None else convert(value)
+
+    @staticmethod
+    def _read(obj, lookup: str):
+        for name in lookup.split("__"):
+            if obj is None:
+                return None
+            obj = getattr(obj, name)
+        return obj
+
+
+SPAN = ItemShape(
+    ("id", "id"), ("client_id", "client_id"), ("label", "label__name"), ("start", "start"), ("end", "end"),
+    ("text", "text"), ("entity", "entity_id"), ("entity_name", "entity__name"), ("attributes", "attributes"),
+    order=("start", "end", "id"))
+RELATION = ItemShape(
+    ("id", "id"), ("client_id", "client_id"), ("type", "type__name"), ("from_span", "from_span_id"),
+    ("to_span", "to_span_id"),
+    order=("id",))
+STANCE = ItemShape(
+    ("id", "id"), ("client_id", "client_id"), ("holder_span", "holder_span_id"), ("holder_entity", "holder_entity_id"),
+    ("holder_entity_name", "holder_entity__name"), ("target", "target__name"), ("polarity", "polarity__name"),
+    ("explicit", "explicit"),
+    order=("id",), evidence=True)
+
+
+# The serializers declare their fields' types (for the schema and for reading input) and write their
+# output through the shape: a layer has ~70 spans, and DRF's per-field machinery was most of the detail's time.
 
 
 class SpanSerializer(serializers.ModelSerializer):
@@ -25,13 +84,10 @@ class SpanSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Span
-        fields = ["id", "client_id", "label", "start", "end", "text", "entity", "entity_name", "attributes"]
+        fields = SPAN.keys
 
     def to_representation(self, span):
-        entity = span.entity
-        return {"id": span.pk, "client_id": _uuid(span.client_id), "label": span.label.name, "start": span.start,
-                "end": span.end, "text": span.text, "entity": span.entity_id,
-                "entity_name": entity.name if entity is not None else None, "attributes": span.attributes}
+        return SPAN.of(span)
 
 
 class RelationSerializer(serializers.ModelSerializer):
@@ -39,11 +95,10 @@ class RelationSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Relation
-        fields = ["id", "client_id", "type", "from_span", "to_span"]
+        fields = RELATION.keys
 
     def to_representation(self, relation):
-        return {"id": relation.pk, "client_id": _uuid(relation.client_id), "type": relation.type.name,
-                "from_span": relation.from_span_id, "to_span": relation.to_span_id}
+        return RELATION.of(relation)
 
 
 class StanceSerializer(serializers.ModelSerializer):
@@ -54,18 +109,13 @@ class StanceSerializer(serializers.ModelSerializer):
 
     class Meta:
         model = Stance
-        fields = ["id", "client_id", "holder_span", "holder_entity", "holder_entity_name", "target", "polarity",
-                  "explicit", "evidence"]
+        fields = STANCE.keys
 
     def get_evidence(self, stance) -> list[int]:
         return sorted(span.pk for span in stance.evidence.all())  # prefetched
 
     def to_representation(self, stance):
-        holder = stance.holder_entity
-        return {"id": stance.pk, "client_id": _uuid(stance.client_id), "holder_span": stance.holder_span_id,
-                "holder_entity": stance.holder_entity_id,
-                "holder_entity_name": holder.name if holder is not None else None, "target": stance.target.name,
-                "polarity": stance.polarity.name, "explicit": stance.explicit, "evidence": self.get_evidence(stance)}
+        return STANCE.of(stance)
 
 
 class AnnotationListSerializer(serializers.ModelSerializer):
@@ -109,33 +159,16 @@ class AnnotationSerializer(AnnotationListSerializer):
 
 
 def layer_items(annotation_id: int) -> dict:
-    """spans, relations and stances of one layer in the API's shapes, from values_list rows."""
-    spans = [
-        {"id": pk, "client_id": _uuid(client_id), "label": label, "start": start, "end": end, "text": text,
-         "entity": entity, "entity_name": entity_name, "attributes": attributes}
-        for pk, client_id, label, start, end, text, entity, entity_name, attributes in Span.objects.filter(
-            annotation_id=annotation_id).order_by("start", "end", "id").values_list(
-            "id", "client_id", "label__name", "start", "end", "text", "entity_id", "entity__name", "attributes")
-    ]
-    relations = [
-        {"id": pk, "client_id": _uuid(client_id), "type": kind, "from_span": from_span, "to_span": to_span}
-        for pk, client_id, kind, from_span, to_span in Relation.objects.filter(annotation_id=annotation_id).order_by(
-            "id").values_list("id", "client_id", "type__name", "from_span_id", "to_span_id")
-    ]
+    """spans, relations and stances of one layer in the API's shapes, from plain rows (four queries)."""
     evidence: dict[int, list[int]] = {}
     for stance_id, span_id in Stance.evidence.through.objects.filter(
             stance__annotation_id=annotation_id).values_list("stance_id", "span_id"):
         evidence.setdefault(stance_id, []).append(span_id)
-    stances = [
-        {"id": pk, "client_id": _uuid(client_id), "holder_span": holder_span, "holder_entity": holder_entity,
-         "holder_entity_name": holder_name, "target": target, "polarity": polarity, "explicit": explicit,
-         "evidence": sorted(evidence.get(pk, []))}
-        for pk, client_id, holder_span, holder_entity, holder_name, target, polarity, explicit in Stance.objects.filter(
-            annotation_id=annotation_id).order_by("id").values_list(
-            "id", "client_id", "holder_span_id", "holder_entity_id", "holder_entity__name", "target__name",
-            "polarity__name", "explicit")
-    ]
-    return {"spans": spans, "relations": relations, "stances": stances}
+    return {
+        "spans": SPAN.rows(Span.objects.filter(annotation_id=annotation_id)),
+        "relations": RELATION.rows(Relation.objects.filter(annotation_id=annotation_id)),
+        "stances": STANCE.rows(Stance.objects.filter(annotation_id=annotation_id), evidence),
+    }
 
 
 # Inputs ------------------------------------------------------------------------------

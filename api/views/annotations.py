@@ -12,7 +12,7 @@ Such replays carry the header `Idempotent-Replayed: true`.
 from django.http import Http404
 from django.db.models import Count, OuterRef, Prefetch, Subquery
 from django.db.models.functions import Coalesce
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import generics, serializers, status
 from rest_framework.exceptions import PermissionDenied
 from rest_framework.response import Response
@@ -174,64 +174,86 @@ def written(data: dict, version: int, status_code=status.HTTP_200_OK) -> Respons
     return Response({**data, "annotation_version": version}, status=status_code, headers={"ETag": etag(version)})
 
 
-def item_views(kind: str, rows, output, input_serializer, add, change, remove):
-    """The list and detail views of one kind of item, documented for the OpenAPI schema."""
-    attrs = dict(queryset=rows, serializer_class=output, input=input_serializer, kind=kind,
-                 add=staticmethod(add), change=staticmethod(change), remove=staticmethod(remove))
-    # Each view gets its own methods: extend_schema annotates the function object it is given.
-    def get_list(self, request, pk):
-        return LayerItems.get(self, request, pk)
-
-    def get_one(self, request, pk, item_pk):
-        return LayerItem.get(self, request, pk, item_pk)
-
-    def post(self, request, pk):
-        return LayerItems.post(self, request, pk)
-
-    def patch(self, request, pk, item_pk):
-        return LayerItem.patch(self, request, pk, item_pk)
-
-    def delete(self, request, pk, item_pk):
-        return LayerItem.delete(self, request, pk, item_pk)
-
-    listing = type(f"{kind.title()}List", (LayerItems,), {
-        **attrs,
-        "__doc__": f"The layer's {kind}s. POST adds one.",
-        "get": extend_schema(responses=output(many=True), operation_id=f"annotations_{kind}s_list")(get_list),
-        "post": extend_schema(
+def list_schema(kind: str, output, input_serializer) -> dict:
+    """The OpenAPI description of a kind's list view: GET lists, POST adds (idempotent with a client_id)."""
+    return dict(
+        get=extend_schema(responses=output(many=True), operation_id=f"annotations_{kind}s_list"),
+        post=extend_schema(
             request=input_serializer, parameters=[IF_MATCH],
             description=f"Add a {kind} to the layer. Send a client_id (UUID) and reuse it when you retry: a "
                         f"repeated create answers 200 with the {kind} made the first time (header "
                         "Idempotent-Replayed: true), never a second one, whatever version it carries.",
             responses={201: OpenApiResponse(output, description="Created."),
                        200: OpenApiResponse(output, description="A replay: the layer already held this client_id; "
-                                                                "nothing was written.")})(post),
-    })
-    detail = type(f"{kind.title()}Detail", (LayerItem,), {
-        **attrs,
-        "__doc__": f"One {kind} of the layer. PATCH changes it, DELETE removes it.",
-        "get": extend_schema(responses=output, operation_id=f"annotations_{kind}s_retrieve")(get_one),
-        "patch": extend_schema(
+                                                                "nothing was written.")}),
+    )
+
+
+def detail_schema(kind: str, output, input_serializer) -> dict:
+    """The OpenAPI description of a kind's detail view: GET, PATCH and DELETE, the writes idempotent."""
+    return dict(
+        get=extend_schema(responses=output, operation_id=f"annotations_{kind}s_retrieve"),
+        patch=extend_schema(
             request=input_serializer, parameters=[IF_MATCH],
             description=f"Change the {kind}. A change the {kind} already has is a no-op success (a retry whose "
                         "reply was lost), answered with Idempotent-Replayed: true.",
-            responses=output)(patch),
-        "delete": extend_schema(
+            responses=output),
+        delete=extend_schema(
             parameters=[IF_MATCH],
             description=f"Delete the {kind}. Deleting a {kind} this layer's history shows deleted already is a "
                         "no-op success (200, Idempotent-Replayed: true), not a 404.",
-            responses=WriteResult)(delete),
-    })
-    return listing, detail
+            responses=WriteResult),
+    )
 
 
-SpanList, SpanDetail = item_views("span", SPANS, SpanSerializer, SpanInput,
-                                  annotating.add_span, annotating.update_span, annotating.delete_span)
-RelationList, RelationDetail = item_views("relation", RELATIONS, RelationSerializer, RelationInput,
-                                          annotating.add_relation, annotating.update_relation,
-                                          annotating.delete_relation)
-StanceList, StanceDetail = item_views("stance", STANCES, StanceSerializer, StanceInput,
-                                      annotating.add_stance, annotating.update_stance, annotating.delete_stance)
+class SpanViews:
+    """What the span views share: their rows, shapes and service functions."""
+
+    queryset, serializer_class, input, kind = SPANS, SpanSerializer, SpanInput, "span"
+    add, change, remove = (staticmethod(annotating.add_span), staticmethod(annotating.update_span),
+                           staticmethod(annotating.delete_span))
+
+
+class RelationViews:
+    queryset, serializer_class, input, kind = RELATIONS, RelationSerializer, RelationInput, "relation"
+    add, change, remove = (staticmethod(annotating.add_relation), staticmethod(annotating.update_relation),
+                           staticmethod(annotating.delete_relation))
+
+
+class StanceViews:
+    queryset, serializer_class, input, kind = STANCES, StanceSerializer, StanceInput, "stance"
+    add, change, remove = (staticmethod(annotating.add_stance), staticmethod(annotating.update_stance),
+                           staticmethod(annotating.delete_stance))
+
+
+@extend_schema_view(**list_schema("span", SpanSerializer, SpanInput))
+class SpanList(SpanViews, LayerItems):
+    """The layer's spans. POST adds one."""
+
+
+@extend_schema_view(**detail_schema("span", SpanSerializer, SpanInput))
+class SpanDetail(SpanViews, LayerItem):
+    """One span of the layer. PATCH changes it, DELETE removes it."""
+
+
+@extend_schema_view(**list_schema("relation", RelationSerializer, RelationInput))
+class RelationList(RelationViews, LayerItems):
+    """The layer's relations. POST adds one."""
+
+
+@extend_schema_view(**detail_schema("relation", RelationSerializer, RelationInput))
+class RelationDetail(RelationViews, LayerItem):
+    """One relation of the layer. PATCH changes it, DELETE removes it."""
+
+
+@extend_schema_view(**list_schema("stance", StanceSerializer, StanceInput))
+class StanceList(StanceViews, LayerItems):
+    """The layer's stances. POST adds one."""
+
+
+@extend_schema_view(**detail_schema("stance", StanceSerializer, StanceInput))
+class StanceDetail(StanceViews, LayerItem):
+    """One stance of the layer. PATCH changes it, DELETE removes it."""
 
 
 class HistoryEventSerializer(serializers.Serializer):
