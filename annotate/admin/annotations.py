@@ -49,19 +49,18 @@ class StanceForm(ModelCleanNeedsFieldsForm):
 
 
 class LayerInline(admin.TabularInline):
-    """An inline of one layer; its selects offer that layer's spans and its project's vocabulary."""
+    """An inline of one layer; its selects offer that layer's spans and its project's vocabulary.
+
+    Each inline says which selects in `limit_to_layer`; the layer exists (inlines show on change pages only).
+    """
 
     form = ModelCleanNeedsFieldsForm
     extra = 0
 
     def get_formset(self, request, obj=None, **kwargs):
         formset = super().get_formset(request, obj, **kwargs)
-        if obj is not None:
-            self.scope(formset.form, obj, obj.article.project_id)
+        self.limit_to_layer(formset.form, obj, obj.article.project_id)
         return formset
-
-    def scope(self, form, annotation, project_id):
-        """Limit the form's selects to this layer's spans and its project's vocabulary (each inline says how)."""
 
     @staticmethod
     def spans_of(annotation):
@@ -73,7 +72,7 @@ class SpanInline(LayerInline):
     fields = ["label", "start", "end", "text", "entity", "attributes"]
     formfield_overrides = {models.TextField: {"widget": forms.TextInput(attrs={"size": 30})}}
 
-    def scope(self, form, annotation, project_id):
+    def limit_to_layer(self, form, annotation, project_id):
         limit_choices(form, "label", Label.objects.filter(project_id=project_id))
         limit_choices(form, "entity", Entity.objects.filter(project_id=project_id))
 
@@ -85,7 +84,7 @@ class RelationInline(LayerInline):
     model = Relation
     fields = ["type", "from_span", "to_span"]
 
-    def scope(self, form, annotation, project_id):
+    def limit_to_layer(self, form, annotation, project_id):
         limit_choices(form, "type", RelationType.objects.filter(project_id=project_id))
         spans = self.spans_of(annotation)
         limit_choices(form, "from_span", spans, span_choice)
@@ -100,7 +99,7 @@ class StanceInline(LayerInline):
     form = StanceForm
     fields = ["holder_span", "holder_entity", "target", "polarity", "explicit", "evidence"]
 
-    def scope(self, form, annotation, project_id):
+    def limit_to_layer(self, form, annotation, project_id):
         spans = self.spans_of(annotation)
         limit_choices(form, "holder_span", spans, span_choice)
         limit_choices(form, "evidence", spans, span_choice)
@@ -218,7 +217,7 @@ class LayerPartAdmin(admin.ModelAdmin):
             super().delete_queryset(request, queryset)
 
     @staticmethod
-    def scope(form, obj, name, model):
+    def offer_vocabulary(form, obj, name, model):
         """Offer the project's vocabulary when editing; on the add page, all of it, named with the project."""
         if obj is not None:
             limit_choices(form, name, model.objects.filter(project_id=obj.annotation.article.project_id))
@@ -236,7 +235,7 @@ class SpanAdmin(LayerPartAdmin):
 
     def get_form(self, request, obj=None, **kwargs):
         form = super().get_form(request, obj, **kwargs)
-        self.scope(form, obj, "label", Label)
+        self.offer_vocabulary(form, obj, "label", Label)
         return form
 
     @admin.display(description="text")
@@ -254,7 +253,7 @@ class RelationAdmin(LayerPartAdmin):
 
     def get_form(self, request, obj=None, **kwargs):
         form = super().get_form(request, obj, **kwargs)
-        self.scope(form, obj, "type", RelationType)
+        self.offer_vocabulary(form, obj, "type", RelationType)
         return form
 
 
@@ -277,8 +276,8 @@ class StanceAdmin(LayerPartAdmin):
 
     def get_form(self, request, obj=None, **kwargs):
         form = super().get_form(request, obj, **kwargs)
-        self.scope(form, obj, "target", StanceTarget)
-        self.scope(form, obj, "polarity", Polarity)
+        self.offer_vocabulary(form, obj, "target", StanceTarget)
+        self.offer_vocabulary(form, obj, "polarity", Polarity)
         return form
 
     @admin.display(description="holder")

@@ -19,18 +19,9 @@ from .common import count_rows, in_project, limit_choices
 
 
 class ProjectInline(admin.TabularInline):
-    """An inline whose selects are scoped to the project being edited."""
+    """An inline of the project being edited; those with selects limit them to that project (get_formset)."""
 
     extra = 0
-
-    def get_formset(self, request, obj=None, **kwargs):
-        formset = super().get_formset(request, obj, **kwargs)
-        if obj is not None:
-            self.scope(formset.form, obj)
-        return formset
-
-    def scope(self, form, project):
-        pass
 
 
 class LabelInline(ProjectInline):
@@ -42,10 +33,13 @@ class RelationTypeInline(ProjectInline):
     model = RelationType
     fields = ["name", "from_label", "to_label", "description", "order"]
 
-    def scope(self, form, project):
-        labels = Label.objects.filter(project=project)
-        limit_choices(form, "from_label", labels)
-        limit_choices(form, "to_label", labels)
+    def get_formset(self, request, obj=None, **kwargs):
+        formset = super().get_formset(request, obj, **kwargs)
+        if obj is not None:
+            labels = Label.objects.filter(project=obj)
+            limit_choices(formset.form, "from_label", labels)
+            limit_choices(formset.form, "to_label", labels)
+        return formset
 
 
 class StanceTargetInline(ProjectInline):
@@ -63,10 +57,12 @@ class MembershipInline(ProjectInline):
     fields = ["user", "role", "created_at"]
     readonly_fields = ["created_at"]
 
-    def scope(self, form, project):
+    def get_formset(self, request, obj=None, **kwargs):
+        formset = super().get_formset(request, obj, **kwargs)
         # One select of users read once; an autocomplete widget would look
         # up each row's user separately.
-        limit_choices(form, "user", get_user_model().objects.order_by("username"))
+        limit_choices(formset.form, "user", get_user_model().objects.order_by("username"))
+        return formset
 
 
 @admin.register(Project)
