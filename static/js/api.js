@@ -80,7 +80,11 @@ const BACKOFF_MS = [1000, 2000, 4000, 8000, 15000, 30000];
  * send resolves to the API's answer carrying `annotation_version`.
  *
  * - transient failures (network, 5xx, logged out) keep the job and retry with
- *   backoff; nothing the user did is dropped, and "Retry now" skips the wait;
+ *   backoff; nothing the user did is dropped, and "Retry now" (or going back
+ *   online) skips the wait. A retried write is safe even when the first try
+ *   reached the server: creates carry a client_id, and the server answers a
+ *   repeat with the stored item (200, Idempotent-Replayed), a delete of what
+ *   is gone or a change already made with a plain success;
  * - a stale version (409 stale_version) stops the queue and hands every
  *   unsent job to onConflict, which reloads the layer and offers them back;
  * - a refused change (400, 404) is dropped and reported to onRejected.

@@ -1,18 +1,52 @@
 // The layer as the workspace holds it, and the changes made to it.
 //
-// Items are keyed by a client id (cid) that never changes: "s<id>" for items
-// loaded from the server, "n…" for items made here. The server id of a cid is
-// in `ids` once its creation is confirmed. Undo can delete and re-create an
-// item (the server gives it a new id) while everything that refers to it —
-// relations, stances, queued writes, the undo stack — keeps using the cid.
+// Items are keyed by a client id (cid) that never changes. An item made here
+// gets a UUID, sent to the API as its `client_id`; the server stores it and
+// returns it with the item, so a reload keys the item by the same cid. Items
+// that came from a file import have no client id: they are "s<id>", "r<id>"
+// or "t<id>" (span, relation, stance: server ids are only unique per kind).
+// The server id of a cid is in `ids` once its creation is confirmed. Undo can
+// delete and re-create an item (the server gives it a new id) while everything
+// that refers to it — relations, stances, queued writes, the undo stack —
+// keeps using the cid.
 //
 // A change is a plain "op" object: applied here at once (the page never waits
-// for the network) and sent through the WriteQueue in order.
+// for the network) and sent through the WriteQueue in order. A create carries
+// its client_id, so when its reply is lost the retry (or a re-apply after a
+// reload) gets the stored item back instead of making a second one.
 
 import { CodePointText } from "./offsets.js";
 
-let counter = 0;
-const newCid = () => `n${Date.now().toString(36)}${(counter++).toString(36)}`;
+const PREFIX = { spans: "s", relations: "r", stances: "t" };
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+
+/** A random (version 4) UUID; crypto.randomUUID needs a secure context, getRandomValues does not. */
+export function newUuid() {
+  if (crypto.randomUUID) return crypto.randomUUID();
+  const b = crypto.getRandomValues(new Uint8Array(16));
+  b[6] = (b[6] & 0x0f) | 0x40;
+  b[8] = (b[8] & 0x3f) | 0x80;
+  const hex = [...b].map((x) => x.toString(16).padStart(2, "0")).join("");
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-${hex.slice(12, 16)}-${hex.slice(16, 20)}-${hex.slice(20)}`;
+}
+
+/** Which of the store's maps an op's own cid belongs to. */
+export function kindOf(op) {
+  if (op.op.endsWith("Span")) return "spans";
+  if (op.op.endsWith("Relation")) return "relations";
+  return "stances";
+}
+
+const isCreate = (op) => op.op.startsWith("add");
+
+/** Plain JSON values equal, ignoring the order of object keys. */
+function same(a, b) {
+  if (a === b) return true;
+  if (typeof a !== "object" || typeof b !== "object" || a === null || b === null) return a === b;
+  if (Array.isArray(a) !== Array.isArray(b)) return false;
+  const keys = new Set([...Object.keys(a), ...Object.keys(b)]);
+  return [...keys].every((key) => same(a[key], b[key]));
+}
 
 export class Store {
   constructor(initial) {
@@ -23,6 +57,7 @@ export class Store {
     this.entities = new Map(initial.entities.map((entity) => [entity.id, entity]));
     this.layerId = initial.layer.id;
     this.ids = new Map(); // cid -> server id
+    this.aliases = new Map(); // client_id -> cid, for a re-created item whose cid is not a UUID (see stamp)
     this.listeners = new Set();
     this.load(initial.layer);
   }
@@ -35,44 +70,63 @@ export class Store {
     for (const listener of this.listeners) listener();
   }
 
-  /** Replace the items with the server's layer; known server ids keep their cids. */
+  /**
+   * Replace the items with the server's layer. An item with a client id is keyed by it (so an
+   * item whose create reply was lost matches the queued op's cid); one without keeps the cid
+   * this page already gave its server id.
+   */
   load(layer) {
-    const cidOf = new Map([...this.ids].map(([cid, id]) => [id, cid]));
-    const cid = (id) => (id === null || id === undefined ? null : cidOf.get(id) || `s${id}`);
+    const before = {}; // kind -> server id -> cid, as this page knew them
+    for (const kind of Object.keys(PREFIX)) {
+      const known = [...(this[kind]?.keys() || [])].filter((cid) => this.ids.has(cid));
+      before[kind] = new Map(known.map((cid) => [this.ids.get(cid), cid]));
+    }
+    const cids = { spans: new Map(), relations: new Map(), stances: new Map() }; // server id -> cid, this load
+    const key = (kind, item) => {
+      const cid = item.client_id ? this.aliases.get(item.client_id) ?? item.client_id
+        : before[kind].get(item.id) ?? `${PREFIX[kind]}${item.id}`;
+      cids[kind].set(item.id, cid);
+      this.ids.set(cid, item.id);
+      return cid;
+    };
+    const span = (id) => (id === null || id === undefined ? null : cids.spans.get(id) ?? `s${id}`);
     this.version = layer.version;
     this.status = layer.status;
     this.ids = new Map();
     this.spans = new Map();
     this.relations = new Map();
     this.stances = new Map();
-    for (const span of layer.spans) {
-      const key = cid(span.id);
-      this.ids.set(key, span.id);
-      if (span.entity && span.entity_name && !this.entities.has(span.entity)) {
-        this.entities.set(span.entity, { id: span.entity, name: span.entity_name, type: "", description: "" });
+    for (const item of layer.spans) {
+      const cid = key("spans", item);
+      if (item.entity && item.entity_name && !this.entities.has(item.entity)) {
+        this.entities.set(item.entity, { id: item.entity, name: item.entity_name, type: "", description: "" });
       }
-      this.spans.set(key, {
-        cid: key, label: span.label, start: span.start, end: span.end, text: span.text,
-        entity: span.entity, attributes: span.attributes || {},
+      this.spans.set(cid, {
+        cid, label: item.label, start: item.start, end: item.end, text: item.text,
+        entity: item.entity, attributes: item.attributes || {},
       });
     }
-    for (const relation of layer.relations) {
-      const key = cid(relation.id);
-      this.ids.set(key, relation.id);
-      this.relations.set(key, { cid: key, type: relation.type, from: cid(relation.from_span), to: cid(relation.to_span) });
+    for (const item of layer.relations) {
+      const cid = key("relations", item);
+      this.relations.set(cid, { cid, type: item.type, from: span(item.from_span), to: span(item.to_span) });
     }
-    for (const stance of layer.stances) {
-      const key = cid(stance.id);
-      this.ids.set(key, stance.id);
-      if (stance.holder_entity && !this.entities.has(stance.holder_entity)) {
-        this.entities.set(stance.holder_entity, { id: stance.holder_entity, name: stance.holder_entity_name, type: "", description: "" });
+    for (const item of layer.stances) {
+      const cid = key("stances", item);
+      if (item.holder_entity && !this.entities.has(item.holder_entity)) {
+        this.entities.set(item.holder_entity, { id: item.holder_entity, name: item.holder_entity_name, type: "", description: "" });
       }
-      this.stances.set(key, {
-        cid: key, holder_span: cid(stance.holder_span), holder_entity: stance.holder_entity, target: stance.target,
-        polarity: stance.polarity, explicit: stance.explicit, evidence: stance.evidence.map(cid),
+      this.stances.set(cid, {
+        cid, holder_span: span(item.holder_span), holder_entity: item.holder_entity, target: item.target,
+        polarity: item.polarity, explicit: item.explicit, evidence: item.evidence.map(span),
       });
     }
     this.changed();
+  }
+
+  /** The cid this page gives the item of `kind` with server id `id`. */
+  cidOf(kind, id) {
+    for (const cid of this[kind].keys()) if (this.ids.get(cid) === id) return cid;
+    return `${PREFIX[kind]}${id}`;
   }
 
   label(name) {
@@ -101,7 +155,7 @@ export class Store {
   // Changes: each returns {title, forward, backward} lists of ops ---------------------------
 
   addSpan(label, start, end, attributes = {}) {
-    const cid = newCid();
+    const cid = newUuid();
     return {
       title: `add ${label} ${this.text.slice(start, end)}`,
       cid,
@@ -137,7 +191,7 @@ export class Store {
   }
 
   addRelation(type, from, to) {
-    const cid = newCid();
+    const cid = newUuid();
     return {
       title: `link ${type}`,
       forward: [{ op: "addRelation", cid, type, from, to }],
@@ -152,7 +206,7 @@ export class Store {
   }
 
   addStance(fields) {
-    const cid = newCid();
+    const cid = newUuid();
     return { title: "add stance", cid, forward: [{ op: "addStance", cid, ...fields }], backward: [{ op: "deleteStance", cid }] };
   }
 
@@ -188,6 +242,34 @@ export class Store {
       case "deleteStance": return this.stances.has(op.cid);
       default: return false;
     }
+  }
+
+  /**
+   * Whether the layer as loaded already holds what the op does: its create is stored (the item
+   * is here under its client id), its delete is done, its change is made. Re-applying such an
+   * op after a reload is a no-op, not a change to list as unsaved.
+   */
+  holds(op) {
+    const item = this[kindOf(op)].get(op.cid);
+    if (isCreate(op)) return Boolean(item);
+    if (op.op.startsWith("delete")) return !item;
+    if (!item) return false;
+    const sorted = (cids) => [...cids].sort();
+    return Object.entries(op.changes).every(([key, value]) => (key === "evidence"
+      ? same(sorted(value), sorted(item.evidence)) : same(value ?? null, item[key] ?? null)));
+  }
+
+  /**
+   * Give a create op its client_id before it is first sent, and keep it on the op, so a retry,
+   * a re-apply or a backup sends the same one. An item made here already has a UUID cid; a
+   * re-created imported item ("s12", after undoing its delete) gets a fresh UUID, and the alias
+   * keeps the item's cid when the server hands it back under that client id.
+   */
+  stamp(op) {
+    if (!isCreate(op)) return op;
+    if (!op.client_id) op.client_id = UUID.test(op.cid) ? op.cid : newUuid();
+    if (op.client_id !== op.cid) this.aliases.set(op.client_id, op.cid);
+    return op;
   }
 
   apply(op) {
@@ -248,8 +330,9 @@ export class Store {
     const write = (method, path, body) => api.request(method, base + path, { body, version });
     switch (op.op) {
       case "addSpan": {
-        const answer = await write("POST", "spans/", { label: op.label, start: op.start, end: op.end, text: op.text,
-                                                        entity: op.entity ?? null, attributes: op.attributes || {} });
+        const answer = await write("POST", "spans/", {
+          client_id: op.client_id, label: op.label, start: op.start, end: op.end, text: op.text,
+          entity: op.entity ?? null, attributes: op.attributes || {} });
         this.ids.set(op.cid, answer.id);
         return answer;
       }
@@ -261,7 +344,8 @@ export class Store {
         return answer;
       }
       case "addRelation": {
-        const answer = await write("POST", "relations/", { type: op.type, from_span: id(op.from), to_span: id(op.to) });
+        const answer = await write("POST", "relations/", {
+          client_id: op.client_id, type: op.type, from_span: id(op.from), to_span: id(op.to) });
         this.ids.set(op.cid, answer.id);
         return answer;
       }
@@ -271,7 +355,7 @@ export class Store {
         return answer;
       }
       case "addStance": {
-        const answer = await write("POST", "stances/", {
+        const answer = await write("POST", "stances/", { client_id: op.client_id,
           holder_span: id(op.holder_span), holder_entity: op.holder_entity ?? null, target: op.target,
           polarity: op.polarity, explicit: op.explicit !== false, evidence: (op.evidence || []).map(id) });
         this.ids.set(op.cid, answer.id);

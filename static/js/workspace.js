@@ -358,5 +358,9 @@ if (!ctx.editable) {
 
 refresh();
 defaultHint();
-sync.offerSaved();
+try {
+  await sync.start(); // this tab's backup key; offers what earlier pages could not save
+} catch (error) {
+  toast(`Unsaved changes of earlier visits could not be checked: ${error.message}`);
+}
 document.body.dataset.ready = "true";
