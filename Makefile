@@ -29,10 +29,22 @@ run: demo
 	@echo "Serving on http://127.0.0.1:8000/ (admin at /admin/)"
 	DEBUG=1 $(MANAGE) runserver 127.0.0.1:8000
 
+# The front end's unit tests (tests/js) run first, with `node --test`: no npm packages, no build
+# step. Without node on PATH they are skipped, and this says so; REQUIRE_NODE_TESTS=1 (.ci/run
+# sets it) makes a missing node fail instead.
 # Browser tests (tests/browser) need Playwright (requirements-dev.txt) and Chromium at
 # $(CHROMIUM); without them they are skipped, and this says so before pytest starts.
+NODE ?= node
 CHROMIUM ?= /usr/bin/chromium
 test: install
+	@if command -v "$(NODE)" >/dev/null 2>&1; then \
+		echo "== node tests: on ($$("$(NODE)" --version))"; \
+		"$(NODE)" --test --test-reporter=spec tests/js/*.test.mjs; \
+	elif [ "$(REQUIRE_NODE_TESTS)" = 1 ]; then \
+		echo "== node tests: FAILED: REQUIRE_NODE_TESTS=1 but no $(NODE) on PATH (Node.js 20 or later)"; exit 1; \
+	else \
+		echo "== node tests: SKIPPED: no $(NODE) on PATH (install Node.js 20 or later)"; \
+	fi
 	@if [ -x "$(CHROMIUM)" ] && $(BIN)/python -c "import playwright" 2>/dev/null; then \
 		echo "== browser tests: on (Chromium at $(CHROMIUM))"; \
 	else \

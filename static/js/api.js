@@ -73,7 +73,10 @@ export class Api {
   }
 }
 
-const BACKOFF_MS = [1000, 2000, 4000, 8000, 15000, 30000];
+export const BACKOFF_MS = [1000, 2000, 4000, 8000, 15000, 30000];
+
+// The clock the queue waits on between retries; tests give a fake one.
+const TIMERS = { set: (fn, ms) => setTimeout(fn, ms), clear: (timer) => clearTimeout(timer) };
 
 /**
  * Writes to one layer, in order. A job is {op, describe, send(version)} where
@@ -90,8 +93,8 @@ const BACKOFF_MS = [1000, 2000, 4000, 8000, 15000, 30000];
  * - a refused change (400, 404) is dropped and reported to onRejected.
  */
 export class WriteQueue {
-  constructor({ getVersion, setVersion, onState, onConflict, onRejected, onSent }) {
-    Object.assign(this, { getVersion, setVersion, onState, onConflict, onRejected, onSent });
+  constructor({ getVersion, setVersion, onState, onConflict, onRejected, onSent, timers = TIMERS }) {
+    Object.assign(this, { getVersion, setVersion, onState, onConflict, onRejected, onSent, timers });
     this.jobs = [];
     this.running = false;
     this.attempt = 0;
@@ -151,8 +154,8 @@ export class WriteQueue {
             this.attempt++;
             this.report({ retryIn: wait });
             await new Promise((resolve) => {
-              const timer = setTimeout(resolve, wait);
-              this.wakeUp = () => { clearTimeout(timer); resolve(); };
+              const timer = this.timers.set(resolve, wait);
+              this.wakeUp = () => { this.timers.clear(timer); resolve(); };
             });
             this.wakeUp = null;
           } else {

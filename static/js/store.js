@@ -11,9 +11,11 @@
 // keeps using the cid.
 //
 // A change is a plain "op" object: applied here at once (the page never waits
-// for the network) and sent through the WriteQueue in order. A create carries
-// its client_id, so when its reply is lost the retry (or a re-apply after a
-// reload) gets the stored item back instead of making a second one.
+// for the network) and sent through the WriteQueue in order by sending.js,
+// which turns it into API calls and reports the server ids back (recordId,
+// forget). A create carries its client_id, so when its reply is lost the retry
+// (or a re-apply after a reload) gets the stored item back instead of making a
+// second one. Nothing here talks to the network.
 
 import { CodePointText } from "./offsets.js";
 
@@ -316,70 +318,23 @@ export class Store {
     }
   }
 
-  // Sending ops to the API ----------------------------------------------------------------
+  // Server ids (the sending module reports what the API answered) ------------------------
 
+  /** The server id of the item `cid`; an item whose create is not confirmed yet has none. */
   serverId(cid) {
     const id = this.ids.get(cid);
     if (id === undefined) throw new Error("it refers to an item whose own change was not saved");
     return id;
   }
 
-  async send(api, op, version) {
-    const base = `annotations/${this.layerId}/`;
-    const id = (cid) => (cid === null || cid === undefined ? null : this.serverId(cid));
-    const write = (method, path, body) => api.request(method, base + path, { body, version });
-    switch (op.op) {
-      case "addSpan": {
-        const answer = await write("POST", "spans/", {
-          client_id: op.client_id, label: op.label, start: op.start, end: op.end, text: op.text,
-          entity: op.entity ?? null, attributes: op.attributes || {} });
-        this.ids.set(op.cid, answer.id);
-        return answer;
-      }
-      case "patchSpan":
-        return write("PATCH", `spans/${id(op.cid)}/`, { ...op.changes });
-      case "deleteSpan": {
-        const answer = await write("DELETE", `spans/${id(op.cid)}/`);
-        this.forget(op.cid);
-        return answer;
-      }
-      case "addRelation": {
-        const answer = await write("POST", "relations/", {
-          client_id: op.client_id, type: op.type, from_span: id(op.from), to_span: id(op.to) });
-        this.ids.set(op.cid, answer.id);
-        return answer;
-      }
-      case "deleteRelation": {
-        const answer = await write("DELETE", `relations/${id(op.cid)}/`);
-        this.ids.delete(op.cid);
-        return answer;
-      }
-      case "addStance": {
-        const answer = await write("POST", "stances/", { client_id: op.client_id,
-          holder_span: id(op.holder_span), holder_entity: op.holder_entity ?? null, target: op.target,
-          polarity: op.polarity, explicit: op.explicit !== false, evidence: (op.evidence || []).map(id) });
-        this.ids.set(op.cid, answer.id);
-        return answer;
-      }
-      case "patchStance": {
-        const changes = { ...op.changes };
-        if ("holder_span" in changes) changes.holder_span = id(changes.holder_span);
-        if ("evidence" in changes) changes.evidence = changes.evidence.map(id);
-        return write("PATCH", `stances/${id(op.cid)}/`, changes);
-      }
-      case "deleteStance": {
-        const answer = await write("DELETE", `stances/${id(op.cid)}/`);
-        this.ids.delete(op.cid);
-        return answer;
-      }
-      default:
-        throw new Error(`unknown change ${op.op}`);
-    }
+  /** The API stored the item `cid` (or answered a retry with the stored one) under server id `id`. */
+  recordId(cid, id) {
+    this.ids.set(cid, id);
   }
 
-  /** The server deleted the span (and cascaded its relations and held stances, already gone here). */
-  forget(spanCid) {
-    this.ids.delete(spanCid);
+  /** The server deleted the item (a span's relations and held stances went with it, already gone here). */
+  forget(cid) {
+    this.ids.delete(cid);
   }
 
   /** A human description of an op, for the save list and the conflict message. */

@@ -1,25 +1,19 @@
 // Saving: every change goes through here. It is applied to the store at
 // once, queued for the API, and kept in the undo history. The save indicator
 // shows saved / saving / error / conflict / unsaved. Unsent changes are also
-// kept in localStorage until the server has them, so a crash or a closed tab
-// does not lose them silently: the next visit offers them back.
+// kept in a per-tab backup in localStorage (backups.js) until the server has
+// them, so a crash or a closed tab does not lose them silently: the next visit
+// offers them back.
 //
 // A version conflict (another tab wrote to the layer first) stops the queue,
 // reloads the layer from the API and lists the changes that were not saved,
 // with "Re-apply" (on top of the latest version) and "Discard". Listed changes
 // count as pending: the indicator says so and closing the tab warns.
-//
-// Backups are per tab (`annotate:unsaved:<layer>:<tab>`), so one tab's
-// success never clears another tab's unsaved work. The tab id lives in
-// sessionStorage, so a reload of the same tab finds its own backup. Each tab
-// holds a Web Lock named after its id for as long as it is open; a tab that
-// opens the layer also offers the backups of tabs that are gone (their lock
-// is free) and adopts them. Offering a backup twice is harmless: creates carry
-// a client_id and the server answers a repeated one with the stored item.
 
 import { WriteQueue } from "./api.js";
+import { Backups } from "./backups.js";
 import { fill, h } from "./dom.js";
-import { kindOf, newUuid } from "./store.js";
+import { sendOp } from "./sending.js";
 
 const SAVE_TEXT = {
   saved: "All changes saved",
@@ -27,57 +21,6 @@ const SAVE_TEXT = {
   error: "Not saved",
   conflict: "Changed elsewhere",
 };
-
-const TAB_KEY = "annotate:tab";
-const lockName = (tab) => `annotate:tab:${tab}`;
-// How long a tab waits for its own tab lock before deciding another tab holds it. A reload
-// releases the old page's lock as that page goes; a duplicated tab copies sessionStorage, so
-// the original tab, still open, holds the lock and the copy must take a new id.
-const LOCK_WAIT_MS = 1000;
-
-/** Hold the tab's lock until the page goes; false if it is not free within `wait` ms. */
-function holdLock(tab, wait) {
-  return new Promise((resolve) => {
-    navigator.locks.request(lockName(tab), { signal: AbortSignal.timeout(wait) }, () => {
-      resolve(true);
-      return new Promise(() => {}); // never settles: the lock is released when the page goes
-    }).catch(() => resolve(false));
-  });
-}
-
-/** This tab's id: the one in sessionStorage unless another open tab holds it (a duplicated tab). */
-async function claimTabId() {
-  let tab = null;
-  try {
-    tab = sessionStorage.getItem(TAB_KEY);
-  } catch {
-    tab = null; // storage disabled: a new id each time, backups are still offered as orphans
-  }
-  if (!navigator.locks) return tab || remember(newUuid());
-  if (tab && await holdLock(tab, LOCK_WAIT_MS)) return tab;
-  tab = remember(newUuid());
-  await holdLock(tab, LOCK_WAIT_MS);
-  return tab;
-}
-
-function remember(tab) {
-  try {
-    sessionStorage.setItem(TAB_KEY, tab);
-  } catch {
-    // storage disabled: this page keeps its id in memory
-  }
-  return tab;
-}
-
-/** Ids of the tabs open now (they hold or await their lock), or null when the browser has no Web Locks. */
-async function liveTabs() {
-  if (!navigator.locks) return null;
-  const { held = [], pending = [] } = await navigator.locks.query();
-  const prefix = lockName("");
-  // A tab waiting for its lock (just reloaded, see LOCK_WAIT_MS) is open too.
-  const names = [...held, ...pending].map((lock) => lock.name).filter((name) => name.startsWith(prefix));
-  return new Set(names.map((name) => name.slice(prefix.length)));
-}
 
 export class Sync {
   constructor(ctx, { onReload }) {
@@ -88,7 +31,7 @@ export class Sync {
     this.idleWaiters = [];
     this.unsaved = null; // ops listed in the banner as not saved
     this.descriptions = new WeakMap(); // op -> its description while the items it names were on screen
-    this.storageKey = null; // set by start() once the tab's id is settled
+    this.backups = new Backups(ctx.store.layerId); // its key is settled by start()
     this.indicator = document.querySelector("[data-save-state]");
     this.bannerEl = document.querySelector("[data-banner]");
     const store = ctx.store;
@@ -112,17 +55,9 @@ export class Sync {
 
   /** Settle the tab's id (its backup key), then offer what earlier pages could not save. */
   async start() {
-    let tab = null;
-    let alive = null;
-    try {
-      tab = await claimTabId();
-      alive = await liveTabs();
-    } catch {
-      tab = tab || newUuid(); // locks refused (a sandboxed frame): as without Web Locks
-    }
-    this.storageKey = `annotate:unsaved:${this.ctx.store.layerId}:${tab}`;
+    await this.backups.open();
     // From here on nothing awaits: the backups are read before this page's first write to its key.
-    this.offerSaved(alive);
+    this.offerSaved();
     this.persist();
   }
 
@@ -171,7 +106,7 @@ export class Sync {
   enqueue(op) {
     const store = this.ctx.store;
     store.stamp(op); // its client_id, kept on the op for retries, re-applies and backups
-    this.queue.push({ op, send: (version) => store.send(this.ctx.api, op, version) });
+    this.queue.push({ op, send: (version) => sendOp(this.ctx.api, store, op, version) });
     this.persist();
   }
 
@@ -328,43 +263,17 @@ export class Sync {
 
   /** Keep this tab's unsent changes (and the server ids they refer to) until the server has them. */
   persist() {
-    if (!this.storageKey) return; // the tab's id is not settled yet; the queue holds the changes meanwhile
-    const ops = [...(this.unsaved || []), ...this.queue.jobs.map((job) => job.op)];
-    try {
-      if (!ops.length) return localStorage.removeItem(this.storageKey);
-      localStorage.setItem(this.storageKey, JSON.stringify({ ops, ids: [...this.ctx.store.ids] }));
-    } catch {
-      // storage full or disabled: the queue still holds the changes in this page
-    }
+    if (!this.backups.key) return; // the tab's id is not settled yet; the queue holds the changes meanwhile
+    this.backups.save([...(this.unsaved || []), ...this.queue.jobs.map((job) => job.op)], this.ctx.store.ids);
   }
 
   /**
-   * Changes earlier pages could not save: this tab's own backup, those of tabs no longer open
-   * (or, without Web Locks, of every other tab), and the single backup of the previous version
-   * (`annotate:unsaved:<layer>`). Adopted backups move into this tab's key.
+   * Changes earlier pages could not save (this tab's own backup, those of tabs no longer open,
+   * the previous version's; see backups.js), offered once; adopted backups move into this tab's key.
    */
-  offerSaved(alive) {
+  offerSaved() {
     if (!this.ctx.editable) return;
-    const legacy = `annotate:unsaved:${this.ctx.store.layerId}`; // also the prefix of the per-tab keys
-    const offered = [];
-    const adopted = [];
-    for (const key of Object.keys(localStorage)) {
-      if (key !== legacy && !key.startsWith(`${legacy}:`)) continue;
-      const tab = key.slice(legacy.length + 1); // "" for the legacy key
-      if (key !== this.storageKey && alive && alive.has(tab)) continue; // an open tab's own work
-      let saved = null;
-      try {
-        saved = JSON.parse(localStorage.getItem(key) || "null");
-      } catch {
-        saved = null;
-      }
-      const ops = remap(saved?.ops || [], new Map(saved?.ids || []), this.ctx.store);
-      const spent = ops.every((op) => this.ctx.store.holds(op));
-      // An orphan's or the old version's backup is adopted; without Locks another tab's backup
-      // stays where it is (that tab may be open) unless the server already holds all of it.
-      if (key !== this.storageKey && (alive || key === legacy || spent)) adopted.push(key);
-      offered.push(...ops);
-    }
+    const { ops: offered, adopted } = this.backups.collect(this.ctx.store);
     const seen = new Set((this.unsaved || []).map((op) => JSON.stringify(op)));
     const fresh = offered.filter((op) => {
       const json = JSON.stringify(op);
@@ -374,7 +283,7 @@ export class Sync {
       this.offer([...(this.unsaved || []), ...fresh], [h("strong", null, "Unsaved changes from an earlier visit. ")]);
     }
     this.persist(); // this tab's key now holds the adopted changes, so the old keys can go
-    for (const key of adopted) localStorage.removeItem(key);
+    this.backups.remove(adopted);
   }
 
   banner(children, { kind = "info", dismiss = false } = {}) {
@@ -390,33 +299,4 @@ export class Sync {
                                onclick: () => this.banner(null) }, "×"));
     this.bannerEl.hidden = false;
   }
-}
-
-/**
- * A backup's ops with the cids of this page. A cid the earlier page knew by server id is the
- * cid this page gives that id; a re-created item (a create whose client_id differs from its cid)
- * is known by its client_id from its create on, since that is how the server returns it.
- */
-function remap(ops, ids, store) {
-  const renamed = new Map();
-  const map = (kind, cid) => {
-    if (cid === null || cid === undefined) return cid;
-    if (renamed.has(cid)) return renamed.get(cid);
-    return ids.has(cid) ? store.cidOf(kind, ids.get(cid)) : cid;
-  };
-  return ops.map((op) => {
-    const copy = structuredClone(op);
-    copy.cid = map(kindOf(op), op.cid);
-    if (op.op.startsWith("add") && op.client_id && op.client_id !== op.cid) {
-      copy.cid = op.client_id;
-      renamed.set(op.cid, op.client_id);
-    }
-    for (const key of ["from", "to", "holder_span"]) if (key in copy) copy[key] = map("spans", copy[key]);
-    if (copy.evidence) copy.evidence = copy.evidence.map((cid) => map("spans", cid));
-    if (copy.changes) {
-      if ("holder_span" in copy.changes) copy.changes.holder_span = map("spans", copy.changes.holder_span);
-      if (copy.changes.evidence) copy.changes.evidence = copy.changes.evidence.map((cid) => map("spans", cid));
-    }
-    return copy;
-  });
 }

@@ -1,7 +1,8 @@
 // The workspace for one assignment: wires the article, the panels, the
 // hotkeys and the write queue together. State lives in store.js, rendering
-// in render.js and panels/, talking to the API in api.js. The page's initial
-// state comes from the json_script block (the API's own shapes).
+// in render.js and panels/, saving in sync.js (with backups.js), talking to
+// the API in api.js and sending.js. The page's initial state comes from the
+// json_script block (the API's own shapes).
 
 import { Api } from "./api.js";
 import { debounce, h } from "./dom.js";

@@ -23,8 +23,9 @@ from annotate.services.annotating import EDITABLE, open_layer
 
 # The workspace's ES modules, preloaded by the page so the browser fetches them in parallel.
 MODULES = [f"js/{name}.js" for name in (
-    "workspace", "api", "dom", "offsets", "store", "sync", "render", "linking", "panels/inspector",
-    "panels/entities", "panels/sources", "panels/relations", "panels/stances", "panels/guidelines", "panels/dialogs")]
+    "workspace", "api", "dom", "offsets", "store", "sending", "sync", "backups", "render", "linking",
+    "panels/inspector", "panels/entities", "panels/sources", "panels/relations", "panels/stances",
+    "panels/guidelines", "panels/dialogs")]
 
 
 def own_assignment(user, pk) -> Assignment:
