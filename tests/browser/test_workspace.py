@@ -154,7 +154,12 @@ def test_a_stale_tab_shows_the_conflict_and_reloads(context, live_server, annota
     for tab in (first, second):
         open_workspace(tab, f"/work/{assignment.pk}/")
 
+    # A tab in the background gets no animation frames, and Playwright waits for them before it
+    # scrolls (about 10 s each time): bring the tab being used to the front, as a person would.
+    # Nothing in the workspace reacts to focus or visibility, so the second tab stays stale.
+    first.bring_to_front()
     label_selection(first, "Hassan Bellouan", "s")
+    second.bring_to_front()
     drag_select(second, "added")
     second.keyboard.press("u")  # written against the version the second tab loaded: stale
     banner = second.locator("[data-banner]")
