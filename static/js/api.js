@@ -171,10 +171,11 @@ export class WriteQueue {
     }
   }
 
-  /** After a conflict was resolved (the layer reloaded): accept writes again. */
+  /** After a conflict was resolved (the layer reloaded): accept writes again, and send what is queued. */
   resume() {
     this.conflicted = false;
     this.lastError = null;
     this.report();
+    this.run();
   }
 }

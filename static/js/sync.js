@@ -201,6 +201,11 @@ export class Sync {
         await new Promise((resolve) => setTimeout(resolve, Math.min(1000 * 2 ** attempt, 15000)));
       }
     }
+    // Changes made while the layer was reloading were made on the old version: they join the list
+    // (to be re-applied on top of the new one) instead of going out behind the reload's back.
+    const during = this.queue.jobs.splice(0).map((job) => job.op);
+    for (const op of during) if (!this.descriptions.has(op)) this.descriptions.set(op, store.describe(op));
+    this.unsaved = [...(this.unsaved || []), ...during];
     this.queue.resume();
     this.offer(this.unsaved, [h("strong", null, "This article was changed in another tab or window. "),
       `The latest saved version (version ${store.version}) is loaded, with the other change. `]);
