@@ -12,9 +12,9 @@ from django.template.response import TemplateResponse
 from django.urls import reverse
 
 from ..models import Project
-from ..services.importing import JSONL_SUFFIXES, TEXT_SUFFIXES, ImportFailed, import_file
+from ..services.importing import READABLE_SUFFIXES, ImportFailed, import_file
 
-ALLOWED_SUFFIXES = sorted(JSONL_SUFFIXES | TEXT_SUFFIXES)
+ALLOWED_SUFFIXES = sorted(READABLE_SUFFIXES)  # every format the reading stage registers
 SKIPPED_SHOWN = 20
 
 

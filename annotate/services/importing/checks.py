@@ -1,0 +1,351 @@
+"""The checks stage: what each record may do to the project, decided before any row is written.
+
+Two steps, so that most problems are found without asking the database:
+
+* `RecordChecks.check` takes one record as read. It parses it (`interchange.parse_record`: fields,
+  offsets, the text snapshot, references within the record), finds whose layer its annotations
+  become (`Owners`: --annotator, the record's own annotator, or the gold layer), applies the size
+  limits, refuses a line that repeats a layer or changes the text of an earlier line of the file,
+  and checks the names the record uses against the project (`Vocabulary`), including the labels a
+  relation type wants at its ends.
+* `BatchPlanner.plan` takes a batch of checked records and what the project already holds, and
+  decides what each record does (`decide`): a new article, a layer on a stored article, a layer
+  replaced (--replace), an article rewritten (--update), skipped, or refused.
+
+Problems go to the file's `Problems` with their line and field. Nothing here inserts the file's
+rows. The few writes it makes are rolled back with the file if it fails: --create-project adds
+the missing vocabulary, --create-users the missing users, and a layer's owner becomes a member of
+the project.
+"""
+from dataclasses import dataclass, field, replace
+from typing import ClassVar, NamedTuple
+
+from django.conf import settings
+from django.contrib.auth import get_user_model
+
+from ...interchange import ArticleRecord, RecordInvalid, parse_record
+from ...models import Annotation, Article, Label, Polarity, Project, RelationType, StanceTarget
+from ...textutil import content_hash
+from ..membership import ensure_member
+from ..projects import add_vocabulary
+from .report import ImportProblem, Problems
+
+
+class Owner(NamedTuple):
+    """Whose layer a record's annotations become, and in which status."""
+
+    user: object | None  # None: the gold layer
+    is_gold: bool
+    status: str
+
+    @property
+    def key(self):
+        return "gold" if self.is_gold else self.user.pk
+
+    def __str__(self):
+        return "the gold layer" if self.is_gold else self.user.get_username()
+
+
+class Checked(NamedTuple):
+    """A record that passed every check made without the stored articles."""
+
+    line: int
+    record: ArticleRecord
+    owner: Owner | None  # None: the record has no annotations
+
+
+class Vocabulary:
+    """The project's names, loaded once; unknown names are remembered with the line they first appear on."""
+
+    KINDS: ClassVar = {"labels": Label, "relation types": RelationType, "targets": StanceTarget, "polarities": Polarity}
+
+    def __init__(self, project: Project, *, create: bool):
+        self.project = project
+        self.create = create
+        self.items = {kind: {} for kind in self.KINDS}
+        self.unknown = {kind: {} for kind in self.KINDS}
+        self.created = {}
+        self.reload()
+
+    def reload(self):
+        for kind, model in self.KINDS.items():
+            self.items[kind] = {obj.name: obj for obj in model.objects.filter(project=self.project)}
+
+    def require(self, record: ArticleRecord, line: int) -> bool:
+        """True when every name the record uses exists (creating them first if allowed)."""
+        layer = record.annotations
+        if layer is None:
+            return True
+        used = {
+            "labels": {s.label for s in layer.spans},
+            "relation types": {r.type for r in layer.relations},
+            "targets": {s.target for s in layer.stances},
+            "polarities": {s.polarity for s in layer.stances},
+        }
+        missing = {kind: names - self.items[kind].keys() for kind, names in used.items()}
+        if not any(missing.values()):
+            return True
+        if self.create:
+            created = add_vocabulary(
+                self.project,
+                labels=sorted(missing["labels"]),
+                relation_types=sorted(missing["relation types"]),
+                targets=sorted(missing["targets"]),
+                polarities=sorted(missing["polarities"]),
+            )
+            for kind, names in created.items():
+                self.created.setdefault(kind, []).extend(names)
+            self.reload()
+            return True
+        for kind, names in missing.items():
+            for name in names:
+                self.unknown[kind].setdefault(name, line)
+        return False
+
+    def problems(self, file: str) -> list[ImportProblem]:
+        """The unknown names, one problem per kind listing them all: a user adds them in one go."""
+        problems = []
+        for kind, names in self.unknown.items():
+            if names:
+                listing = ", ".join(f"{name!r} (line {line})" for name, line in sorted(names.items()))
+                problems.append(
+                    ImportProblem(file, min(names.values()), kind,
+                                  f"not in project {self.project.slug!r}: {listing}. "
+                                  "Add them to the project, or import with create-project (--create-project).")
+                )
+        return problems
+
+
+class Owners:
+    """The ownership rule: --annotator when given; otherwise the record's own annotator (exports write
+    it), who must exist unless --create-users; a record without an annotator whose layer is adjudicated
+    is the article's gold layer."""
+
+    def __init__(self, project: Project, *, annotator, create_users: bool):
+        self.project = project
+        self.annotator = annotator
+        self.create_users = create_users
+        self.users: dict[str, object] = {}  # username -> user, for records that name their annotator
+
+    def owner_of(self, record: ArticleRecord) -> Owner:
+        """The owner of the record's layer, or RecordInvalid saying why it has none."""
+        status = record.status or Annotation.Status.SUBMITTED
+        if status not in Annotation.Status.values:
+            raise RecordInvalid([("status", f"must be one of {', '.join(Annotation.Status.values)}, got {status!r}")])
+        if self.annotator is not None:
+            return Owner(self.annotator, False, status)
+        if record.annotator is None:
+            if status == Annotation.Status.ADJUDICATED:
+                return Owner(None, True, status)
+            raise RecordInvalid([("annotations",
+                                  "the record has annotations but no annotator: name one (--annotator)")])
+        user = self.users.get(record.annotator)
+        if user is None:
+            User = get_user_model()
+            user = User.objects.filter(**{User.USERNAME_FIELD: record.annotator}).first()
+            if user is None and self.create_users:
+                user = User.objects.create_user(record.annotator)  # no usable password until an admin sets one
+            if user is None:
+                raise RecordInvalid([("annotator",
+                                      f"no user {record.annotator!r} (create missing users with --create-users)")])
+            ensure_member(project=self.project, user=user)
+            self.users[record.annotator] = user
+        return Owner(user, False, status)
+
+
+def check_limits(record: ArticleRecord) -> None:
+    """The sizes a deployment accepts (settings.MAX_ARTICLE_CHARS, MAX_SPANS_PER_ANNOTATION)."""
+    if len(record.text) > settings.MAX_ARTICLE_CHARS:
+        message = f"is {len(record.text)} characters long; the limit is {settings.MAX_ARTICLE_CHARS}"
+        raise RecordInvalid([("text", message)])
+    if record.annotations is not None and len(record.annotations.spans) > settings.MAX_SPANS_PER_ANNOTATION:
+        message = f"{len(record.annotations.spans)} spans; the limit per layer is {settings.MAX_SPANS_PER_ANNOTATION}"
+        raise RecordInvalid([("annotations.spans", message)])
+
+
+def relation_end_problems(record: ArticleRecord, relation_types: dict[str, RelationType]) -> list[tuple[str, str]]:
+    """(field, message) for each relation end whose span has another label than the type wants."""
+    labels = {span.id: span.label for span in record.annotations.spans}
+    problems = []
+    for i, relation in enumerate(record.annotations.relations):
+        rel_type = relation_types[relation.type]
+        for end, span_id, wanted in (("from", relation.from_id, rel_type.from_label),
+                                     ("to", relation.to_id, rel_type.to_label)):
+            if wanted is not None and labels[span_id] != wanted.name:
+                message = f"{relation.type} needs a {wanted.name} span here, got {labels[span_id]} ({span_id!r})"
+                problems.append((f"annotations.relations[{i}].{end}", message))
+    return problems
+
+
+class RecordChecks:
+    """Checks one record at a time, remembering what earlier lines of the file said."""
+
+    def __init__(self, *, vocabulary: Vocabulary, owners: Owners, problems: Problems):
+        self.vocabulary = vocabulary
+        self.owners = owners
+        self.problems = problems
+        self.seen: dict[tuple, int] = {}  # (external id, layer owner) -> line: duplicates within the file
+        self.texts: dict[str, tuple[int, str]] = {}  # external id -> (first line, text hash)
+
+    def check(self, line: int, value) -> Checked | None:
+        """The record on `line` (as read) if it passes; None, with its problems added, if not."""
+        if isinstance(value, str):  # the reading stage could not read this line
+            self.problems.add(line, "", value)
+            return None
+        try:
+            return self._check(line, value)
+        except RecordInvalid as invalid:
+            for path, message in invalid.problems:
+                self.problems.add(line, path, message)
+            return None
+
+    def _check(self, line: int, value) -> Checked | None:
+        record = parse_record(value)
+        if record.annotations is not None and record.annotator is None and record.status is None \
+                and not any(record.annotations):
+            record = replace(record, annotations=None)  # an exported article without any layer
+        owner = None
+        if record.annotations is not None:
+            owner = self.owners.owner_of(record)
+        check_limits(record)
+        # One article may come on several lines, one per layer (as exports write it): the same
+        # text each time, and never the same layer twice.
+        layer = (record.external_id, None if owner is None else owner.key)
+        first = self.seen.setdefault(layer, line)
+        if first != line:
+            what = "" if owner is None else f" with {owner}'s layer"
+            message = f"{record.external_id!r}{what} already appears on line {first} of this file"
+            raise RecordInvalid([("external_id", message)])
+        text_line, text_hash = self.texts.setdefault(record.external_id, (line, content_hash(record.text)))
+        if text_line != line and text_hash != content_hash(record.text):
+            raise RecordInvalid([("text", f"differs from the text of {record.external_id!r} on line {text_line}")])
+        if not self.vocabulary.require(record, line):
+            return None  # the unknown names are reported together at the end (Vocabulary.problems)
+        if record.annotations is not None:
+            problems = relation_end_problems(record, self.vocabulary.items["relation types"])
+            if problems:
+                raise RecordInvalid(problems)
+        return Checked(line, record, owner)
+
+
+def article_from(project: Project, record: ArticleRecord) -> Article:
+    """The new article a record makes (not saved: the rows stage gives it its id)."""
+    return Article(
+        project=project,
+        external_id=record.external_id,
+        title=record.title,
+        text=record.text,
+        caption=record.caption,
+        outlet=record.outlet,
+        url=record.url,
+        published=record.published,
+        language=record.language,
+        metadata=record.metadata,
+        content_hash=content_hash(record.text),
+    )
+
+
+# What --update rewrites; the article's identity (project, external id) stays.
+UPDATED_FIELDS = ("title", "text", "caption", "outlet", "url", "published", "language", "metadata")
+
+
+class Stored(NamedTuple):
+    """What the project holds of one batch's articles."""
+
+    articles: dict[str, Article]  # external id -> article
+    layers: set[tuple[int, int | None]]  # (article id, annotator id, or None for the gold layer)
+
+
+@dataclass
+class BatchPlan:
+    """What one batch does to the database, in the order the rows stage applies it."""
+
+    updated: list[Article] = field(default_factory=list)  # stored articles with the record's fields set
+    replaced: list[tuple[Article, Owner]] = field(default_factory=list)  # layers to empty first
+    new_articles: list[Article] = field(default_factory=list)  # without ids yet
+    layers: list[tuple[Article, ArticleRecord, Owner]] = field(default_factory=list)
+    skipped: list[tuple[int, str, str]] = field(default_factory=list)  # (line, external id, why)
+
+
+class BatchPlanner:
+    """Decides what each checked record does, given the articles and layers the project holds.
+
+    The rules (docs/format.md, "Import rules"): a new external id is a new article; a record with
+    annotations adds its layer to a stored article with the same text, and replaces the owner's
+    layer there only with --replace; a record without annotations is skipped, or with --update
+    rewrites the article unless it has annotations.
+    """
+
+    def __init__(self, project: Project, *, update: bool, replace: bool, problems: Problems):
+        self.project = project
+        self.update = update
+        self.replace = replace
+        self.problems = problems
+        self.in_file: dict[str, Article] = {}  # articles this file creates, for its later lines
+
+    def stored(self, batch: list[Checked]) -> Stored:
+        """Two queries: the batch's articles the project already has, and their layers."""
+        articles = {
+            a.external_id: a
+            for a in Article.objects.filter(
+                project=self.project,
+                external_id__in=[c.record.external_id for c in batch if c.record.external_id not in self.in_file],
+            )
+        }
+        layers = set()
+        if articles:
+            layers = {
+                (article_id, None if is_gold else annotator_id)
+                for article_id, annotator_id, is_gold in Annotation.objects.filter(
+                    article__in=articles.values()
+                ).values_list("article_id", "annotator_id", "is_gold")
+            }
+        return Stored(articles, layers)
+
+    def plan(self, batch: list[Checked]) -> BatchPlan:
+        return self.decide(batch, self.stored(batch))
+
+    def decide(self, batch: list[Checked], stored: Stored) -> BatchPlan:
+        plan = BatchPlan()
+        annotated = {article_id for article_id, _ in stored.layers}
+        for line, record, owner in batch:
+            article = self.in_file.get(record.external_id)
+            if article is not None:  # created by an earlier line of this file (its text was checked already)
+                if owner is not None:
+                    plan.layers.append((article, record, owner))
+                continue
+            article = stored.articles.get(record.external_id)
+            if article is None:
+                article = self.in_file[record.external_id] = article_from(self.project, record)
+                plan.new_articles.append(article)
+                if owner is not None:
+                    plan.layers.append((article, record, owner))
+                continue
+            same_text = article.content_hash == content_hash(record.text) and article.text == record.text
+            if owner is not None:
+                key = (article.pk, owner.user.pk if owner.user else None)
+                if not same_text:
+                    self.problems.add(line, "text", f"differs from the stored text of article {record.external_id!r}; "
+                                                    "annotations must point into the same text")
+                elif key in stored.layers and not self.replace:
+                    self.problems.add(line, "annotations", f"{owner} already has a layer on {record.external_id!r} "
+                                                           "(replace it with --replace)")
+                else:
+                    if key in stored.layers:
+                        plan.replaced.append((article, owner))
+                    plan.layers.append((article, record, owner))
+                continue
+            if not self.update:
+                why = ("already imported" if same_text
+                       else "already imported with a different text (update it with --update)")
+                plan.skipped.append((line, record.external_id, why))
+            elif article.pk in annotated:
+                self.problems.add(line, "external_id",
+                                  f"{record.external_id!r} has annotations: updating it is refused")
+            else:
+                # Set now, as saving will, so that a later line of this batch sees the new text.
+                for name in UPDATED_FIELDS:
+                    setattr(article, name, getattr(record, name))
+                article.content_hash = content_hash(article.text)
+                plan.updated.append(article)
+        return plan

@@ -1,0 +1,115 @@
+"""Importing one file: the stages in order, inside one transaction.
+
+    reading.read_records     the file, in any format we read  -> (line, record or problem)
+    checks.RecordChecks      each record alone, and against the file's earlier lines
+    checks.BatchPlanner      each batch against what the project holds -> a BatchPlan
+    rows.ImportRows          the plan as plain rows, written in bulk
+
+The file lands whole or not at all. Problems are collected across the whole file (up to
+report.MAX_PROBLEMS) so a user fixes them in one pass, each named by file, line and field; when
+there is any, the transaction is rolled back and the database is exactly as before.
+"""
+import io
+from collections.abc import Callable, Iterable
+
+from django.db import transaction
+
+from ...models import Project
+from ..membership import ensure_member
+from ..projects import create_project
+from .checks import BatchPlanner, Checked, Owners, RecordChecks, Vocabulary
+from .reading import Read, read_records
+from .report import ImportFailed, ImportProblem, ImportReport, Problems
+from .rows import ImportRows, refresh_statistics
+
+# Records checked before a batch is planned and written: a few statements each, whatever its spans.
+BATCH_ARTICLES = 250
+
+
+def _project(slug: str, *, file: str, create: bool) -> Project:
+    project = Project.objects.filter(slug=slug).first()
+    if project is None:
+        if not create:
+            raise ImportFailed([ImportProblem(file, None, "project",
+                                              f"no project {slug!r} (create it with --create-project)")])
+        project = create_project(name=slug.replace("-", " ").capitalize(), slug=slug)
+    return project
+
+
+def _run(records: Iterable[Read], *, checks: RecordChecks, planner: BatchPlanner, rows: ImportRows,
+         vocabulary: Vocabulary, problems: Problems, progress: Callable[[int], None] | None) -> None:
+    def write(batch: list[Checked]) -> None:
+        plan = planner.plan(batch)
+        rows.report.skipped.extend(plan.skipped)
+        # Changes to stored rows are made even when the file has failed (it will be rolled back),
+        # so that a later line of the file is judged against the same state as on success.
+        for article in plan.updated:
+            rows.update_article(article)
+        for article, owner in plan.replaced:
+            rows.clear_layer(article, owner)
+        if problems:
+            return  # the transaction will be rolled back; only keep looking for problems
+        rows.write_articles(plan.new_articles)
+        rows.write_layers(plan.layers, vocabulary)
+
+    batch: list[Checked] = []
+    for line, value in records:
+        if problems.full:
+            break
+        if progress:
+            progress(1)
+        checked = checks.check(line, value)
+        if checked is not None:
+            batch.append(checked)
+        if len(batch) >= BATCH_ARTICLES:
+            write(batch)
+            batch = []
+    if batch:
+        write(batch)
+
+
+def import_file(
+    stream: io.BufferedIOBase,
+    *,
+    name: str,
+    project_slug: str,
+    annotator=None,
+    create_users: bool = False,
+    create_project_if_missing: bool = False,
+    update: bool = False,
+    replace: bool = False,
+    language: str = "",
+    progress: Callable[[int], None] | None = None,
+) -> ImportReport:
+    """Import one file (binary stream) into the project `project_slug`, all or nothing.
+
+    Raises ImportFailed, with every problem found, when anything is wrong;
+    the database is then exactly as before.
+    """
+    with transaction.atomic():
+        project = _project(project_slug, file=name, create=create_project_if_missing)
+        if annotator is not None:
+            ensure_member(project=project, user=annotator)
+        problems = Problems(name)
+        vocabulary = Vocabulary(project, create=create_project_if_missing)
+        checks = RecordChecks(
+            vocabulary=vocabulary,
+            owners=Owners(project, annotator=annotator, create_users=create_users),
+            problems=problems,
+        )
+        planner = BatchPlanner(project, update=update, replace=replace, problems=problems)
+        report = ImportReport(file=name)
+        rows = ImportRows(project=project, file=name, report=report)
+        try:
+            _run(read_records(stream, name, language=language), checks=checks, planner=planner, rows=rows,
+                 vocabulary=vocabulary, problems=problems, progress=progress)
+            problems.extend(vocabulary.problems(name))
+            report.vocabulary_created = vocabulary.created
+        finally:
+            rows.close()
+        if problems:
+            # Raising inside atomic() rolls the whole file back.
+            raise problems.failure()
+        rows.record_replaced()
+        refresh_statistics(report)
+        return report

@@ -1,0 +1,215 @@
+"""The rows stage: what the checks decided becomes plain rows, written in bulk.
+
+Nothing here checks or decides; `checks.BatchPlanner` has said what each record does. New
+articles, layers, spans, relations, stances, evidence, assignments and the layers' first history
+events are tuples in the order of the column lists beside them, written by services/bulk.py's
+RowWriter (COPY in a background thread on PostgreSQL, executemany on SQLite): a few statements a
+batch of articles whatever their number of spans, never one a row. Ids are allocated up front so
+that relations and evidence can point at spans of the same batch without reading them back.
+
+Rows that exist already go through the ORM, one at a time and rarely: --update saves its
+article, and --replace empties a layer while keeping the layer itself, its id and its history;
+once the file is in, `record_replaced` writes what the replace changed into that history, item by
+item, so a restore brings the old content back.
+"""
+from collections import defaultdict
+
+from django.db import connection
+from django.utils import timezone
+
+from ...interchange import ArticleRecord
+from ...models import Annotation, AnnotationEvent, Article, Assignment, Entity, Project, Relation, Span, Stance
+from ..bulk import RowWriter, allocate_ids, json_text, timestamp
+from ..history import layer_state, record_changes
+from ..history import record as record_event
+from ..locking import bump
+from .checks import Owner, Vocabulary
+from .report import ImportReport
+
+ARTICLE_COLUMNS = ("id", "project_id", "external_id", "title", "text", "caption", "outlet", "url", "published",
+                   "language", "metadata", "content_hash", "created_at", "updated_at")
+ANNOTATION_COLUMNS = ("id", "article_id", "annotator_id", "is_gold", "status", "version", "review_comment",
+                      "created_at", "updated_at", "submitted_at")
+EVENT_COLUMNS = ("annotation_id", "created_at", "action", "version", "after")
+SPAN_COLUMNS = ("id", "annotation_id", "label_id", "start", "end", "text", "entity_id", "attributes", "provenance")
+RELATION_COLUMNS = ("annotation_id", "type_id", "from_span_id", "to_span_id", "provenance")
+STANCE_COLUMNS = ("id", "annotation_id", "holder_span_id", "holder_entity_id", "target_id", "polarity_id",
+                  "explicit", "provenance")
+EVIDENCE_COLUMNS = ("stance_id", "span_id")
+ASSIGNMENT_COLUMNS = ("article_id", "annotator_id", "status", "skip_reason", "assigned_at", "finished_at",
+                      "updated_at")
+
+# What an imported layer's status means for its annotator's assignment.
+ASSIGNMENT_STATUS = {
+    Annotation.Status.IN_PROGRESS: Assignment.Status.IN_PROGRESS,
+    Annotation.Status.RETURNED: Assignment.Status.IN_PROGRESS,
+    Annotation.Status.SUBMITTED: Assignment.Status.SUBMITTED,
+    Annotation.Status.ADJUDICATED: Assignment.Status.SUBMITTED,
+}
+
+
+class ImportRows:
+    """Writes one file's decided batches into `project`, counting what it wrote in `report`."""
+
+    def __init__(self, *, project: Project, file: str, report: ImportReport):
+        self.project = project
+        self.file = file
+        self.report = report
+        self.entities = {e.name: e for e in Entity.objects.filter(project=project)}
+        # (article id, owner key) -> (layer, its items before): layers that --replace empties and refills.
+        self.replaced: dict[tuple, tuple[Annotation, dict]] = {}
+        self.writer = RowWriter()
+        self.now = timezone.now()
+        self.stamp = timestamp(self.now)  # as the raw inserts write it
+
+    def close(self) -> None:
+        """Wait for every queued batch; a failed insert raises here."""
+        self.writer.close()
+
+    def update_article(self, article: Article) -> None:
+        """--update: the planner has set the record's fields on the stored article."""
+        article.save()
+        self.report.articles_updated += 1
+
+    def clear_layer(self, article: Article, owner: Owner) -> None:
+        """--replace: empty the owner's layer for the file's content. The layer itself stays, and with it
+        its history; what the replace changes is recorded there once the file is in (record_replaced)."""
+        layer = Annotation.objects.select_for_update().get(article=article, annotator=owner.user,
+                                                           is_gold=owner.is_gold)
+        self.replaced[(article.pk, owner.key)] = (layer, layer_state(layer.pk))
+        with self.writer.constraints_deferred():
+            for model in (Stance, Relation, Span):
+                model.objects.filter(annotation=layer).delete()
+        self.report.layers_replaced += 1
+
+    def record_replaced(self) -> None:
+        """Each replaced layer's history gets the change as item events (a restore brings the old content
+        back), its status change, and a marker naming the file; its version moves on by one."""
+        for layer, before in self.replaced.values():
+            old_status = layer.status
+            layer.refresh_from_db(fields=["status"])
+            bump(layer)
+            record_changes(layer, before, layer_state(layer.pk))
+            if layer.status != old_status:
+                record_event(layer, "status.import", before={"status": old_status}, after={"status": layer.status})
+            record_event(layer, "import.replace", after={"file": self.file})
+
+    def entity(self, name: str) -> Entity:
+        if name not in self.entities:
+            self.entities[name] = Entity.objects.create(project=self.project, name=name)
+            self.report.entities_created += 1
+        return self.entities[name]
+
+    def write_articles(self, articles: list[Article]) -> None:
+        for article, pk in zip(articles, allocate_ids(Article, len(articles))):
+            article.pk = pk
+        self.writer.insert(Article, ARTICLE_COLUMNS, [
+            (a.pk, a.project_id, a.external_id, a.title, a.text, a.caption, a.outlet, a.url,
+             a.published.isoformat() if a.published else None, a.language, json_text(a.metadata), a.content_hash,
+             self.stamp, self.stamp)
+            for a in articles
+        ])
+        self.report.articles_created += len(articles)
+
+    def record_assignments(self, layers: list[tuple[Article, Owner]]) -> None:
+        """An imported layer is work done: its assignment says so too, so progress counts it."""
+        if not layers:
+            return
+        existing = {
+            (article_id, annotator_id): pk
+            for pk, article_id, annotator_id in Assignment.objects.filter(
+                article__in=[a for a, _ in layers], annotator__in={o.user.pk for _, o in layers}
+            ).values_list("pk", "article_id", "annotator_id")
+        }
+        updates, rows = defaultdict(list), []
+        for article, owner in layers:
+            status = ASSIGNMENT_STATUS[owner.status]
+            pk = existing.get((article.pk, owner.user.pk))
+            if pk is not None:
+                updates[status].append(pk)
+            else:
+                finished = self.stamp if status == Assignment.Status.SUBMITTED else None
+                rows.append((article.pk, owner.user.pk, status, "", self.stamp, finished, self.stamp))
+        for status, pks in updates.items():
+            finished = self.now if status == Assignment.Status.SUBMITTED else None
+            Assignment.objects.filter(pk__in=pks).update(status=status, finished_at=finished, skip_reason="")
+        self.writer.insert(Assignment, ASSIGNMENT_COLUMNS, rows)
+
+    def write_layers(self, layers: list[tuple[Article, ArticleRecord, Owner]], vocabulary: Vocabulary) -> None:
+        """Insert each record's layer: annotations, spans, relations, stances and evidence, as plain rows."""
+        if not layers:
+            return
+        vocab = vocabulary.items
+        labels = {name: label.pk for name, label in vocab["labels"].items()}
+        relation_types = {name: t.pk for name, t in vocab["relation types"].items()}
+        targets = {name: t.pk for name, t in vocab["targets"].items()}
+        polarities = {name: p.pk for name, p in vocab["polarities"].items()}
+        now = self.stamp
+
+        new_ids = iter(allocate_ids(Annotation, sum(
+            (article.pk, owner.key) not in self.replaced for article, _, owner in layers)))
+        annotation_ids, new_layers = [], []
+        for article, _, owner in layers:
+            replaced = self.replaced.get((article.pk, owner.key))
+            if replaced is None:
+                annotation_ids.append(next(new_ids))
+                new_layers.append((annotation_ids[-1], article, owner))
+            else:
+                annotation_ids.append(replaced[0].pk)
+                Annotation.objects.filter(pk=replaced[0].pk).update(
+                    status=owner.status, updated_at=self.now,
+                    submitted_at=self.now if owner.status != Annotation.Status.IN_PROGRESS else None)
+        self.writer.insert(Annotation, ANNOTATION_COLUMNS, [
+            (pk, article.pk, owner.user.pk if owner.user else None, owner.is_gold, owner.status, 1, "", now, now,
+             now if owner.status != Annotation.Status.IN_PROGRESS else None)
+            for pk, article, owner in new_layers
+        ])
+        # A new layer's history starts with the import that made it (version 1, the file's content).
+        self.writer.insert(AnnotationEvent, EVENT_COLUMNS,
+                           [(pk, now, "import", 1, json_text({"file": self.file})) for pk, _, _ in new_layers])
+
+        span_ids = iter(allocate_ids(Span, sum(len(record.annotations.spans) for _, record, _ in layers)))
+        spans, relations, stances, evidence = [], [], [], []
+        stance_rows = []
+        for annotation_id, (_, record, _) in zip(annotation_ids, layers):
+            layer = record.annotations
+            ids = {}
+            for s in layer.spans:
+                ids[s.id] = pk = next(span_ids)
+                spans.append((pk, annotation_id, labels[s.label], s.start, s.end, s.text,
+                              self.entity(s.entity).pk if s.entity else None, json_text(s.attributes), "[]"))
+            relations.extend(
+                (annotation_id, relation_types[r.type], ids[r.from_id], ids[r.to_id], "[]") for r in layer.relations
+            )
+            for s in layer.stances:
+                stance_rows.append((annotation_id, s, [ids[e] for e in s.evidence], ids.get(s.holder)))
+        stance_ids = allocate_ids(Stance, len(stance_rows))
+        for pk, (annotation_id, s, evidence_ids, holder_id) in zip(stance_ids, stance_rows):
+            stances.append((pk, annotation_id, holder_id,
+                            self.entity(s.holder_entity).pk if s.holder_entity else None,
+                            targets[s.target], polarities[s.polarity], s.explicit, "[]"))
+            evidence.extend((pk, span_id) for span_id in evidence_ids)
+
+        self.writer.insert(Span, SPAN_COLUMNS, spans)
+        self.writer.insert(Relation, RELATION_COLUMNS, relations)
+        self.writer.insert(Stance, STANCE_COLUMNS, stances)
+        self.writer.insert(Stance.evidence.through, EVIDENCE_COLUMNS, evidence)
+        self.record_assignments([(article, owner) for article, _, owner in layers if owner.user is not None])
+        self.report.layers_created += len(layers)
+        self.report.spans += len(spans)
+        self.report.relations += len(relations)
+        self.report.stances += len(stances)
+
+
+def refresh_statistics(report: ImportReport) -> None:
+    """After a large import, let PostgreSQL's planner see the new rows at once.
+
+    Autovacuum would analyse the tables eventually; until it does, plans
+    estimated on empty tables make the first annotators' pages slow.
+    """
+    if connection.vendor != "postgresql" or report.spans + report.articles_created < 10_000:
+        return
+    tables = [model._meta.db_table for model in (Article, Annotation, Span, Relation, Stance, Assignment)]
+    tables.append(Stance.evidence.through._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE " + ", ".join(connection.ops.quote_name(t) for t in tables))
