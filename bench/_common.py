@@ -25,7 +25,7 @@ def corpus(articles: int) -> Path:
                            check=True)
         else:  # a clone without ../shared: the test suite's own generator, same shape
             sys.path.insert(0, str(ROOT))
-            from tests.corpus import annotated_records, to_jsonl
+            from synthetic.corpus import annotated_records, to_jsonl
 
             path.write_bytes(to_jsonl(annotated_records(articles)))
     return path

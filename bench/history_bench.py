@@ -27,7 +27,7 @@ def child(spans: int) -> dict:
 
     from annotate.services import annotating
     from annotate.services.projects import create_project
-    from tests.factories import make_article, make_assignment, make_user
+    from synthetic.builders import make_article, make_assignment, make_user
 
     call_command("migrate", verbosity=0)
     project = create_project(name="History", slug="history")

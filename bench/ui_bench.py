@@ -31,7 +31,7 @@ def build(n_spans: int, project, user):
     """An opened layer of `n_spans` spans: blocks of SOURCE, CUE, QUOTE ⊃ CLAIM ⊃ STANCE_EVIDENCE."""
     from annotate.models import Entity
     from annotate.services import annotating
-    from tests.factories import make_article, make_assignment
+    from synthetic.builders import make_article, make_assignment
 
     blocks = -(-n_spans // 5)
     text = "\n\n".join(BLOCK * 2 for _ in range(blocks))
@@ -85,7 +85,7 @@ def child(runs: int) -> None:
     from django.test.utils import CaptureQueriesContext
 
     from annotate.models import Membership
-    from tests.factories import make_project, make_user
+    from synthetic.builders import make_project, make_user
 
     settings.ALLOWED_HOSTS.append("testserver")
     call_command("migrate", verbosity=0)

@@ -3,7 +3,7 @@ import pytest
 
 from annotate.models import Membership
 
-from .corpus import TARGETS
+from synthetic.corpus import TARGETS
 from .factories import make_project, make_user
 
 

@@ -28,7 +28,7 @@ from annotate.models import (
     StanceTarget,
 )
 
-from .corpus import annotated_records, to_jsonl
+from synthetic.corpus import annotated_records, to_jsonl
 from .factories import make_annotation, make_article, make_entity, make_member, make_project, make_span, make_user
 
 pytestmark = pytest.mark.django_db

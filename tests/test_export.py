@@ -21,7 +21,7 @@ from annotate.export.writers.conll import bio_tags, tokenize
 from annotate.models import Annotation, Membership, Relation, Stance
 from annotate.services.importing import import_file
 
-from .corpus import annotated_records, to_jsonl
+from synthetic.corpus import annotated_records, to_jsonl
 from .factories import (
     api_client, make_annotation, make_article, make_entity, make_member, make_project, make_span, make_user,
 )

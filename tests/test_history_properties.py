@@ -18,7 +18,7 @@ from annotate.models import Annotation, Span, Stance
 from annotate.services import annotating
 from annotate.services.restoring import restore
 
-from .corpus import TARGETS
+from synthetic.corpus import TARGETS
 from .factories import make_article, make_assignment, make_entity
 
 pytestmark = pytest.mark.django_db

@@ -12,7 +12,7 @@ from django.test.utils import CaptureQueriesContext
 from annotate.models import Annotation, Article, Assignment, Entity, Membership, Project, Relation, Span, Stance
 from annotate.services.importing import ImportFailed, import_file
 
-from .corpus import TARGETS, annotated_records, to_jsonl
+from synthetic.corpus import TARGETS, annotated_records, to_jsonl
 from .factories import make_article, make_project, make_user
 
 pytestmark = pytest.mark.django_db

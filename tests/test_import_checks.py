@@ -21,7 +21,7 @@ from annotate.services.importing.checks import (
 from annotate.services.importing.report import ImportProblem, Problems
 from annotate.textutil import content_hash
 
-from .corpus import TARGETS
+from synthetic.corpus import TARGETS
 
 TEXT = "Bourita said that Morocco backs the plan."
 LAYER = {
