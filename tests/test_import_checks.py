@@ -7,6 +7,7 @@ from django.contrib.auth import get_user_model
 
 from annotate.interchange import RecordInvalid, parse_record
 from annotate.models import Annotation, Article, Label, Membership, Project, RelationType
+from annotate.services.importing.reading import Unreadable
 from annotate.services.importing.checks import (
     BatchPlanner,
     Checked,
@@ -20,7 +21,6 @@ from annotate.services.importing.checks import (
 )
 from annotate.services.importing.report import ImportProblem, Problems
 from annotate.textutil import content_hash
-
 from synthetic.corpus import TARGETS
 
 TEXT = "Bourita said that Morocco backs the plan."
@@ -138,7 +138,7 @@ def test_a_good_record_passes_without_a_query_or_a_write(checks, annotator_a, dj
 
 
 def test_problems_carry_the_line_they_were_found_on(checks):
-    assert checks.check(4, "malformed JSON: unexpected character") is None
+    assert checks.check(4, Unreadable("malformed JSON: unexpected character")) is None
     assert checks.check(7, {"text": "no id"}) is None
     assert checks.check(9, article(annotations=dict(LAYER, relations=[{"from": "s1", "to": "s3",
                                                                        "type": "ATTRIBUTED_TO"}]))) is None

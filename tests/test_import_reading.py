@@ -25,7 +25,7 @@ def test_a_malformed_line_is_a_problem_in_its_place_and_reading_goes_on():
     data = b'{"external_id": "a", "text": "One."}\n{"external_id": "b", "text": \n{"external_id": "c", "text": "3"}\n'
     got = read(data)
     assert [line for line, _ in got] == [1, 2, 3]
-    assert isinstance(got[1][1], str) and got[1][1].startswith("malformed JSON: ")
+    assert isinstance(got[1][1], reading.Unreadable) and got[1][1].startswith("malformed JSON: ")
     assert got[2] == (3, {"external_id": "c", "text": "3"})
 
 
@@ -90,7 +90,7 @@ def read_tab_separated(stream, name, *, language):
     for number, line in enumerate(stream, start=1):
         external_id, _, text = line.decode("utf-8").rstrip("\n").partition("\t")
         if not text:
-            yield number, "expected an external id, a tab and the text"
+            yield number, reading.Unreadable("expected an external id, a tab and the text")
             continue
         yield number, {"external_id": external_id, "text": text, "language": language}
 
@@ -130,3 +130,10 @@ def test_an_unknown_file_type_names_only_the_file(project):
     with pytest.raises(ImportFailed) as error:
         import_file(io.BytesIO(b"a,b\n"), name="table.csv", project_slug="demo")
     assert str(error.value) == "table.csv: unknown file type '.csv': use .jsonl (interchange) or .txt (scraped text)"
+
+
+def test_a_line_holding_a_bare_json_string_is_a_record_of_the_wrong_shape_not_a_message(project):
+    data = b'"oops"\n{"external_id": "a1", "text": "Fine."}\n'
+    with pytest.raises(ImportFailed) as error:
+        import_file(io.BytesIO(data), name="odd.jsonl", project_slug="demo")
+    assert str(error.value) == "odd.jsonl:1: (record): must be a JSON object, got str"

@@ -13,8 +13,11 @@ from django.urls import reverse
 
 from ..models import Project
 from ..services.importing import READABLE_SUFFIXES, ImportFailed, import_file
+from ..services.importing.reading import FORMATS
 
 ALLOWED_SUFFIXES = sorted(READABLE_SUFFIXES)  # every format the reading stage registers
+# "interchange (.jsonl, .ndjson) or scraped text (.txt)": each format with its own suffixes.
+FORMATS_HELP = " or ".join(f"{fmt.name} ({', '.join(fmt.suffixes)})" for fmt in FORMATS)
 SKIPPED_SHOWN = 20
 
 
@@ -24,7 +27,7 @@ class ImportForm(forms.Form):
         help_text="An existing project, or a new slug with “create project” ticked.",
         widget=forms.TextInput(attrs={"list": "project-slugs", "autocomplete": "off"}),
     )
-    file = forms.FileField(help_text=f"Interchange JSONL ({', '.join(ALLOWED_SUFFIXES)}) or scraped text (.txt).")
+    file = forms.FileField(help_text=f"A file in a format the import reads: {FORMATS_HELP}.")
     annotator = forms.ModelChoiceField(
         queryset=get_user_model().objects.order_by("username"),
         required=False,

@@ -28,6 +28,7 @@ from ...models import Annotation, Article, Label, Polarity, Project, RelationTyp
 from ...textutil import content_hash
 from ..membership import ensure_member
 from ..projects import add_vocabulary
+from .reading import Unreadable
 from .report import ImportProblem, Problems
 
 
@@ -69,7 +70,10 @@ class Vocabulary:
 
     def reload(self):
         for kind, model in self.KINDS.items():
-            self.items[kind] = {obj.name: obj for obj in model.objects.filter(project=self.project)}
+            rows = model.objects.filter(project=self.project)
+            if model is RelationType:  # the relation-end checks read the labels a type wants
+                rows = rows.select_related("from_label", "to_label")
+            self.items[kind] = {obj.name: obj for obj in rows}
 
     def require(self, record: ArticleRecord, line: int) -> bool:
         """True when every name the record uses exists (creating them first if allowed)."""
@@ -189,7 +193,7 @@ class RecordChecks:
 
     def check(self, line: int, value) -> Checked | None:
         """The record on `line` (as read) if it passes; None, with its problems added, if not."""
-        if isinstance(value, str):  # the reading stage could not read this line
+        if isinstance(value, Unreadable):  # the reading stage could not read this line
             self.problems.add(line, "", value)
             return None
         try:
@@ -282,6 +286,12 @@ class BatchPlanner:
         self.replace = replace
         self.problems = problems
         self.in_file: dict[str, Article] = {}  # articles this file creates, for its later lines
+
+    def keep_ids_only(self, articles: list[Article]) -> None:
+        """Once a batch is written, remember its new articles by id alone (their texts are checked by hash)."""
+        for article in articles:
+            self.in_file[article.external_id] = Article(pk=article.pk, project_id=article.project_id,
+                                                        external_id=article.external_id)
 
     def stored(self, batch: list[Checked]) -> Stored:
         """Two queries: the batch's articles the project already has, and their layers."""

@@ -47,10 +47,11 @@ def _run(records: Iterable[Read], *, checks: RecordChecks, planner: BatchPlanner
             rows.update_article(article)
         for article, owner in plan.replaced:
             rows.clear_layer(article, owner)
-        if problems:
-            return  # the transaction will be rolled back; only keep looking for problems
-        rows.write_articles(plan.new_articles)
-        rows.write_layers(plan.layers, vocabulary)
+        if not problems:  # else the transaction will be rolled back; only keep looking for problems
+            rows.write_articles(plan.new_articles)
+            rows.write_layers(plan.layers, vocabulary)
+        # Later lines need no more of a created article than its id: memory stays flat in the file's size.
+        planner.keep_ids_only(plan.new_articles)
 
     batch: list[Checked] = []
     for line, value in records:

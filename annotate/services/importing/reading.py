@@ -2,8 +2,8 @@
 
 Whatever the file was, everything after this stage sees one shape: an interchange record as decoded
 JSON (docs/format.md), with the line of the file it starts on, so that a later problem can name
-that line. A part of the file that cannot be read becomes a problem in the same stream, as its
-message (a `str`), so the checks report it in its place and reading goes on: a user fixes a file
+that line. A part of the file that cannot be read becomes a problem in the same stream, as an
+`Unreadable` message, so the checks report it in its place and reading goes on: a user fixes a file
 in one pass. Line 0 stands for the file as a whole.
 
 Formats register by file suffix in FORMATS. A reader for another tool's format is one more
@@ -19,7 +19,12 @@ import orjson
 
 from ...cleaning import clean_scraped_text
 
-# (line number, decoded record, or a problem's message)
+class Unreadable(str):
+    """Why a part of the file could not be read. A type of its own: a line of JSONL may well decode
+    to a plain string, which is a record of the wrong shape, not a message from this stage."""
+
+
+# (line number, decoded record, or Unreadable)
 Read = tuple[int, object]
 
 
@@ -38,7 +43,7 @@ def read_interchange(stream: io.BufferedIOBase, name: str, *, language: str) -> 
         try:
             yield number, orjson.loads(line)
         except orjson.JSONDecodeError as error:
-            yield number, f"malformed JSON: {error}"
+            yield number, Unreadable(f"malformed JSON: {error}")
 
 
 def read_scraped_text(stream: io.BufferedIOBase, name: str, *, language: str) -> Iterator[Read]:
@@ -50,7 +55,7 @@ def read_scraped_text(stream: io.BufferedIOBase, name: str, *, language: str) ->
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as error:
-        yield 1, f"not UTF-8 text: {error}"
+        yield 1, Unreadable(f"not UTF-8 text: {error}")
         return
     stem = Path(name).stem
     for n, article in enumerate(clean_scraped_text(text), start=1):
@@ -84,7 +89,7 @@ def format_for(name: str) -> Format | None:
 
 
 def read_records(stream: io.BufferedIOBase, name: str, *, language: str = "") -> Iterator[Read]:
-    """Yield (line number, decoded record or a problem's message) for each record in the file `name`.
+    """Yield (line number, decoded record or Unreadable) for each record in the file `name`.
 
     The format is the one registered for the name's suffix; `language` is given to formats whose
     records carry none (scraped text).
@@ -93,6 +98,6 @@ def read_records(stream: io.BufferedIOBase, name: str, *, language: str = "") ->
     if fmt is None:
         suffix = Path(name).suffix.lower()
         known = " or ".join(f"{f.suffixes[0]} ({f.name})" for f in FORMATS)
-        yield 0, f"unknown file type {suffix or '(none)'!r}: use {known}"
+        yield 0, Unreadable(f"unknown file type {suffix or '(none)'!r}: use {known}")
         return
     yield from fmt.read(stream, name, language=language)
