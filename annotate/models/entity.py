@@ -4,7 +4,22 @@ from django.db import models
 from .project import Project
 
 
-class EntityManager(models.Manager):
+class EntityQuerySet(models.QuerySet):
+    def of_layer(self, annotation_id: int):
+        """The sources one layer mentions or gives stances to.
+
+        Two id subqueries on the layer's own rows (the span table's (annotation, start) index), not a
+        join through mentions OR held stances with DISTINCT, which scans every span of the corpus.
+        """
+        from .annotation import Span, Stance  # annotation.py imports this module: import at use
+
+        mentioned = Span.objects.filter(annotation_id=annotation_id, entity__isnull=False).values("entity_id")
+        holding = Stance.objects.filter(annotation_id=annotation_id, holder_entity__isnull=False).values(
+            "holder_entity_id")
+        return self.filter(models.Q(pk__in=mentioned) | models.Q(pk__in=holding))
+
+
+class EntityManager(models.Manager.from_queryset(EntityQuerySet)):
     def get_by_natural_key(self, project_slug, name):
         return self.get(project__slug=project_slug, name=name)
 
@@ -24,7 +39,9 @@ class Entity(models.Model):
     description = models.CharField(
         max_length=500, blank=True, help_text='Role or affiliation, e.g. "expert in international relations".'
     )
-    aliases = models.JSONField(default=list, blank=True, help_text='Other names, e.g. ["Bellouan", "the political analyst"].')
+    aliases = models.JSONField(
+        default=list, blank=True, help_text='Other names, e.g. ["Bellouan", "the political analyst"].'
+    )
     created_at = models.DateTimeField(auto_now_add=True)
 
     objects = EntityManager()

@@ -10,17 +10,16 @@ from itertools import pairwise
 from types import SimpleNamespace
 
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db.models import Count, OuterRef, Q, Subquery
 from django.http import Http404
 from django.shortcuts import render
 from django.urls import reverse
 
-
 from annotate.access import reviewed_article, reviewed_project
 from annotate.models import Annotation, Entity, Membership, Project
 from annotate.review import differences, layers_of
+
 from .workspace import workspace_state
 
 REVIEWERS = Membership.READS_ALL_LAYERS
@@ -50,7 +49,9 @@ def index(request, slug):
         submitted=Count("annotations", filter=Q(annotations__is_gold=False,
                                                 annotations__status=Annotation.Status.SUBMITTED)),
         gold_status=Subquery(gold.values("status")[:1]))
-        .filter(FILTERS[show][1]).only("id", "project_id", "title", "external_id", "outlet", "published").order_by("id"))
+        .filter(FILTERS[show][1])
+        .only("id", "project_id", "title", "external_id", "outlet", "published")
+        .order_by("id"))
     page = Paginator(articles, ARTICLES_PER_PAGE).get_page(request.GET.get("page"))
     rows = {article.pk: {"article": article, "layers": [], "gold": None} for article in page}
     layers = (Annotation.objects.filter(article_id__in=rows).select_related("annotator", "reviewer")
@@ -257,7 +258,7 @@ def edit_gold(request, pk):
         raise Http404("This article has no gold layer yet: start one on the review page.")
     layer = Annotation.objects.for_detail().get(pk=gold.pk)
     project = Project.objects.with_role(request.user).with_vocabulary().get(pk=article.project_id)
-    entities = Entity.objects.filter(Q(mentions__annotation=layer) | Q(held_stances__annotation=layer)).distinct()
+    entities = Entity.objects.of_layer(layer.pk)
     stand_in = SimpleNamespace(pk=None, status="in_progress", skip_reason="", article=article)
     state = workspace_state(stand_in, layer, project, entities)
     review_url = reverse("review:article", args=[article.pk])

@@ -8,18 +8,14 @@ the browser converts to and from its UTF-16 positions at the edge
 (static/js/offsets.js).
 """
 from django.contrib.auth.decorators import login_required
-from django.db.models import Q
 from django.http import Http404
 from django.shortcuts import render
 from django.urls import reverse
 
-from annotate.models import Annotation, Project
-from api import payloads
-
 from annotate.access import assignment_for
-from annotate.models import Assignment, Entity
+from annotate.models import Annotation, Assignment, Entity, Project
 from annotate.services.annotating import EDITABLE, open_layer
-
+from api import payloads
 
 # The workspace's ES modules, preloaded by the page so the browser fetches them in parallel.
 MODULES = [f"js/{name}.js" for name in (
@@ -68,7 +64,7 @@ def workspace(request, pk):
     # the canonical sources the layer mentions.
     layer = Annotation.objects.for_detail().get(pk=layer.pk)
     project = Project.objects.with_role(request.user).with_vocabulary().get(pk=assignment.article.project_id)
-    entities = Entity.objects.filter(Q(mentions__annotation=layer) | Q(held_stances__annotation=layer)).distinct()
+    entities = Entity.objects.of_layer(layer.pk)
     article = assignment.article
     context = {
         "assignment": assignment,
