@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 MANAGE := $(BIN)/python manage.py
 
-.PHONY: install run test fixtures bench loadtest migrate demo clean
+.PHONY: install run lint test fixtures bench loadtest migrate demo clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -29,6 +29,11 @@ run: demo
 	@echo "Serving on http://127.0.0.1:8000/ (admin at /admin/)"
 	DEBUG=1 $(MANAGE) runserver 127.0.0.1:8000
 
+# The linter, configured in ruff.toml (its version pinned in requirements-dev.txt). `make test` runs
+# it first: a finding fails the run before the tests start.
+lint: install
+	$(BIN)/ruff check .
+
 # The front end's unit tests (tests/js) run first, with `node --test`: no npm packages, no build
 # step. Without node on PATH they are skipped, and this says so; REQUIRE_NODE_TESTS=1 (.ci/run
 # sets it) makes a missing node fail instead.
@@ -36,7 +41,7 @@ run: demo
 # $(CHROMIUM); without them they are skipped, and this says so before pytest starts.
 NODE ?= node
 CHROMIUM ?= /usr/bin/chromium
-test: install
+test: install lint
 	@if command -v "$(NODE)" >/dev/null 2>&1; then \
 		echo "== node tests: on ($$("$(NODE)" --version))"; \
 		"$(NODE)" --test --test-reporter=spec tests/js/*.test.mjs; \

@@ -49,7 +49,9 @@ def annotation_for(user, pk: int, *, write: bool = False) -> Annotation:
     Writers are the layer's own annotator (gold: the project's reviewers and
     managers); a reviewer reading someone's layer cannot edit it (403).
     """
-    annotation = Annotation.objects.visible_to(user).select_related("article__project", "annotator").filter(pk=pk).first()
+    annotation = (
+        Annotation.objects.visible_to(user).select_related("article__project", "annotator").filter(pk=pk).first()
+    )
     if annotation is None:
         raise Http404("No such annotation.")
     if write and not can_write(user, annotation):

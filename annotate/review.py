@@ -118,7 +118,7 @@ def differences(annotator_layers: list[Annotation], gold: Annotation | None = No
     by_label = defaultdict(list)
     for item in spans:
         by_label[item.key[0]].append(item)
-    for label, group in by_label.items():
+    for group in by_label.values():
         group.sort(key=lambda i: i.key[1:])
         for first, second in zip(group, group[1:]):
             if second.key[1] < first.key[2] and set(first.by) != set(second.by):

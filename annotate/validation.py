@@ -32,9 +32,10 @@ def check_span_offsets(text: str, start, end, snapshot: str | None = None) -> No
     if end > len(text):
         raise ValidationError({"end": f"is past the end of the text ({len(text)} code points), got {end}"})
     if snapshot is not None and text[start:end] != snapshot:
-        raise ValidationError(
-            {"text": f"does not match the article text at {start}:{end}: expected {text[start:end]!r}, got {snapshot!r}"}
-        )
+        raise ValidationError({
+            "text": f"does not match the article text at {start}:{end}: "
+                    f"expected {text[start:end]!r}, got {snapshot!r}"
+        })
 
 
 def check_same_project(field: str, item, project_id: int) -> None:

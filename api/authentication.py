@@ -13,5 +13,7 @@ class HttpsTokenAuthentication(TokenAuthentication):
     def authenticate(self, request):
         result = super().authenticate(request)
         if result is not None and settings.TOKEN_AUTH_REQUIRE_HTTPS and not request.is_secure():
-            raise AuthenticationFailed("Token authentication requires HTTPS; revoke this token if it was sent in clear.")
+            raise AuthenticationFailed(
+                "Token authentication requires HTTPS; revoke this token if it was sent in clear."
+            )
         return result

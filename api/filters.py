@@ -56,9 +56,8 @@ class EntityFilter(django_filters.FilterSet):
 
     def filter_search(self, queryset, name, value):
         # Aliases are a JSON list; a text match on its serialised form works on SQLite and PostgreSQL alike.
-        from django.db.models import Q
+        from django.db.models import Q, TextField
         from django.db.models.functions import Cast
-        from django.db.models import TextField
 
         return queryset.annotate(alias_text=Cast("aliases", TextField())).filter(
             Q(name__icontains=value) | Q(alias_text__icontains=value))

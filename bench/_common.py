@@ -125,5 +125,5 @@ def gunicorn(database_url: str, *, workers: int = 2):
 def percentiles(samples: list[float]) -> tuple[float, float]:
     """(p50, p95) in milliseconds."""
     ordered = sorted(samples)
-    pick = lambda q: ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))] * 1000  # noqa: E731
+    pick = lambda q: ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))] * 1000  # noqa: E731 - a percentile of the samples
     return pick(0.50), pick(0.95)

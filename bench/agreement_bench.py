@@ -17,8 +17,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench._common import OUT, ROOT, corpus, databases, fresh_database, run_child  # noqa: E402
-
+from bench._common import OUT, ROOT, corpus, databases, fresh_database, run_child
 
 PROFILE = False
 

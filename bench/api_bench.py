@@ -21,7 +21,7 @@ from urllib.parse import urlparse
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench._common import ROOT, corpus, databases, fresh_database, gunicorn, percentiles, run_child  # noqa: E402
+from bench._common import ROOT, corpus, databases, fresh_database, gunicorn, percentiles, run_child
 
 TARGETS_MS = {"annotation detail": 15, "list 100 articles": 50, "create span": 20, "next article": 20}
 

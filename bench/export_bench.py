@@ -35,7 +35,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench._common import OUT, ROOT, Timer, corpus, databases, fresh_database, peak_rss_mb, run_child  # noqa: E402
+from bench._common import OUT, ROOT, Timer, corpus, databases, fresh_database, peak_rss_mb, run_child
 
 FORMATS = ["jsonl", "json", "csv", "conll", "brat"]
 SLUG = "bench"
@@ -253,9 +253,9 @@ class Server:
                 with urllib.request.urlopen(request) as response:
                     assert response.status == 200
                 break
-            except (OSError, urllib.error.URLError):
+            except (OSError, urllib.error.URLError) as error:
                 if time.monotonic() > deadline or self.process.poll() is not None:
-                    raise SystemExit("gunicorn did not come up")
+                    raise SystemExit("gunicorn did not come up") from error
                 time.sleep(0.2)
         children = Path(f"/proc/{self.process.pid}/task/{self.process.pid}/children").read_text().split()
         self.worker = int(children[0])

@@ -15,10 +15,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench._common import ROOT, Timer, corpus, databases, fresh_database, peak_rss_mb, run_child  # noqa: E402
+from bench._common import ROOT, Timer, corpus, databases, fresh_database, peak_rss_mb, run_child
 
 BARE_TABLES = {
-    "article": "id bigint, external_id text, title text, text text, outlet text, url text, published text, language text",
+    "article": "id bigint, external_id text, title text, text text, outlet text, url text, published text, "
+               "language text",
     "span": "id bigint, article_id bigint, label text, start_ integer, end_ integer, text text",
     "relation": "from_id bigint, to_id bigint, type text",
     "stance": "holder_id bigint, target text, polarity text, evidence_id bigint",

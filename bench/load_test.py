@@ -26,8 +26,8 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench._common import ROOT, corpus, fresh_database, gunicorn, run_child  # noqa: E402
-from bench.api_bench import Client  # noqa: E402
+from bench._common import ROOT, corpus, fresh_database, gunicorn, run_child
+from bench.api_bench import Client
 
 
 def setup_child(path: str, annotators: int) -> dict:
@@ -44,7 +44,8 @@ def setup_child(path: str, annotators: int) -> dict:
     from annotate.services.projects import create_project
 
     call_command("migrate", verbosity=0)
-    create_project(name="Load", slug="load", annotators_per_article=2, targets=["Moroccan sovereignty over Western Sahara"])
+    create_project(name="Load", slug="load", annotators_per_article=2,
+                   targets=["Moroccan sovereignty over Western Sahara"])
     plain = Path(path).with_suffix(".plain.jsonl")
     with open(path, "rb") as source, open(plain, "wb") as target:
         for line in source:
@@ -242,7 +243,7 @@ def main():
     print(f"{'endpoint':<18}{'count':>7}{'p50 ms':>9}{'p95 ms':>9}{'p99 ms':>9}  statuses")
     for name, samples in sim.times.items():
         ordered = sorted(samples)
-        pick = lambda q: ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))] * 1000  # noqa: E731
+        pick = lambda q: ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))] * 1000  # noqa: E731 - a percentile of this endpoint's samples
         print(f"{name:<18}{len(samples):>7}{pick(.5):>9.1f}{pick(.95):>9.1f}{pick(.99):>9.1f}  "
               f"{dict(sim.statuses[name])}")
     print(f"acknowledged: {check['acknowledged']}; missing after the run: {check['missing']}; "

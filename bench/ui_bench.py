@@ -20,7 +20,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench._common import databases, fresh_database, run_child  # noqa: E402
+from bench._common import databases, fresh_database, run_child
 
 SIZES = (7, 70)
 BLOCK = ("Hassan Bellouan said that “Morocco 🌍 is a key partner in the fight against terrorism”, "
@@ -135,7 +135,8 @@ def child(runs: int) -> None:
             "GET layer (reload)": lambda: timed("get", api),
             "POST span (create)": create_and_delete,
             "PATCH span (attributes)": patch,
-            "GET entities ?search= (type-ahead)": lambda: timed("get", f"/api/v1/projects/{project.slug}/entities/?search=Bell"),
+            "GET entities ?search= (type-ahead)":
+                lambda: timed("get", f"/api/v1/projects/{project.slug}/entities/?search=Bell"),
         }
         for name, request in requests.items():
             request()  # warm: first-use imports, template compilation

@@ -8,6 +8,7 @@ import os
 from pathlib import Path
 
 import dj_database_url
+from csp.constants import NONE, SELF
 from django.core.exceptions import ImproperlyConfigured
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -110,8 +111,6 @@ SESSION_COOKIE_HTTPONLY = True
 
 # Content-Security-Policy: scripts only from this site's own files, never inline, so text that
 # slipped through as markup still could not run. Inline styles stay allowed (the admin uses them).
-from csp.constants import NONE, SELF  # noqa: E402
-
 CONTENT_SECURITY_POLICY = {
     "DIRECTIVES": {
         "default-src": [SELF],

@@ -8,12 +8,12 @@ for name in ("SECURE_SSL_REDIRECT", "SESSION_COOKIE_SECURE", "CSRF_COOKIE_SECURE
     os.environ.setdefault(name, "0")
 os.environ.setdefault("SECURE_HSTS_SECONDS", "0")
 
-from config.settings import *  # noqa: E402,F401,F403
+from config.settings import *  # noqa: E402, F403 - the base settings, read after the environment above
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 ALLOWED_HOSTS = ["testserver", "localhost", "127.0.0.1"]
 
 # A second alias mirroring the default database, so tests can prove which reads go to a replica.
 # Only tests that turn READ_REPLICA_ALIAS on (override_settings) use it.
-DATABASES["replica"] = {**DATABASES["default"], "TEST": {"MIRROR": "default"}}  # noqa: F405
+DATABASES["replica"] = {**DATABASES["default"], "TEST": {"MIRROR": "default"}}  # noqa: F405 - from the base settings
 READ_REPLICA_ALIAS = None

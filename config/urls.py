@@ -1,6 +1,7 @@
-from . import converters  # noqa: F401 - registers <id:...> before the included url modules load
 from django.contrib import admin
 from django.urls import include, path
+
+from . import converters  # noqa: F401 - registers <id:...> before the included url modules load
 
 urlpatterns = [
     path("admin/", admin.site.urls),

@@ -2,8 +2,8 @@
 import pytest
 
 from annotate.models import Membership
-
 from synthetic.corpus import TARGETS
+
 from .factories import make_project, make_user
 
 

@@ -27,8 +27,8 @@ from annotate.models import (
     Stance,
     StanceTarget,
 )
-
 from synthetic.corpus import annotated_records, to_jsonl
+
 from .factories import make_annotation, make_article, make_entity, make_member, make_project, make_span, make_user
 
 pytestmark = pytest.mark.django_db
@@ -138,7 +138,7 @@ BUDGETS = {
 
 def assert_same_queries(small, large):
     if len(small) != len(large):
-        listing = lambda queries: "\n".join(f"  {q['sql']}" for q in queries)  # noqa: E731
+        listing = lambda queries: "\n".join(f"  {q['sql']}" for q in queries)  # noqa: E731 - a one-line formatter
         pytest.fail(
             f"{len(small)} queries for the small list, {len(large)} for the large one.\n"
             f"Small:\n{listing(small)}\nLarge:\n{listing(large)}"
@@ -330,8 +330,8 @@ def test_article_text_is_read_only_once_annotated(admin_client, project):
     fresh = make_article(project)
     annotated = scene(project)[Article]
 
-    form_fields = lambda article: response_of(article).context["adminform"].form.fields  # noqa: E731
-    response_of = lambda article: admin_client.get(url_of(Article, "change", article.pk))  # noqa: E731
+    form_fields = lambda article: response_of(article).context["adminform"].form.fields  # noqa: E731 - one-line helpers of this test
+    response_of = lambda article: admin_client.get(url_of(Article, "change", article.pk))  # noqa: E731 - one-line helpers of this test
     assert "text" in form_fields(fresh)
     assert "text" not in form_fields(annotated)
 

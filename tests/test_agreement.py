@@ -12,8 +12,15 @@ from annotate.agreement.alpha import label_units, nominal_alpha, weighted_nomina
 from annotate.agreement.matching import match_overlap
 from annotate.agreement.report import agreement_report, kappa
 from annotate.agreement.scores import Counts, macro
-from annotate.agreement.undefined import (NO_COMPARED_ITEMS, NO_ITEMS, NO_REFERENCE_ITEMS, ONE_CATEGORY, Undefined,
-                                          as_json, mean)
+from annotate.agreement.undefined import (
+    NO_COMPARED_ITEMS,
+    NO_ITEMS,
+    NO_REFERENCE_ITEMS,
+    ONE_CATEGORY,
+    Undefined,
+    as_json,
+    mean,
+)
 from annotate.models import Annotation, Relation, Span, Stance
 
 from .factories import api_client, make_article, make_entity, make_member, make_user
@@ -46,7 +53,8 @@ def test_identical_layers_agree_completely(project, annotator_a, annotator_b):
     article = make_article(project, text=TEXT)
     spans = [("CLAIM", 0, 10), ("SOURCE", 12, 15)]
     for user in (annotator_a, annotator_b):
-        submitted_layer(article, user, spans, [("CLAIMED_BY", 0, 1)], [("France", T1, "favor"), ("Spain", T2, "against")])
+        submitted_layer(article, user, spans, [("CLAIMED_BY", 0, 1)],
+                        [("France", T1, "favor"), ("Spain", T2, "against")])
     report = agreement_report(project)
     assert report["spans"]["micro"]["exact"] == {"precision": 1.0, "recall": 1.0, "f1": 1.0, "support": 4}
     assert report["spans"]["per_label"]["CLAIM"]["overlap"]["f1"] == 1.0

@@ -115,7 +115,8 @@ def test_full_round_of_annotation(layer, annotator_a, project):
     relabel = client.patch(span_url, {"label": "CLAIM", "version": 10}, format="json")
     assert relabel.status_code == 400  # the quote takes part in ATTRIBUTED_TO and CUE_OF
     stance_url = reverse("api:stance-detail", args=[layer.pk, stance.json()["id"]])
-    assert client.patch(stance_url, {"polarity": "against", "version": 10}, format="json").json()["polarity"] == "against"
+    repolarised = client.patch(stance_url, {"polarity": "against", "version": 10}, format="json")
+    assert repolarised.json()["polarity"] == "against"
     deleted = client.delete(span_url, HTTP_IF_MATCH='"11"')
     assert deleted.status_code == 200 and deleted.json() == {"annotation_version": 12}
     assert Relation.objects.filter(annotation=layer).count() == 0  # both relations needed the quote

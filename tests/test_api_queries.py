@@ -4,7 +4,6 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-
 from .factories import api_client, make_entity, make_layer_with_spans
 
 pytestmark = pytest.mark.django_db

@@ -54,8 +54,9 @@ def wsgi_calls_keep_the_test_connection():
 @pytest.fixture
 def api_schema(db, wsgi_calls_keep_the_test_connection):
     """The live schema against the WSGI app, as an annotator with a layer to poke at."""
-    from config.wsgi import application
     from rest_framework.authtoken.models import Token
+
+    from config.wsgi import application
 
     from .factories import make_project
 

@@ -9,8 +9,8 @@ from django.db import connection
 from annotate.models import Annotation, Article, Membership, Project
 from annotate.services import annotating
 from annotate.services.review import adjudicate, start_gold
-
 from synthetic.corpus import annotated_records, to_jsonl
+
 from .factories import make_assignment, make_user
 from .test_import import run_import
 

@@ -6,8 +6,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from annotate import dashboards
-from web import charts
 from annotate.models import Annotation, Relation, Span, Stance
+from web import charts
 
 from .factories import make_article, make_assignment, make_entity
 

@@ -20,10 +20,17 @@ from annotate.export import ExportFilters, iter_records, records
 from annotate.export.writers.conll import bio_tags, tokenize
 from annotate.models import Annotation, Membership, Relation, Stance
 from annotate.services.importing import import_file
-
 from synthetic.corpus import annotated_records, to_jsonl
+
 from .factories import (
-    api_client, make_annotation, make_article, make_entity, make_member, make_project, make_span, make_user,
+    api_client,
+    make_annotation,
+    make_article,
+    make_entity,
+    make_member,
+    make_project,
+    make_span,
+    make_user,
 )
 
 pytestmark = pytest.mark.django_db
@@ -237,7 +244,7 @@ def test_conll_tags_tokens_by_code_point(project, reviewer):
 
 def test_conll_overlap_rule_breaks_ties_by_start_then_label():
     tokens = tokenize("a b c d")
-    span = lambda label, start, end: {"label": label, "start": start, "end": end}  # noqa: E731
+    span = lambda label, start, end: {"label": label, "start": start, "end": end}  # noqa: E731 - a span record, one case a line
     # Same length: the earlier start wins; the later one, sharing token "b", is left out.
     assert bio_tags(tokens, [span("QUOTE", 2, 5), span("CLAIM", 0, 3)]) == ["B-CLAIM", "I-CLAIM", "O", "O"]
     # Same extent: alphabetical label order.
@@ -417,8 +424,8 @@ def exported_with_queries(user, slug):
 def test_queries_do_not_grow_with_layers(db):
     counts = {}
     for n in (3, 30):
-        project = make_project(f"size-{n}", targets=[t for t in ("Moroccan sovereignty over Western Sahara",
-                                                                 "International cooperation against ISIS")])
+        project = make_project(f"size-{n}", targets=["Moroccan sovereignty over Western Sahara",
+                                                     "International cooperation against ISIS"])
         import_layers(annotated_records(n, seed=n), make_user(f"annotator-{n}"), slug=project.slug)
         manager = make_member(project, make_user(f"manager-{n}"), role=Membership.Role.MANAGER)
         exported, queries = exported_with_queries(manager, project.slug)

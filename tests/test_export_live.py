@@ -9,8 +9,8 @@ from rest_framework.authtoken.models import Token
 
 from annotate.models import Membership, Project
 from annotate.services.importing import import_file
-
 from synthetic.corpus import TARGETS, annotated_records, to_jsonl
+
 from .factories import make_member, make_project, make_user
 
 # live_server answers from another thread: the data must be committed, not held in a test transaction.

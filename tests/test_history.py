@@ -39,7 +39,7 @@ def test_every_write_is_recorded_with_who_before_and_after(layer, annotator_a):
     events = list(layer.events.order_by("version"))
     assert [(e.version, e.action, e.actor) for e in events] == [
         (2, "span.add", annotator_a), (3, "span.update", annotator_a), (4, "span.delete", annotator_a)]
-    label_ids = {name: pk for name, pk in layer.article.project.labels.values_list("name", "pk")}
+    label_ids = dict(layer.article.project.labels.values_list("name", "pk"))
     assert events[1].before["label"] == label_ids["SOURCE"] and events[1].after["label"] == label_ids["CLAIM"]
     assert events[2].before["span"]["text"] == "Bellouan"
 

@@ -13,9 +13,9 @@ from django.urls import reverse
 from annotate.models import Annotation, AnnotationEvent, Project, Span, Stance
 from annotate.services import annotating
 from annotate.services.restoring import restore
-
 from synthetic.corpus import TARGETS
-from .factories import api_client, make_article, make_assignment, make_user
+
+from .factories import api_client, make_article, make_assignment
 from .test_admin import change_form_data, scene, url_of
 from .test_history import state
 from .test_import import run_import

@@ -17,8 +17,8 @@ from hypothesis import strategies as st
 from annotate.models import Annotation, Span, Stance
 from annotate.services import annotating
 from annotate.services.restoring import restore
-
 from synthetic.corpus import TARGETS
+
 from .factories import make_article, make_assignment, make_entity
 
 pytestmark = pytest.mark.django_db
@@ -54,10 +54,11 @@ class Model:
 
 
 def stored(layer) -> tuple[dict, dict]:
-    span_rows = list(Span.objects.filter(annotation_id=layer.pk).values_list("client_id", "label__name", "start", "end"))
+    spans = Span.objects.filter(annotation_id=layer.pk)
+    span_rows = list(spans.values_list("client_id", "label__name", "start", "end"))
     client_ids = [str(row[0]) for row in span_rows]
     assert len(client_ids) == len(set(client_ids)), "a span is stored twice"
-    by_pk = dict(Span.objects.filter(annotation_id=layer.pk).values_list("pk", "client_id"))
+    by_pk = dict(spans.values_list("pk", "client_id"))
     stances = {}
     for stance in Stance.objects.filter(annotation_id=layer.pk).prefetch_related("evidence"):
         assert str(stance.client_id) not in stances, "a stance is stored twice"

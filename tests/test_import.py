@@ -11,8 +11,8 @@ from django.test.utils import CaptureQueriesContext
 
 from annotate.models import Annotation, Article, Assignment, Entity, Membership, Project, Relation, Span, Stance
 from annotate.services.importing import ImportFailed, import_file
-
 from synthetic.corpus import TARGETS, annotated_records, to_jsonl
+
 from .factories import make_article, make_project, make_user
 
 pytestmark = pytest.mark.django_db
@@ -35,7 +35,7 @@ def stored_corpus(annotator):
     corpus = {}
     for annotation in Annotation.objects.filter(annotator=annotator).select_related("article"):
         spans = {s.pk: s for s in annotation.spans.select_related("label", "entity")}
-        key = lambda pk: (spans[pk].start, spans[pk].end, spans[pk].label.name)  # noqa: E731
+        key = lambda pk: (spans[pk].start, spans[pk].end, spans[pk].label.name)  # noqa: E731 - a sort key
         corpus[annotation.article.external_id] = {
             "spans": sorted((s.start, s.end, s.label.name, s.text, s.entity.name if s.entity else None,
                              json.dumps(s.attributes, sort_keys=True)) for s in spans.values()),
@@ -55,8 +55,8 @@ def expected_corpus(records):
     for record in records:
         layer = record["annotations"]
         spans = {s["id"]: s for s in layer["spans"]}
-        key = lambda sid: (spans[sid]["start"], spans[sid]["end"], spans[sid]["label"])  # noqa: E731
-        evidence = lambda e: [e] if isinstance(e, str) else e  # noqa: E731
+        key = lambda sid: (spans[sid]["start"], spans[sid]["end"], spans[sid]["label"])  # noqa: E731 - a sort key
+        evidence = lambda e: [e] if isinstance(e, str) else e  # noqa: E731 - one evidence id or a list, as a list
         corpus[record["external_id"]] = {
             "spans": sorted((s["start"], s["end"], s["label"], s["text"], s.get("entity"),
                              json.dumps(s.get("attributes", {}), sort_keys=True)) for s in spans.values()),
@@ -319,7 +319,9 @@ def test_records_can_name_their_own_annotator_and_the_gold_layer(project, annota
     records[2]["annotator"], records[2]["status"] = None, "adjudicated"
     with pytest.raises(ImportFailed) as error:
         run_import(records)
-    assert str(error.value) == "corpus.jsonl:2: annotator: no user 'newcomer' (create missing users with --create-users)"
+    assert str(error.value) == (
+        "corpus.jsonl:2: annotator: no user 'newcomer' (create missing users with --create-users)"
+    )
     assert not Article.objects.exists()
 
     run_import(records, create_users=True)

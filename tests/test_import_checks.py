@@ -7,7 +7,6 @@ from django.contrib.auth import get_user_model
 
 from annotate.interchange import RecordInvalid, parse_record
 from annotate.models import Annotation, Article, Label, Membership, Project, RelationType
-from annotate.services.importing.reading import Unreadable
 from annotate.services.importing.checks import (
     BatchPlanner,
     Checked,
@@ -19,6 +18,7 @@ from annotate.services.importing.checks import (
     check_limits,
     relation_end_problems,
 )
+from annotate.services.importing.reading import Unreadable
 from annotate.services.importing.report import ImportProblem, Problems
 from annotate.textutil import content_hash
 from synthetic.corpus import TARGETS

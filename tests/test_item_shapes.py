@@ -10,8 +10,15 @@ from rest_framework import serializers as drf
 from annotate.models import Relation, Span, Stance
 from annotate.services import annotating
 from annotate.services.history import STORED, stored_state
-from api.serializers.annotations import (RELATION, SPAN, STANCE, RelationSerializer, SpanSerializer, StanceSerializer,
-                                         layer_items)
+from api.serializers.annotations import (
+    RELATION,
+    SPAN,
+    STANCE,
+    RelationSerializer,
+    SpanSerializer,
+    StanceSerializer,
+    layer_items,
+)
 from api.views.annotations import RELATIONS, SPANS, STANCES
 
 from .factories import make_article, make_assignment, make_entity

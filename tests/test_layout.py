@@ -34,5 +34,7 @@ def test_imports_point_one_way(package):
 
 
 def test_benchmarks_do_not_import_the_tests():
-    wrong = [str(path.relative_to(ROOT)) for path in (ROOT / "bench").glob("*.py") if "tests" in imported_packages(path)]
+    wrong = [
+        str(path.relative_to(ROOT)) for path in (ROOT / "bench").glob("*.py") if "tests" in imported_packages(path)
+    ]
     assert wrong == []

@@ -61,7 +61,8 @@ def test_span_offsets_are_code_points_after_emoji_and_in_arabic(annotation):
 
 
 def test_span_snapshot_must_match_the_text(annotation):
-    span = Span(annotation=annotation, label=label(annotation.article.project, "SOURCE"), start=0, end=8, text="Bellouan!")
+    source = label(annotation.article.project, "SOURCE")
+    span = Span(annotation=annotation, label=source, start=0, end=8, text="Bellouan!")
     with pytest.raises(ValidationError) as error:
         span.full_clean()
     assert "text" in error.value.message_dict

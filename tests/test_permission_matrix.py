@@ -43,13 +43,13 @@ def world(project, annotator_a, annotator_b, reviewer, manager, outsider, superu
                        "erin": engineer, "root": superuser})
 
 
-def row(anonymous, anna, ben, rita, max, otto, erin, root):  # noqa: A002 - a persona's name
+def row(anonymous, anna, ben, rita, max, otto, erin, root):
     return dict(anonymous=anonymous, anna=anna, ben=ben, rita=rita, max=max, otto=otto, erin=erin, root=root)
 
 
 V = {"version": 5}
-SLUG = lambda w: [w["project"].slug]  # noqa: E731
-LAYER = lambda w: [w["layer"].pk]  # noqa: E731
+SLUG = lambda w: [w["project"].slug]  # noqa: E731 - URL arguments, like the lambdas in the tables
+LAYER = lambda w: [w["layer"].pk]  # noqa: E731 - URL arguments, like the lambdas in the tables
 
 # name: [(method, url args from the world, body, expected status per persona)]
 API = {
@@ -137,8 +137,8 @@ UI = {
     "annotate:account-token": [("post", lambda w: [], None, row(LOGIN, 302, 302, 302, 302, 302, 302, 302))],
     "annotate:password-change": [("get", lambda w: [], None, row(LOGIN, 200, 200, 200, 200, 200, 200, 200))],
 }
-ARTICLE = lambda w: [w["article"].pk]  # noqa: E731
-SOURCE = lambda w: [w["project"].slug, w["entity"].pk]  # noqa: E731
+ARTICLE = lambda w: [w["article"].pk]  # noqa: E731 - URL arguments, like the lambdas in the tables
+SOURCE = lambda w: [w["project"].slug, w["entity"].pk]  # noqa: E731 - URL arguments, like the lambdas in the tables
 REVIEWERS_ONLY = row(LOGIN, 403, 403, 200, 200, 404, 403, 200)
 REVIEW = {
     "review:index": [("get", SLUG, None, REVIEWERS_ONLY)],

@@ -51,7 +51,9 @@ def explain(queryset) -> list[str]:
 
 def reads_bounded_by_layer(plan: list[str], table: str) -> bool:
     """Every plan node reading `table` has a condition on annotation_id (its own or its bitmap index's)."""
-    reads = [i for i, line in enumerate(plan) if f" on {table} " in f"{line} " or line.rstrip().endswith(f" on {table}")]
+    reads = [
+        i for i, line in enumerate(plan) if f" on {table} " in f"{line} " or line.rstrip().endswith(f" on {table}")
+    ]
     if not reads:
         return False
     for i in reads:

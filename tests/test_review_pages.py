@@ -316,10 +316,11 @@ def test_hostile_names_are_shown_as_text_everywhere(project, reviewer, annotator
                               polarity=project.polarities.get(name="favor"))
     start_gold(article=article, reviewer=reviewer)
     client = logged_in(reviewer)
+    france = Entity.objects.get(name="France")
     urls = pages(project, article) + [
         reverse("review:stance-evidence", args=[project.slug]) + "?" + urlencode({"holder": SCRIPT, "target": IMG}),
         reverse("review:source", args=[project.slug, villain.pk]),
-        reverse("review:merge-source", args=[project.slug, villain.pk]) + f"?absorb={Entity.objects.get(name='France').pk}",
+        reverse("review:merge-source", args=[project.slug, villain.pk]) + f"?absorb={france.pk}",
     ]
     for url in urls:
         html = client.get(url).content.decode()

@@ -27,7 +27,9 @@ def test_debug_has_a_development_key_and_sqlite_by_default():
 
 
 def test_database_url_and_hosts_come_from_the_environment():
-    result = load_settings(SECRET_KEY="x" * 50, DATABASE_URL="postgres://u@127.0.0.1:5432/db", ALLOWED_HOSTS="a.example,b.example")
+    result = load_settings(
+        SECRET_KEY="x" * 50, DATABASE_URL="postgres://u@127.0.0.1:5432/db", ALLOWED_HOSTS="a.example,b.example"
+    )
     assert result.returncode == 0, result.stderr
     assert result.stdout.split() == ["False", "['a.example',", "'b.example']", "django.db.backends.postgresql"]
 

@@ -144,7 +144,8 @@ def give(project, user, statuses):
 
 
 def test_my_work_counts_my_assignments_by_status(project, annotator_a, annotator_b):
-    give(project, annotator_a, ["assigned", "in_progress", "in_progress", "submitted", "submitted", "submitted", "skipped"])
+    give(project, annotator_a,
+         ["assigned", "in_progress", "in_progress", "submitted", "submitted", "submitted", "skipped"])
     give(project, annotator_b, ["submitted", "assigned"])  # not hers
     response = logged_in(annotator_a).get(reverse("annotate:my-work"))
     assert response.status_code == 200

@@ -22,8 +22,8 @@ from ..models import (
     StanceTarget,
 )
 from ..services.editing import RecordedEdit, delete_layers, recorded_edit
-from .history import HistoryInline, restore_view
 from .common import ModelCleanNeedsFieldsForm, count_rows, in_project, limit_choices, vocabulary_filter
+from .history import HistoryInline, restore_view
 
 SPAN_CONTEXT = ["annotation__article", "annotation__annotator"]
 

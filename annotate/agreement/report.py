@@ -28,7 +28,8 @@ MATCHERS = {"exact": match_exact, "overlap": match_overlap}
 class Layer:
     """One annotator's (or gold) layer on one article, in the terms the metrics need."""
 
-    spans: dict[str, list[tuple[int, int, int]]] = field(default_factory=lambda: defaultdict(list))  # label -> (start, end, id)
+    # label -> (start, end, id)
+    spans: dict[str, list[tuple[int, int, int]]] = field(default_factory=lambda: defaultdict(list))
     relations: list[tuple[str, int, int]] = field(default_factory=list)  # (type, from span id, to span id)
     stances: dict[tuple[str, str], str] = field(default_factory=dict)  # (holder entity, target) -> polarity
 

@@ -35,6 +35,10 @@ BATCH_SIZE = 250
 
 _EMPTY_JSON = frozenset({"{}", None})  # most spans have no attributes: skip the decoder
 
+# The filters when none are given: submitted layers, all of them. ExportFilters is frozen, so every
+# call can share this one instance.
+UNFILTERED = ExportFilters()
+
 LAYER_FIELDS = (
     "pk", "annotator__username", "status", "updated_at",
     "article__external_id", "article__title", "article__outlet", "article__url", "article__published",
@@ -78,7 +82,7 @@ def layers_of(project: Project, filters: ExportFilters):
 
 def iter_records(
     project: Project,
-    filters: ExportFilters = ExportFilters(),
+    filters: ExportFilters = UNFILTERED,
     *,
     batch_size: int | None = None,
     up_to: int | None = None,
@@ -157,7 +161,7 @@ def iter_unannotated(project: Project, *, batch_size: int | None = None) -> Iter
     while True:
         with replica_reads():
             rows = list(articles.filter(pk__gt=last)[:size])
-        for pk, external_id, title, outlet, url, published, language, caption, metadata, text in rows:
+        for _pk, external_id, title, outlet, url, published, language, caption, metadata, text in rows:
             yield {
                 "external_id": external_id, "title": title, "source": outlet, "url": url,
                 "published": published.isoformat() if published else None, "language": language,

@@ -168,7 +168,8 @@ class Relation(models.Model):
         for field, wanted in (("from_span", self.type.from_label_id), ("to_span", self.type.to_label_id)):
             span = getattr(self, field)
             if wanted is not None and span.label_id != wanted:
-                raise ValidationError({field: f"{self.type.name} needs a {Label.objects.get(pk=wanted).name} span here."})
+                wanted_name = Label.objects.get(pk=wanted).name
+                raise ValidationError({field: f"{self.type.name} needs a {wanted_name} span here."})
 
 
 class Stance(models.Model):

@@ -49,6 +49,14 @@ class Article(models.Model):
     def __str__(self):
         return self.title or self.external_id
 
+    def save(self, *args, **kwargs):
+        stored = getattr(self, "_stored_text", None)
+        if self.pk and stored is not None and self.text != stored and self.annotations.exists():
+            raise ValidationError({"text": "The text cannot change: this article already has annotations."})
+        self.content_hash = content_hash(self.text)
+        super().save(*args, **kwargs)
+        self._stored_text = self.text
+
     def natural_key(self):
         return (self.project.slug, self.external_id)
 
@@ -62,15 +70,9 @@ class Article(models.Model):
 
     def clean(self):
         if len(self.text) > settings.MAX_ARTICLE_CHARS:
-            raise ValidationError({"text": f"is {len(self.text)} characters long; the limit is {settings.MAX_ARTICLE_CHARS}."})
-
-    def save(self, *args, **kwargs):
-        stored = getattr(self, "_stored_text", None)
-        if self.pk and stored is not None and self.text != stored and self.annotations.exists():
-            raise ValidationError({"text": "The text cannot change: this article already has annotations."})
-        self.content_hash = content_hash(self.text)
-        super().save(*args, **kwargs)
-        self._stored_text = self.text
+            raise ValidationError(
+                {"text": f"is {len(self.text)} characters long; the limit is {settings.MAX_ARTICLE_CHARS}."}
+            )
 
 
 class AssignmentQuerySet(models.QuerySet):

@@ -22,12 +22,25 @@ from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
-from ..models import (Annotation, AnnotationEvent, Assignment, Entity, Label, Polarity, Project, Relation,
-                      RelationType, Span, Stance, StanceTarget)
+from ..models import (
+    Annotation,
+    AnnotationEvent,
+    Assignment,
+    Entity,
+    Label,
+    Polarity,
+    Project,
+    Relation,
+    RelationType,
+    Span,
+    Stance,
+    StanceTarget,
+)
 from ..validation import check_span_offsets
 from .history import deleted_span_state, record, relation_state, span_state, stance_state
+
 # EDITABLE, StaleVersion, bump_versions and lock_layer are the lock's; callers may find them here too.
-from .locking import EDITABLE, StaleVersion, bump, bump_versions, check_layer, hold_layer, lock_layer, replay_version  # noqa: F401
+from .locking import EDITABLE, StaleVersion, bump, bump_versions, check_layer, hold_layer, lock_layer, replay_version  # noqa: F401 - re-exported
 
 
 def _project_item(model, project_id: int, value, field: str):
@@ -133,7 +146,8 @@ def check_evidence_rule(annotation: Annotation, *, confirmed: bool) -> None:
     missing = stances_without_evidence(annotation)
     if not missing:
         return
-    what = f"{len(missing)} stance{'s' if len(missing) > 1 else ''} without evidence (id {', '.join(map(str, missing))})"
+    what = (f"{len(missing)} stance{'s' if len(missing) > 1 else ''} without evidence "
+            f"(id {', '.join(map(str, missing))})")
     rule = annotation.article.project.stance_evidence
     if rule == Project.Evidence.REQUIRED:
         raise ValidationError({"evidence": f"{what}: this project requires evidence spans for every stance."})
@@ -143,7 +157,9 @@ def check_evidence_rule(annotation: Annotation, *, confirmed: bool) -> None:
 
 
 @transaction.atomic
-def submit(*, annotation: Annotation, expected_version, actor=None, confirm_missing_evidence: bool = False) -> Annotation:
+def submit(
+    *, annotation: Annotation, expected_version, actor=None, confirm_missing_evidence: bool = False
+) -> Annotation:
     lock_layer(annotation, expected_version)
     if annotation.is_gold:
         raise ValidationError({"status": "the gold layer is adjudicated, not submitted."})
@@ -185,7 +201,9 @@ def add_span(*, annotation: Annotation, expected_version, label, start, end, tex
         return made
     check_layer(annotation, held, expected_version)
     if Span.objects.filter(annotation=annotation).count() >= settings.MAX_SPANS_PER_ANNOTATION:
-        raise ValidationError({"label": f"this layer has reached the limit of {settings.MAX_SPANS_PER_ANNOTATION} spans."})
+        raise ValidationError(
+            {"label": f"this layer has reached the limit of {settings.MAX_SPANS_PER_ANNOTATION} spans."}
+        )
     article = annotation.article
     span = Span(
         annotation=annotation,
@@ -226,7 +244,7 @@ def _span_holds(span: Span, changes: dict) -> bool:
 def update_span(*, span: Span, expected_version, actor=None, **changes) -> Span:
     unknown = set(changes) - SPAN_FIELDS
     if unknown:
-        raise ValidationError({name: "cannot be changed here." for name in unknown})
+        raise ValidationError(dict.fromkeys(unknown, "cannot be changed here."))
     held = hold_layer(span.annotation)
     if _span_holds(span, changes):
         return _changed_before(span, span.annotation, expected_version)
@@ -310,7 +328,7 @@ def _relation_holds(relation: Relation, changes: dict) -> bool:
 def update_relation(*, relation: Relation, expected_version, actor=None, **changes) -> Relation:
     unknown = set(changes) - {"type", "from_span", "to_span"}
     if unknown:
-        raise ValidationError({name: "cannot be changed here." for name in unknown})
+        raise ValidationError(dict.fromkeys(unknown, "cannot be changed here."))
     held = hold_layer(relation.annotation)
     if _relation_holds(relation, changes):
         return _changed_before(relation, relation.annotation, expected_version)
@@ -408,7 +426,7 @@ def add_stance(*, annotation: Annotation, expected_version, target, polarity, ho
 def update_stance(*, stance: Stance, expected_version, actor=None, **changes) -> Stance:
     unknown = set(changes) - STANCE_FIELDS
     if unknown:
-        raise ValidationError({name: "cannot be changed here." for name in unknown})
+        raise ValidationError(dict.fromkeys(unknown, "cannot be changed here."))
     held = hold_layer(stance.annotation)
     if _stance_holds(stance, changes):
         return _changed_before(stance, stance.annotation, expected_version)

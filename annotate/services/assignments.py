@@ -64,22 +64,17 @@ def assign_articles(*, articles: Iterable[Article], annotators: Iterable) -> Ass
         )
 
     taken = defaultdict(set)  # article id -> annotator ids already holding it (skipped included)
-    for article_id, user_id in Assignment.objects.filter(article__in=articles).values_list("article_id", "annotator_id"):
+    holders = Assignment.objects.filter(article__in=articles).values_list("article_id", "annotator_id")
+    for article_id, user_id in holders:
         taken[article_id].add(user_id)
-    active_counts = Counter(
-        {
-            article_id: n
-            for article_id, n in _active(Assignment.objects.filter(article__in=articles))
-            .values_list("article_id")
-            .annotate(n=Count("id"))
-        }
+    active_counts = Counter(  # article id -> active assignments
+        dict(_active(Assignment.objects.filter(article__in=articles)).values_list("article_id").annotate(n=Count("id")))
     )
+    their_active = _active(Assignment.objects.filter(article__project_id__in=project_ids, annotator_id__in=user_ids))
     load = Counter(
         {
             (row["article__project_id"], row["annotator_id"]): row["n"]
-            for row in _active(Assignment.objects.filter(article__project_id__in=project_ids, annotator_id__in=user_ids))
-            .values("article__project_id", "annotator_id")
-            .annotate(n=Count("id"))
+            for row in their_active.values("article__project_id", "annotator_id").annotate(n=Count("id"))
         }
     )
 

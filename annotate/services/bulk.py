@@ -15,8 +15,8 @@ the same ids meanwhile.
 import datetime as dt
 import queue
 import threading
-from contextlib import contextmanager
 from collections.abc import Sequence
+from contextlib import contextmanager
 
 import orjson
 from django.db import connection, models

@@ -9,7 +9,6 @@ vocabulary of events.
 """
 from ..models import Annotation, AnnotationEvent, Relation, Span, Stance
 
-
 # What an item's event state holds besides its id: its stored fields, by model field name (a foreign key
 # as its id). A restore writes them back: all of them when it re-creates an item, the changeable ones
 # when it undoes a change (an item's client id and provenance never change after it is made).

@@ -10,7 +10,6 @@ from ..models import Annotation, AnnotationEvent, Relation, Span, Stance
 from .history import FIXED, MISSING, STORED, column, deleted_span_state, record
 from .locking import bump, lock_layer
 
-
 # Undoing ------------------------------------------------------------------------------
 
 

@@ -5,8 +5,8 @@ from django.utils import timezone
 
 from ..models import Annotation, Assignment, Entity, Relation, Span, Stance
 from ..review import Item, layers_of, line_up, span_key
-from .locking import bump_versions, lock_layer
 from .history import record, relation_state, span_state, stance_state
+from .locking import bump_versions, lock_layer
 
 
 @transaction.atomic

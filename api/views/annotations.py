@@ -9,12 +9,11 @@ answers 200 with the item made the first time; deleting an item already
 deleted, or changing an item to what it already is, succeeds without writing.
 Such replays carry the header `Idempotent-Replayed: true`.
 """
-from django.http import Http404
 from django.db.models import Count, OuterRef, Prefetch, Subquery
 from django.db.models.functions import Coalesce
+from django.http import Http404
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import generics, serializers, status
-from rest_framework.exceptions import PermissionDenied
 from rest_framework.response import Response
 from rest_framework.views import APIView
 

@@ -1,13 +1,11 @@
 from django.core.exceptions import ValidationError
-from django.db.models import OuterRef, Prefetch, Subquery, Value
 from drf_spectacular.utils import extend_schema
 from rest_framework import generics, status
-from rest_framework.exceptions import PermissionDenied
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from annotate.access import check_adds_entities, project_for
-from annotate.models import Assignment, Entity, Label, Membership, Polarity, Project, RelationType, StanceTarget
+from annotate.models import Assignment, Entity, Membership, Project
 from annotate.services.assignments import take_next_article
 
 from ..filters import EntityFilter

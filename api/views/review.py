@@ -1,5 +1,5 @@
 """Review endpoints: differences between layers, building and adjudicating gold, sending back, merging sources."""
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.http import Http404
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema
@@ -8,12 +8,13 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from annotate.access import reviewed_article, reviewed_layer, reviewed_project
-from annotate.models import Annotation, Entity, Membership
+from annotate.models import Annotation, Entity
 from annotate.review import differences, layers_of
 from annotate.services import review
 
 from ..versioning import expected_version
 from .annotations import annotation_response
+
 
 def _key(key) -> list:
     return [list(part) if isinstance(part, tuple) else part for part in key]

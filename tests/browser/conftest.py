@@ -18,7 +18,7 @@ SCREENSHOTS = Path(__file__).resolve().parents[2] / "var" / "screenshots"
 def missing() -> str | None:
     """Why the browser tests cannot run here, or None."""
     try:
-        import playwright.sync_api  # noqa: F401
+        import playwright.sync_api  # noqa: F401 - only whether it imports
     except ImportError:
         return "Playwright is not installed (pip install -r requirements-dev.txt)"
     if not os.path.exists(CHROMIUM):
@@ -73,9 +73,13 @@ def page(context):
     """A page that fails the test on any script error or failed request it saw."""
     page = context.new_page()
     problems = []
+
+    def on_console(message):
+        if message.type == "error" and "409" not in message.text and "net::ERR_FAILED" not in message.text:
+            problems.append(f"console {message.type}: {message.text}")
+
     page.on("pageerror", lambda error: problems.append(f"script error: {error}"))
-    page.on("console", lambda message: problems.append(f"console {message.type}: {message.text}")
-            if message.type == "error" and "409" not in message.text and "net::ERR_FAILED" not in message.text else None)
+    page.on("console", on_console)
     page.problems = problems
     yield page
     assert not problems, "\n".join(problems)

@@ -17,7 +17,9 @@ _CHAR_BOXES = """
   for (let n = walker.nextNode(); n; n = walker.nextNode()) { nodes.push([n, all.length]); all += n.data; }
   let at = -1;
   for (let i = 0; i <= occurrence; i++) { at = all.indexOf(fragment, at + 1); if (at < 0) return null; }
-  const point = (index) => { for (let k = nodes.length - 1; k >= 0; k--) if (nodes[k][1] <= index) return [nodes[k][0], index - nodes[k][1]]; };
+  const point = (index) => {
+    for (let k = nodes.length - 1; k >= 0; k--) if (nodes[k][1] <= index) return [nodes[k][0], index - nodes[k][1]];
+  };
   const box = (index, length) => {
     const [node, offset] = point(index);
     const range = document.createRange(); range.setStart(node, offset); range.setEnd(node, offset + length);
@@ -34,7 +36,8 @@ _CHAR_BOXES = """
 
 def drag_select(page, fragment: str, *, occurrence: int = 0, rtl: bool = False):
     """Select `fragment` in the article with a mouse drag from its first to its last character."""
-    page.locator("[data-article-text]").get_by_text(re.compile(re.escape(fragment[:12]))).first.scroll_into_view_if_needed()
+    start = page.locator("[data-article-text]").get_by_text(re.compile(re.escape(fragment[:12]))).first
+    start.scroll_into_view_if_needed()
     boxes = page.evaluate(_CHAR_BOXES, [fragment, occurrence])
     assert boxes, f"{fragment!r} is not in the article text"
     first, last = boxes["first"], boxes["last"]

@@ -83,7 +83,7 @@ def visit(page, path, *, shows=("<script>",)):
 def test_hostile_text_is_inert_on_every_page(context, live_server, hostile_world):
     world = hostile_world
     project, article = world["project"], world["article"]
-    as_user = lambda user: (context.clear_cookies(), context.add_cookies([session_cookie(user, live_server.url)]))  # noqa: E731
+    as_user = lambda user: (context.clear_cookies(), context.add_cookies([session_cookie(user, live_server.url)]))  # noqa: E731 - switches the browser's user
 
     as_user(world["annotator"])
     page = context.new_page()

@@ -267,7 +267,8 @@ def test_the_stale_tabs_change_survives_the_other_tabs_saves(context, live_serve
         # Adopted: the closed tab's backup moved into this tab's key.
         layer = assignment.article.annotations.get().pk
         own = f"annotate:unsaved:{layer}:" + tab.evaluate("sessionStorage.getItem('annotate:tab')")
-        assert tab.evaluate(f"Object.keys(localStorage).filter((k) => k.startsWith('annotate:unsaved:{layer}'))") == [own]
+        backups = f"Object.keys(localStorage).filter((k) => k.startsWith('annotate:unsaved:{layer}'))"
+        assert tab.evaluate(backups) == [own]
     else:
         # Reloading B warns (accepted), and B's own backup is offered back: A's saves did not clear it.
         b.on("dialog", lambda dialog: (dialogs.append(dialog.type), dialog.accept()))
@@ -332,8 +333,10 @@ def test_a_backup_of_the_previous_version_is_offered_then_removed(context, live_
     op = {"op": "addSpan", "cid": "nlegacy1", "label": "CUE", "start": start, "end": start + 5, "text": "added",
           "entity": None, "attributes": {}}
     legacy = f"annotate:unsaved:{layer.pk}"
-    context.add_init_script(f"if (!sessionStorage.getItem('seeded')) {{ sessionStorage.setItem('seeded', '1'); "
-                            f"localStorage.setItem('{legacy}', JSON.stringify({{ops: [{json.dumps(op)}], ids: []}})); }}")
+    context.add_init_script(
+        f"if (!sessionStorage.getItem('seeded')) {{ sessionStorage.setItem('seeded', '1'); "
+        f"localStorage.setItem('{legacy}', JSON.stringify({{ops: [{json.dumps(op)}], ids: []}})); }}"
+    )
     context.add_cookies([session_cookie(annotator, live_server.url)])
     page = watched_page(context)
     open_workspace(page, f"/work/{assignment.pk}/")
@@ -364,14 +367,18 @@ def test_going_back_online_sends_at_once(context, live_server, annotator, assign
     # announced at least 8 s away, so "at once" is clearly apart from "at the next retry".
     retry_in = 0
     for _ in range(8):
-        page.wait_for_function("() => /retrying in \\d+ s/.test(document.querySelector('[data-save-text]').textContent)")
+        page.wait_for_function(
+            "() => /retrying in \\d+ s/.test(document.querySelector('[data-save-text]').textContent)"
+        )
         text = save_text(page)
         retry_in = int(re.search(r"retrying in (\d+) s", text).group(1))
         assert "Not saved" in text
         if retry_in >= 8:
             break
         page.click('[data-action="retry"]')
-        page.wait_for_function("(before) => document.querySelector('[data-save-text]').textContent !== before", arg=text)
+        page.wait_for_function(
+            "(before) => document.querySelector('[data-save-text]').textContent !== before", arg=text
+        )
     assert retry_in >= 8
 
     went_online = time.monotonic()

@@ -40,7 +40,8 @@ def test_workspace_screenshot_of_an_annotated_seed_article(page, context, live_s
 
     # Show the interview part with the direct quote selected in the inspector.
     page.locator(".doc").evaluate("""doc => {
-      const heading = [...doc.querySelectorAll('[data-article-text] p')].find(p => p.textContent === 'Important position');
+      const heading = [...doc.querySelectorAll('[data-article-text] p')]
+        .find(p => p.textContent === 'Important position');
       doc.scrollBy(0, heading.getBoundingClientRect().top - 150);
     }""")
     click_text(page, "this position is embodied")

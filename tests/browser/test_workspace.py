@@ -143,7 +143,8 @@ def test_offsets_after_an_emoji_and_in_arabic_are_code_points(page, context, liv
         span = Span.objects.get(annotation=layer, text=fragment)
         assert (span.start, span.end) == (MIXED.index(fragment), MIXED.index(fragment) + len(fragment))
         element = page.locator(f'[data-span-id="{span.pk}"]').first
-        assert (int(element.get_attribute("data-start")), int(element.get_attribute("data-end"))) == (span.start, span.end)
+        shown = (int(element.get_attribute("data-start")), int(element.get_attribute("data-end")))
+        assert shown == (span.start, span.end)
 
 
 def test_a_stale_tab_shows_the_conflict_and_reloads(context, live_server, annotator, browser):
@@ -182,7 +183,7 @@ def test_undo_redo_and_a_failed_save_that_retries(page, context, live_server, an
     assignment = Assignment.objects.create(article=article, annotator=annotator)
     context.add_cookies([session_cookie(annotator, live_server.url)])
     open_workspace(page, f"/work/{assignment.pk}/")
-    layer_spans = lambda: list(Span.objects.filter(annotation__article=article).values_list("text", flat=True))  # noqa: E731
+    layer_spans = lambda: list(Span.objects.filter(annotation__article=article).values_list("text", flat=True))  # noqa: E731 - re-read at each check
 
     label_selection(page, "Hassan Bellouan", "s")
     page.keyboard.press("Control+z")

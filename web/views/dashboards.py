@@ -18,11 +18,11 @@ from django.urls import reverse
 from django.views.decorators.http import require_http_methods
 
 from annotate import dashboards
-
-from .. import charts
 from annotate.agreement.report import agreement_report
 from annotate.models import Entity, Relation, Span, Stance
 from annotate.services.review import merge_entities
+
+from .. import charts
 from .review import reviewed_project
 
 # The colours of the My work progress bar, so a status looks the same everywhere.

@@ -2,9 +2,9 @@
 from dataclasses import dataclass, field
 
 from django.contrib.auth.decorators import login_required
-from django.db.models import Count, F, OuterRef, Subquery, Value
-from django.db.models.functions import RowNumber
+from django.db.models import Count, F
 from django.db.models.expressions import Window
+from django.db.models.functions import RowNumber
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 

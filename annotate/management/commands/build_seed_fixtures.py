@@ -21,7 +21,7 @@ FIXTURE = Path(settings.BASE_DIR) / "fixtures" / "demo_project.json"
 
 
 # A fixed moment, so rebuilding the fixture from unchanged seeds gives the same file.
-BUILT_AT = dt.datetime(2026, 1, 1, tzinfo=dt.timezone.utc)
+BUILT_AT = dt.datetime(2026, 1, 1, tzinfo=dt.UTC)
 
 
 class _Rollback(Exception):
@@ -52,7 +52,8 @@ def build_demo_fixture(raw_dir: Path = RAW_DIR) -> str:
             project.refresh_from_db()
             objects = [project]
             for model in (Label, RelationType, Polarity, StanceTarget, Article):
-                objects.extend(model.objects.filter(project=project).order_by("order" if model is not Article else "id"))
+                order = "order" if model is not Article else "id"
+                objects.extend(model.objects.filter(project=project).order_by(order))
             output = serializers.serialize(
                 "json", objects, indent=2, use_natural_foreign_keys=True, use_natural_primary_keys=True
             )
