@@ -103,7 +103,8 @@ def import_view(model_admin, request):
             if report.skipped:
                 shown = "; ".join(f"line {line} ({external_id}): {why}"
                                   for line, external_id, why in report.skipped[:SKIPPED_SHOWN])
-                more = f"; and {len(report.skipped) - SKIPPED_SHOWN} more" if len(report.skipped) > SKIPPED_SHOWN else ""
+                hidden = len(report.skipped) - SKIPPED_SHOWN
+                more = f"; and {hidden} more" if hidden > 0 else ""
                 model_admin.message_user(request, f"Skipped {shown}{more}.", messages.WARNING)
             project = Project.objects.get(slug=data["project"])
             url = reverse("admin:annotate_article_changelist")

@@ -19,6 +19,7 @@ import orjson
 
 from ...cleaning import clean_scraped_text
 
+
 class Unreadable(str):
     """Why a part of the file could not be read. A type of its own: a line of JSONL may well decode
     to a plain string, which is a record of the wrong shape, not a message from this stage."""
