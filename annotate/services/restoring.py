@@ -24,22 +24,6 @@ def _set(model, state: dict) -> None:
         **{column(model, name): state[name] for name in STORED[model] if name not in FIXED})
 
 
-def _create_span(annotation_id, state):
-    _create(Span, annotation_id, state)
-
-
-def _set_span(state):
-    _set(Span, state)
-
-
-def _create_relation(annotation_id, state):
-    _create(Relation, annotation_id, state)
-
-
-def _set_relation(state):
-    _set(Relation, state)
-
-
 def _create_stance(annotation_id, state):
     _create(Stance, annotation_id, state).evidence.set(Span.objects.filter(pk__in=state["evidence"]))
 
@@ -47,6 +31,14 @@ def _create_stance(annotation_id, state):
 def _set_stance(state):
     _set(Stance, state)
     Stance.objects.get(pk=state["id"]).evidence.set(Span.objects.filter(pk__in=state["evidence"]))
+
+
+# Relations and stances are undone alike: (model, re-create from a state, set back to a state).
+# Spans differ: deleting one takes its relations and held stances along, and re-creating it brings them back.
+LINKED = {
+    "relation": (Relation, lambda layer, state: _create(Relation, layer, state), lambda state: _set(Relation, state)),
+    "stance": (Stance, _create_stance, _set_stance),
+}
 
 
 def _undo(annotation: Annotation, event: AnnotationEvent, actor) -> None:
@@ -60,40 +52,33 @@ def _undo(annotation: Annotation, event: AnnotationEvent, actor) -> None:
             span.delete()
             record(annotation, "span.delete", actor=actor, before=gone)
     elif kind == "span" and verb == "update":
-        _set_span(before)
+        _set(Span, before)
         record(annotation, "span.update", actor=actor, before=after, after=before)
     elif kind == "span" and verb == "delete":
-        _create_span(layer, before["span"])
+        _create(Span, layer, before["span"])
         for state in before["relations"]:
-            _create_relation(layer, state)
+            _create(Relation, layer, state)
         for state in before["stances"]:
             _create_stance(layer, state)
         for stance in Stance.objects.filter(pk__in=before["evidence_of"]):
             stance.evidence.add(before["span"]["id"])
         record(annotation, "span.add", actor=actor, after=before["span"])
-    elif kind == "relation" and verb == "add":
-        Relation.objects.filter(pk=after["id"]).delete()
-        record(annotation, "relation.delete", actor=actor, before=after)
-    elif kind == "relation" and verb == "update":
-        _set_relation(before)
-        record(annotation, "relation.update", actor=actor, before=after, after=before)
-    elif kind == "relation" and verb == "delete":
-        _create_relation(layer, before)
-        record(annotation, "relation.add", actor=actor, after=before)
-    elif kind == "stance" and verb == "add":
-        Stance.objects.filter(pk=after["id"]).delete()
-        record(annotation, "stance.delete", actor=actor, before=after)
-    elif kind == "stance" and verb == "update":
-        _set_stance(before)
-        record(annotation, "stance.update", actor=actor, before=after, after=before)
-    elif kind == "stance" and verb == "delete":
-        _create_stance(layer, before)
-        record(annotation, "stance.add", actor=actor, after=before)
+    elif kind in LINKED:
+        model, create, set_back = LINKED[kind]
+        if verb == "add":
+            model.objects.filter(pk=after["id"]).delete()
+            record(annotation, f"{kind}.delete", actor=actor, before=after)
+        elif verb == "update":
+            set_back(before)
+            record(annotation, f"{kind}.update", actor=actor, before=after, after=before)
+        elif verb == "delete":
+            create(layer, before)
+            record(annotation, f"{kind}.add", actor=actor, after=before)
     elif kind == "status":
         Annotation.objects.filter(pk=layer).update(status=before["status"])
         annotation.status = before["status"]
         record(annotation, "status.restore", actor=actor, before=after, after=before)
-    # Other events (gold.start, restore markers) change nothing that needs undoing.
+    # Other events (gold.start, import markers, restore markers) change nothing that needs undoing.
 
 
 @transaction.atomic
