@@ -1,4 +1,6 @@
 import django_filters
+from django.db.models import Q, TextField
+from django.db.models.functions import Cast
 
 from annotate.models import Annotation, Article, Assignment, Entity
 
@@ -56,8 +58,5 @@ class EntityFilter(django_filters.FilterSet):
 
     def filter_search(self, queryset, name, value):
         # Aliases are a JSON list; a text match on its serialised form works on SQLite and PostgreSQL alike.
-        from django.db.models import Q, TextField
-        from django.db.models.functions import Cast
-
         return queryset.annotate(alias_text=Cast("aliases", TextField())).filter(
             Q(name__icontains=value) | Q(alias_text__icontains=value))

@@ -1,4 +1,8 @@
 """Test data builders: the shared ones (synthetic/builders.py) and those only the tests need."""
+from rest_framework.authtoken.models import Token
+from rest_framework.test import APIClient
+
+from annotate.services import annotating
 from synthetic.builders import (  # noqa: F401 - the tests import every builder from here
     make_annotation,
     make_article,
@@ -13,9 +17,6 @@ from synthetic.builders import (  # noqa: F401 - the tests import every builder 
 
 def api_client(user=None):
     """A DRF client authenticated the way scripts are: a token in the Authorization header."""
-    from rest_framework.authtoken.models import Token
-    from rest_framework.test import APIClient
-
     client = APIClient()
     if user is not None:
         token, _ = Token.objects.get_or_create(user=user)
@@ -26,8 +27,6 @@ def api_client(user=None):
 def make_layer_with_spans(project, user, n_spans: int):
     """An assigned, opened layer with n spans (SOURCE, every other one linked to a source), a CLAIMED_BY
     relation and a stance per pair: what query-budget tests compare at two sizes. Returns the layer."""
-    from annotate.services import annotating
-
     text = " ".join(f"word{i}" for i in range(n_spans + 2))
     layer = annotating.open_layer(assignment=make_assignment(make_article(project, text=text), user))
     entity = make_entity(project, f"Source {layer.pk}")

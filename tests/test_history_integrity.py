@@ -12,6 +12,7 @@ from django.urls import reverse
 
 from annotate.models import Annotation, AnnotationEvent, Project, Span, Stance
 from annotate.services import annotating
+from annotate.services.editing import delete_layers
 from annotate.services.restoring import restore
 from synthetic.corpus import TARGETS
 
@@ -73,8 +74,6 @@ def test_raw_sql_update_and_delete_of_events_are_refused(an_event):
 def test_a_layers_history_outlives_the_layer(layer, annotator_a):
     span_at(layer, "SOURCE", "Bellouan")
     pk = layer.pk
-    from annotate.services.editing import delete_layers
-
     delete_layers([layer], actor=annotator_a)
     assert not Annotation.objects.filter(pk=pk).exists()
     events = list(AnnotationEvent.objects.filter(annotation_id=pk).order_by("version", "id"))

@@ -4,6 +4,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
 from annotate.models import Annotation, Relation, Span, Stance
+from annotate.services.locking import StaleVersion, lock_layer
 from annotate.validation import check_span_offsets
 
 from .factories import make_annotation, make_article, make_entity, make_project, make_span, make_user
@@ -163,8 +164,6 @@ def test_one_layer_per_annotator_and_one_gold_layer(project, annotator_a):
 
 
 def test_a_stale_version_is_refused_naming_both_versions(project):
-    from annotate.services.locking import StaleVersion, lock_layer
-
     annotation = make_annotation(make_article(project), make_user(), version=4)
     assert lock_layer(annotation, 4).version == 4
     with pytest.raises(StaleVersion) as error:

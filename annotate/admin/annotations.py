@@ -9,6 +9,7 @@ from django.contrib import admin
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import OuterRef
+from django.urls import path
 
 from ..models import (
     Annotation,
@@ -143,8 +144,6 @@ class AnnotationAdmin(admin.ModelAdmin):
         return [] if obj is None else [SpanInline, RelationInline, StanceInline, HistoryInline]
 
     def get_urls(self):
-        from django.urls import path
-
         view = self.admin_site.admin_view(lambda request, object_id: restore_view(self, request, object_id))
         return [path("<path:object_id>/restore/", view, name="annotate_annotation_restore"), *super().get_urls()]
 
