@@ -5,8 +5,8 @@ import statistics
 from collections import Counter, defaultdict
 from datetime import timedelta
 
-from django.db.models import Count, OuterRef, Q, Subquery
-from django.db.models.functions import Coalesce, TruncDate
+from django.db.models import Count, F, Q
+from django.db.models.functions import TruncDate
 
 from config.routers import replica_reads
 
@@ -125,14 +125,30 @@ def stance_evidence(project, holder: str, target: str) -> list[dict]:
 
 @replica_reads()
 def source_registry(project):
-    """Every canonical source with its mentions, quotes attributed to it, stances it holds and articles."""
-    quotes = (Relation.objects.filter(type__name="ATTRIBUTED_TO", to_span__entity=OuterRef("pk"))
-              .values("to_span__entity").annotate(n=Count("id")).values("n"))
-    held = (Stance.objects.filter(Q(holder_entity=OuterRef("pk")) | Q(holder_span__entity=OuterRef("pk")))
-            .values("annotation__article__project").annotate(n=Count("id")).values("n"))
-    return list(Entity.objects.filter(project=project)
-                .annotate(mention_count=Count("mentions", distinct=True),
-                          article_count=Count("mentions__annotation__article", distinct=True),
-                          quote_count=Coalesce(Subquery(quotes), 0),
-                          stance_count=Coalesce(Subquery(held), 0))
-                .order_by("-mention_count", "name"))
+    """Every canonical source with its mentions, quotes attributed to it, stances it holds and articles.
+
+    One grouped query per figure over the project's rows, merged by entity here: linear in the corpus.
+    (Counting each source's quotes and stances in a correlated subquery ran them once per mention row,
+    and its "holder entity OR holder span's entity" could only be answered by scanning every span.)
+    """
+    mentions = {row["entity"]: row for row in (
+        Span.objects.filter(entity__project=project).values("entity")
+        .annotate(mentions=Count("id"), articles=Count("annotation__article", distinct=True)).order_by())}
+    quotes = dict(Relation.objects.filter(type__name="ATTRIBUTED_TO", to_span__entity__project=project)
+                  .values("to_span__entity").annotate(n=Count("id")).values_list("to_span__entity", "n").order_by())
+    # A stance counts once for its source: held as an entity, or through its holder span's entity when that
+    # is another one (or there is no holder entity).
+    held = Counter(dict(Stance.objects.filter(holder_entity__project=project)
+                        .values("holder_entity").annotate(n=Count("id")).values_list("holder_entity", "n").order_by()))
+    held.update(dict(Stance.objects.filter(holder_span__entity__project=project)
+                     .exclude(holder_entity=F("holder_span__entity"))
+                     .values("holder_span__entity").annotate(n=Count("id"))
+                     .values_list("holder_span__entity", "n").order_by()))
+    registry = list(Entity.objects.filter(project=project))
+    for entity in registry:
+        counts = mentions.get(entity.pk, {})
+        entity.mention_count = counts.get("mentions", 0)
+        entity.article_count = counts.get("articles", 0)
+        entity.quote_count = quotes.get(entity.pk, 0)
+        entity.stance_count = held.get(entity.pk, 0)
+    return sorted(registry, key=lambda entity: (-entity.mention_count, entity.name))

@@ -85,6 +85,28 @@ def test_label_distribution_and_source_registry(project, annotator_a):
         "France", 1, 1, 1, 1)
 
 
+def test_the_registry_counts_each_stance_once_per_source_in_a_fixed_number_of_queries(
+        project, annotator_a, django_assert_num_queries):
+    layer = Annotation.objects.create(article=make_article(project, text=TEXT), annotator=annotator_a,
+                                      status="submitted")
+    france, morocco, spain = (make_entity(project, name) for name in ("France", "Morocco", "Spain"))
+    source = project.labels.get(name="SOURCE")
+    france_span = Span.objects.create(annotation=layer, label=source, start=24, end=30, text="France", entity=france)
+    target, favor = project.stance_targets.get(name=T1), project.polarities.get(name="favor")
+    # Held through the span only; through the span and the same entity (once); the span says France but
+    # the holder entity is Morocco (once each); Spain as an entity only.
+    Stance.objects.create(annotation=layer, holder_span=france_span, target=target, polarity=favor)
+    Stance.objects.create(annotation=layer, holder_span=france_span, holder_entity=france, target=target,
+                          polarity=favor)
+    Stance.objects.create(annotation=layer, holder_span=france_span, holder_entity=morocco, target=target,
+                          polarity=favor)
+    Stance.objects.create(annotation=layer, holder_entity=spain, target=target, polarity=favor)
+    with django_assert_num_queries(5):  # four grouped counts and the sources, whatever their number
+        registry = dashboards.source_registry(project)
+    assert [(e.name, e.mention_count, e.stance_count) for e in registry] == [
+        ("France", 1, 3), ("Morocco", 0, 1), ("Spain", 0, 1)]
+
+
 def test_charts_escape_user_text():
     svg = charts.bar_chart([("<script>alert(1)</script>", {"a": 1})], ["a"], title="t")
     assert "<script>" not in svg and "&lt;script&gt;" in svg
