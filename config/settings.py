@@ -175,6 +175,9 @@ if os.environ.get("DATABASE_REPLICA_URL"):
     DATABASES["replica"]["TEST"] = {"MIRROR": "default"}
     READ_REPLICA_ALIAS = "replica"
 DATABASE_ROUTERS = ["config.routers.PrimaryReplicaRouter"]
+# Web workers' statements are cancelled after this long (config/timeouts.py); 0 turns it off. A page or
+# call that needs longer belongs in a background job or a file export, not in a request.
+WEB_STATEMENT_TIMEOUT_MS = int(os.environ.get("WEB_STATEMENT_TIMEOUT_MS", "30000"))
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
