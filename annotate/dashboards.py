@@ -3,10 +3,11 @@ and the source registry. Each function runs a fixed number of aggregate queries.
 import re
 import statistics
 from collections import Counter, defaultdict
+from dataclasses import dataclass
 from datetime import timedelta
 
-from django.db.models import Count, F, Q
-from django.db.models.functions import TruncDate
+from django.db.models import Count, F, Q, TextField, Value
+from django.db.models.functions import Coalesce, NullIf, Trim, TruncDate
 
 from config.routers import replica_reads
 
@@ -66,8 +67,18 @@ def _corpus_stances(project):
     )
 
 
+UNKNOWN_HOLDER = "(unknown)"
+
+
 def _holder(entity, span_entity, span_text) -> str:
-    return entity or span_entity or (span_text or "").strip() or "(unknown)"
+    """A stance's holder as the map names it. Trims spaces only, as SQL's TRIM does (_holder_name)."""
+    return entity or span_entity or (span_text or "").strip(" ") or UNKNOWN_HOLDER
+
+
+def _holder_name():
+    """_holder in SQL, to select one map cell's stances in the database."""
+    return Coalesce(NullIf("holder_entity__name", Value("")), NullIf("holder_span__entity__name", Value("")),
+                    NullIf(Trim("holder_span__text"), Value("")), Value(UNKNOWN_HOLDER), output_field=TextField())
 
 
 @replica_reads()
@@ -101,26 +112,39 @@ def sentence_around(text: str, start: int, end: int) -> str:
     return text[left:right].strip()
 
 
+EVIDENCE_PAGE = 50
+
+
+@dataclass
+class EvidencePage:
+    found: list[dict]  # this page's stances, oldest first
+    counts: dict[str, int]  # the whole cell's stances by polarity
+    next_after: int | None  # the `after` of the next page, None on the last one
+
+
 @replica_reads()
-def stance_evidence(project, holder: str, target: str) -> list[dict]:
-    """Every stance of one map cell with its article and the sentences of its evidence."""
-    stances = (_corpus_stances(project).filter(target__name=target)
-               .select_related("annotation__article", "annotation__annotator", "polarity", "holder_entity",
-                               "holder_span__entity").prefetch_related("evidence"))
+def stance_evidence(project, holder: str, target: str, *, after: int = 0, limit: int | None = None) -> EvidencePage:
+    """One map cell's stances with their article and the sentences of their evidence, a page at a time.
+
+    The cell is selected in the database (the holder's name as an SQL expression) and read by keyset
+    (stance id), so a page costs the same however many stances the cell or the corpus holds.
+    """
+    limit = limit or EVIDENCE_PAGE
+    cell = _corpus_stances(project).filter(target__name=target).annotate(holder_name=_holder_name()).filter(
+        holder_name=holder)
+    counts = dict(cell.values_list("polarity__name").annotate(n=Count("id")).order_by())
+    stances = list(cell.filter(pk__gt=after).order_by("pk")
+                   .select_related("annotation__article", "annotation__annotator", "polarity")
+                   .prefetch_related("evidence")[:limit + 1])
     found = []
-    for stance in stances:
-        span = stance.holder_span
-        name = _holder(stance.holder_entity.name if stance.holder_entity else None,
-                       span.entity.name if span and span.entity else None, span.text if span else None)
-        if name != holder:
-            continue
+    for stance in stances[:limit]:
         article = stance.annotation.article
         found.append({
             "article": article, "polarity": stance.polarity.name, "explicit": stance.explicit,
             "layer": "gold" if stance.annotation.is_gold else stance.annotation.annotator.get_username(),
             "sentences": [sentence_around(article.text, e.start, e.end) for e in stance.evidence.all()],
         })
-    return found
+    return EvidencePage(found, counts, stances[limit - 1].pk if len(stances) > limit else None)
 
 
 @replica_reads()

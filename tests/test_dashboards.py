@@ -43,8 +43,28 @@ def test_stance_map_prefers_gold_and_counts_polarities(project, annotator_a, ann
     assert result["cells"][("Spain", T1)] == {"neutral": 1}
     assert result["holders"] == ["France", "Spain"]
     evidence = dashboards.stance_evidence(project, "France", T1)
-    assert {e["layer"] for e in evidence} == {"anna", "ben", "gold"}
-    assert evidence[0]["sentences"] == ["France backs the plan, the minister said."]
+    assert {e["layer"] for e in evidence.found} == {"anna", "ben", "gold"}
+    assert evidence.found[0]["sentences"] == ["France backs the plan, the minister said."]
+    assert evidence.counts == {"favor": 2, "against": 1} and evidence.next_after is None
+
+
+def test_a_map_cells_evidence_comes_a_page_at_a_time_with_the_whole_cells_counts(
+        project, annotator_a, django_assert_num_queries):
+    for i in range(5):
+        layer = Annotation.objects.create(article=make_article(project, text=TEXT), annotator=annotator_a,
+                                          status="submitted")
+        stance(layer, "France", "favor" if i % 2 else "against", "backs the plan")
+    stance(layer, "Spain", "neutral", "Spain agreed")  # another cell
+    pages, after = [], 0
+    while True:
+        with django_assert_num_queries(3):  # the cell's counts, a page of stances, their evidence
+            page = dashboards.stance_evidence(project, "France", T1, after=after, limit=2)
+        pages.append(len(page.found))
+        assert page.counts == {"favor": 2, "against": 3}
+        if page.next_after is None:
+            break
+        after = page.next_after
+    assert pages == [2, 2, 1]
 
 
 def test_sentence_around_stops_at_sentence_ends():

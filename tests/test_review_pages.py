@@ -13,6 +13,7 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 
+from annotate import dashboards
 from annotate.models import Annotation, Entity, Membership, Span, Stance, StanceTarget
 from annotate.services import annotating
 from annotate.services.review import adjudicate, start_gold
@@ -208,6 +209,20 @@ def test_stance_map_cell_counts_and_links_to_the_evidence(project, reviewer, ann
     evidence = client.get(link.replace("&amp;", "&")).content.decode()
     assert evidence.count("data-evidence") == 4
     assert "France backs the plan." in evidence and "anna’s layer" in evidence
+
+
+def test_a_stance_map_cells_evidence_pages_through_with_next_links(project, reviewer, annotator_a, annotator_b,
+                                                                   monkeypatch):
+    corpus(project, [annotator_a, annotator_b], 2)
+    monkeypatch.setattr(dashboards, "EVIDENCE_PAGE", 3)
+    client = logged_in(reviewer)
+    url = reverse("review:stance-evidence", args=[project.slug])
+    first = client.get(url, {"holder": "France", "target": T1}).content.decode()
+    assert first.count("data-evidence") == 3
+    more = re.search(r'href="(\?[^"]+)" data-more', first).group(1).replace("&amp;", "&")
+    second = client.get(url + more).content.decode()
+    assert second.count("data-evidence") == 1 and "data-more" not in second and "First page" in second
+    assert client.get(url, {"holder": "France", "target": T1, "after": "x"}).status_code == 404
 
 
 def test_source_registry_and_detail_list_mentions(project, reviewer, annotator_a, annotator_b):

@@ -148,15 +148,21 @@ def stance_evidence(request, slug):
     holder, target = request.GET.get("holder", ""), request.GET.get("target", "")
     if not holder or not target:
         raise Http404("Choose a cell of the stance map.")
-    found = dashboards.stance_evidence(project, holder, target)
+    try:
+        after = max(0, int(request.GET.get("after", 0)))
+    except ValueError:
+        raise Http404("No such page.") from None
+    page = dashboards.stance_evidence(project, holder, target, after=after)
     colours = dict(project.polarities.values_list("name", "color"))
-    summary = {}
-    for entry in found:
-        summary[entry["polarity"]] = summary.get(entry["polarity"], 0) + 1
+    for entry in page.found:
         entry["colour"] = colours.get(entry["polarity"], "#999999")
+    more = None
+    if page.next_after is not None:
+        more = "?" + urlencode({"holder": holder, "target": target, "after": page.next_after})
     return render(request, "annotate/review/stance_evidence.html", {
-        "project": project, "tab": "stances", "holder": holder, "target": target, "found": found,
-        "summary": [(p, n, colours.get(p, "#999999")) for p, n in sorted(summary.items(), key=lambda kv: -kv[1])],
+        "project": project, "tab": "stances", "holder": holder, "target": target, "found": page.found,
+        "summary": [(p, n, colours.get(p, "#999999")) for p, n in sorted(page.counts.items(), key=lambda kv: -kv[1])],
+        "more": more, "first_page": after == 0,
     })
 
 
