@@ -15,7 +15,18 @@ from rest_framework.renderers import JSONRenderer
 from rest_framework.views import APIView
 
 from annotate.access import export_project_for
-from annotate.export import FORMATS, STATUSES, FilterError, in_chunks, iter_records, parse_filters, summarise
+from annotate.export import (
+    FORMATS,
+    RECORD_FORMATS,
+    STATUSES,
+    FilterError,
+    in_chunks,
+    iter_records,
+    parse_filters,
+    parse_trailer,
+    summarise,
+    with_completion_record,
+)
 
 FILTER_PARAMETERS = [
     OpenApiParameter("status", str, enum=STATUSES, default="submitted",
@@ -27,6 +38,13 @@ FILTER_PARAMETERS = [
                                  "(incremental pulls)."),
     OpenApiParameter("article", str, description="Only this article (external id)."),
 ]
+TRAILER_PARAMETER = OpenApiParameter(
+    "trailer", str, enum=["0", "1"], default="0",
+    description=f"1: end with a completion record, {{\"_export\": {{\"count\": N, \"complete\": true}}}}, "
+                f"N the records written before it (the last line in jsonl, the last element in json). Only "
+                f"{' and '.join(RECORD_FORMATS)}; other formats answer 400. Without it the bytes are the plain "
+                f"export's.",
+)
 
 
 class _JSONErrorsWhateverTheAccept(BaseContentNegotiation):
@@ -55,12 +73,14 @@ class ExportView(APIView):
     content_negotiation_class = _JSONErrorsWhateverTheAccept
 
     @extend_schema(
-        parameters=FILTER_PARAMETERS,
+        parameters=FILTER_PARAMETERS + [TRAILER_PARAMETER],
         responses={
             200: OpenApiResponse(OpenApiTypes.BINARY, description="The export, streamed (see docs/export.md). "
-                                 "Headers: X-Export-Count, ETag, Content-Disposition."),
+                                 "Headers: X-Export-Count, ETag, Content-Disposition. A response "
+                                 "cut short ends without the final chunk, so HTTP clients raise."),
             304: OpenApiResponse(description="If-None-Match matched the ETag: nothing changed."),
-            400: OpenApiResponse(description="A filter value is invalid; the body names the parameter."),
+            400: OpenApiResponse(description="A filter value (or trailer) is invalid; the body names the "
+                                 "parameter."),
         },
     )
     def get(self, request, slug):
@@ -72,13 +92,15 @@ class ExportView(APIView):
 
     def export(self, request, slug, *, with_body: bool):
         project = export_project_for(request.user, slug)
+        export_format = FORMATS[self.format_name]
         try:
             filters = parse_filters(request.query_params, project=project)
+            trailer = parse_trailer(request.query_params, export_format=export_format)
         except FilterError as error:
             raise ValidationError({error.parameter: [error.message]}) from None
-        export_format = FORMATS[self.format_name]
         summary = summarise(project, filters)
-        etag = f'"{summary.version}-{export_format.name}"'
+        # Other bytes, another representation: the trailer's ETag must not match the plain one's.
+        etag = f'"{summary.version}-{export_format.name}{"-trailer" if trailer else ""}"'
 
         not_modified = get_conditional_response(request, etag=etag)
         if not_modified is not None:
@@ -88,8 +110,12 @@ class ExportView(APIView):
         body = ()
         if with_body:
             records = iter_records(project, filters, up_to=summary.last_id or 0)
+            if trailer:
+                records = with_completion_record(records)
             body = in_chunks(export_format.write(records))
-        # Streaming even for HEAD: a plain response would get Content-Length: 0.
+        # Streaming even for HEAD: a plain response would get Content-Length: 0. Streaming also means no
+        # Content-Length, so the body is chunked: a worker killed mid-stream never sends the final chunk,
+        # and clients raise instead of keeping a shorter file (tests/test_export_truncation.py).
         response = StreamingHttpResponse(body, content_type=export_format.content_type)
         response["ETag"] = etag
         response["X-Export-Count"] = str(summary.count)

@@ -412,6 +412,76 @@ def test_head_answers_from_aggregates(reviewer, corpus):
     assert client.head(export_url("jsonl"), HTTP_IF_NONE_MATCH=head["ETag"]).status_code == 304
 
 
+# The completion record (?trailer=1) -------------------------------------------------------------------------------
+
+COMPLETE_6 = {"_export": {"count": 6, "complete": True}}
+
+
+def test_trailer_ends_jsonl_and_json_with_a_completion_record(reviewer, corpus):
+    client = api_client(reviewer)
+    plain, ended = body_of(client.get(export_url("jsonl"))), client.get(export_url("jsonl", trailer=1))
+    ended_body = body_of(ended)  # a stream: read once
+    lines = ended_body.splitlines()
+    assert ended_body == plain + orjson.dumps(COMPLETE_6) + b"\n"  # the plain bytes, then one line
+    assert len(lines) == 7 and orjson.loads(lines[-1]) == COMPLETE_6 and ended["X-Export-Count"] == "6"
+    assert "_export" not in orjson.loads(lines[0])  # no record has the key, so the trailer is unmistakable
+
+    array = orjson.loads(body_of(client.get(export_url("json", trailer=1))))
+    assert array[-1] == COMPLETE_6
+    assert array[:-1] == orjson.loads(body_of(client.get(export_url("json"))))
+
+
+def test_without_trailer_the_bytes_and_etag_are_the_plain_ones(reviewer, corpus):
+    client = api_client(reviewer)
+    plain = client.get(export_url("jsonl"))
+    plain_body = body_of(plain)
+    for off in ("0", "", "false"):
+        same = client.get(export_url("jsonl", trailer=off))
+        assert body_of(same) == plain_body and same["ETag"] == plain["ETag"]
+
+    ended = client.get(export_url("jsonl", trailer=1))
+    assert ended["ETag"] == plain["ETag"][:-1] + '-trailer"'
+    # Other bytes, another representation: the plain ETag must not give a 304 for the trailer's, nor back.
+    assert client.get(export_url("jsonl", trailer=1), HTTP_IF_NONE_MATCH=plain["ETag"]).status_code == 200
+    assert client.get(export_url("jsonl"), HTTP_IF_NONE_MATCH=ended["ETag"]).status_code == 200
+    assert client.get(export_url("jsonl", trailer=1), HTTP_IF_NONE_MATCH=ended["ETag"]).status_code == 304
+    assert client.head(export_url("jsonl", trailer=1))["ETag"] == ended["ETag"]
+
+
+def test_the_completion_record_counts_what_the_stream_wrote(reviewer, corpus):
+    response = api_client(reviewer).get(export_url("jsonl", trailer=1))
+    chunks = response.streaming_content
+    Annotation.objects.filter(annotator__username="ben").order_by("pk").first().delete()  # after the count
+    lines = b"".join(chunks).splitlines()
+    assert response["X-Export-Count"] == "6"
+    assert len(lines) == 6 and orjson.loads(lines[-1]) == {"_export": {"count": 5, "complete": True}}
+
+
+@pytest.mark.parametrize("fmt", ["csv", "conll", "brat"])
+def test_formats_without_records_refuse_the_trailer(reviewer, corpus, fmt):
+    client = api_client(reviewer)
+    assert client.head(export_url(fmt, trailer=1)).status_code == 400
+    refused = client.get(export_url(fmt, trailer=1)).json()
+    assert refused == {"trailer": [f"{fmt} has no completion record (only jsonl and json do); "
+                                   f"check X-Export-Count instead"]}
+    assert client.get(export_url(fmt, trailer=0)).status_code == 200
+
+
+def test_a_bad_trailer_value_is_400_naming_it(reviewer, corpus):
+    response = api_client(reviewer).get(export_url("jsonl", trailer="please"))
+    assert response.status_code == 400 and response.json() == {"trailer": ["must be 1 or 0, got 'please'"]}
+
+
+def test_the_schema_documents_the_trailer(client):
+    schema = client.get(reverse("api:schema"), HTTP_ACCEPT="application/vnd.oai.openapi+json").json()
+    for fmt in ("jsonl", "json", "csv"):
+        operation = schema["paths"][f"/api/v1/projects/{{slug}}/export/{fmt}"]["get"]
+        parameters = {p["name"]: p for p in operation["parameters"]}
+        assert {"status", "annotator", "updated_since", "article", "trailer"} <= set(parameters)
+        assert parameters["trailer"]["schema"]["enum"] == ["0", "1"]
+        assert "_export" in parameters["trailer"]["description"]
+
+
 # Query budget and keyset batches ----------------------------------------------------------------------------------
 
 def exported_with_queries(user, slug):
@@ -559,6 +629,18 @@ def test_command_writes_the_same_bytes_as_the_api(reviewer, corpus, tmp_path):
     names = zipfile.ZipFile(path).namelist()
     assert sorted(names) == sorted([f"{r['external_id']}.ben.{ext}" for r in corpus[:2] for ext in ("txt", "ann")]
                                    + ["annotation.conf"])
+
+
+def test_command_trailer_writes_the_same_bytes_as_the_api(reviewer, corpus, tmp_path):
+    path = tmp_path / "corpus.json"
+    call_command("export_annotations", "--project", "demo", "--format", "json", "--trailer", "--output", str(path),
+                 stderr=io.StringIO())
+    assert path.read_bytes() == body_of(api_client(reviewer).get(export_url("json", trailer=1)))
+    out = io.StringIO()
+    call_command("export_annotations", "--project", "demo", "--trailer", stdout=out)
+    assert out.getvalue().encode("utf-8") == body_of(api_client(reviewer).get(export_url("jsonl", trailer=1)))
+    with pytest.raises(CommandError, match=r"--trailer: csv has no completion record \(only jsonl and json do\)"):
+        call_command("export_annotations", "--project", "demo", "--format", "csv", "--trailer", stdout=io.StringIO())
 
 
 def test_command_refuses_bad_input(project):

@@ -5,25 +5,34 @@
     records = iter_records(project, filters, up_to=summary.last_id)
     for chunk in in_chunks(FORMATS["jsonl"].write(records)): ...
 
+With `trailer=1` (jsonl and json only) the records pass through
+with_completion_record first, so the last one says how many came before it.
+
 The API views (api/export_views.py) and the export_annotations command both
 do exactly this.
 """
+from .completion import TRAILER_KEY, completion_record, parse_trailer, with_completion_record
 from .filters import STATUSES, ExportFilters, FilterError, parse_datetime, parse_filters
-from .formats import FORMATS, ExportFormat, in_chunks
+from .formats import FORMATS, RECORD_FORMATS, ExportFormat, in_chunks
 from .records import iter_records, iter_unannotated
 from .summary import ExportSummary, summarise
 
 __all__ = [
     "FORMATS",
+    "RECORD_FORMATS",
     "STATUSES",
+    "TRAILER_KEY",
     "ExportFilters",
     "ExportFormat",
     "ExportSummary",
     "FilterError",
+    "completion_record",
     "in_chunks",
     "iter_records",
     "iter_unannotated",
     "parse_datetime",
     "parse_filters",
+    "parse_trailer",
     "summarise",
+    "with_completion_record",
 ]

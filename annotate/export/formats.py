@@ -15,18 +15,24 @@ class ExportFormat:
     extension: str
     content_type: str
     write: Callable[[Iterable[dict]], Iterator[bytes]]
+    # Whether a completion record (completion.py) fits: only where each record is a JSON object.
+    takes_completion_record: bool = False
 
 
 FORMATS = {
     f.name: f
     for f in (
-        ExportFormat("jsonl", "jsonl", "application/x-ndjson; charset=utf-8", write_jsonl),
-        ExportFormat("json", "json", "application/json", write_json_array),
+        ExportFormat("jsonl", "jsonl", "application/x-ndjson; charset=utf-8", write_jsonl,
+                     takes_completion_record=True),
+        ExportFormat("json", "json", "application/json", write_json_array, takes_completion_record=True),
         ExportFormat("csv", "csv", "text/csv; charset=utf-8", write_csv),
         ExportFormat("conll", "conll", "text/plain; charset=utf-8", write_conll),
         ExportFormat("brat", "zip", "application/zip", write_brat),
     )
 }
+
+# jsonl, json
+RECORD_FORMATS = tuple(name for name, f in FORMATS.items() if f.takes_completion_record)
 
 # Writers yield small pieces (a record, an entry); a response or a file takes
 # them in chunks of this size, so a stream is a few thousand writes, not millions.

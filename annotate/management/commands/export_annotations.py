@@ -11,7 +11,9 @@ from annotate.export import (
     iter_records,
     iter_unannotated,
     parse_filters,
+    parse_trailer,
     summarise,
+    with_completion_record,
 )
 from annotate.models import Project
 
@@ -35,21 +37,27 @@ class Command(BaseCommand):
         parser.add_argument("--with-unannotated", action="store_true",
                             help="Also write the articles that have no layer at all (empty annotations): with "
                                  "--status all, a complete backup that import_articles restores.")
+        parser.add_argument("--trailer", action="store_true",
+                            help='End with a completion record, {"_export": {"count": N, "complete": true}} '
+                                 "(jsonl and json only; the API's ?trailer=1). import_articles does not read it.")
 
     def handle(self, *args, **options):
         project = Project.objects.filter(slug=options["project"]).first()
         if project is None:
             raise CommandError(f"no project {options['project']!r}")
         params = {key: options[key] for key in ("status", "annotator", "updated_since", "article")}
+        export_format = FORMATS[options["format"]]
         try:
             filters = parse_filters(params, project=project)
+            trailer = parse_trailer({"trailer": "1" if options["trailer"] else ""}, export_format=export_format)
         except FilterError as error:
             raise CommandError(f"--{error.parameter.replace('_', '-')}: {error.message}") from None
-        export_format = FORMATS[options["format"]]
         summary = summarise(project, filters)
         records = iter_records(project, filters, up_to=summary.last_id or 0)
         if options["with_unannotated"]:
             records = itertools.chain(records, iter_unannotated(project))
+        if trailer:
+            records = with_completion_record(records)
         chunks = in_chunks(export_format.write(records))
 
         if options["output"]:
