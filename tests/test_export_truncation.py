@@ -78,13 +78,13 @@ def database_url_for_a_subprocess(tmp_path: Path) -> str:
 class Gunicorn:
     """One sync worker, preloaded (so a killed worker's replacement is up at once), on a free port."""
 
-    def __init__(self, database_url: str, log: Path):
+    def __init__(self, database_url: str, log: Path, *, timeout: int):
         self.port = free_port()
         env = dict(os.environ, DATABASE_URL=database_url, DJANGO_SETTINGS_MODULE="config.settings_test")
         self.log = log.open("wb")
         self.process = subprocess.Popen(
             [sys.executable, "-m", "gunicorn", "config.wsgi:application", "--bind", f"127.0.0.1:{self.port}",
-             "--workers", "1", "--preload", "--timeout", "120", "--log-level", "warning"],
+             "--workers", "1", "--preload", "--timeout", str(timeout), "--log-level", "warning"],
             cwd=ROOT, env=env, stdout=self.log, stderr=subprocess.STDOUT,
         )
 
@@ -120,13 +120,17 @@ def kill(pid: int) -> None:
 
 
 @pytest.fixture
-def served_export(tmp_path):
-    """(url, Authorization header, gunicorn) for the JSONL export of RECORDS layers."""
+def served_export(request, tmp_path):
+    """(url, Authorization header, gunicorn) for the JSONL export of RECORDS layers.
+
+    gunicorn's --timeout is 120 s, or the test's indirect parameter.
+    """
     project = make_project("demo", targets=TARGETS)
     import_file(io.BytesIO(to_jsonl(long_records())), name="corpus.jsonl",
                 project_slug=project.slug, annotator=make_user("anna"))
     token = Token.objects.create(user=make_member(project, make_user("erin"), role=Membership.Role.ENGINEER))
-    server = Gunicorn(database_url_for_a_subprocess(tmp_path), tmp_path / "gunicorn.log")
+    server = Gunicorn(database_url_for_a_subprocess(tmp_path), tmp_path / "gunicorn.log",
+                      timeout=getattr(request, "param", 120))
     try:
         server.worker()
         url = f"http://127.0.0.1:{server.port}" + reverse("api:export-jsonl", kwargs={"slug": project.slug})
@@ -212,3 +216,20 @@ def test_fsspec_raises(served_export):
             stream.read()
     assert "not completed" in str(cut.value)
     assert first
+
+
+@pytest.mark.parametrize("served_export", [1], indirect=True)
+def test_a_worker_killed_by_gunicorns_timeout_is_cut_short_too(served_export):
+    """The README's deployment line sets --timeout because a sync worker streaming an export past it is
+    killed by its master (the issue's 30k corpus under the default 30 s): the client must see that too."""
+    url, headers, server = served_export
+    worker = server.worker()
+    response = requests.get(url, headers=headers, stream=True, timeout=60)
+    lines = response.iter_lines()
+    received = [next(lines)]
+    deadline = time.monotonic() + 20
+    while Path(f"/proc/{worker}").exists() and time.monotonic() < deadline:  # the master kills it after ~1 s
+        time.sleep(0.1)
+    with pytest.raises(requests.exceptions.ChunkedEncodingError):
+        received.extend(lines)
+    assert 0 < len(received) < int(response.headers["X-Export-Count"])
