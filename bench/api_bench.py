@@ -36,6 +36,7 @@ def setup_child(path: str) -> dict:
     from rest_framework.authtoken.models import Token
 
     from annotate.models import Annotation, Membership, Project
+    from annotate.services.assignments import refresh_project_needs_annotators
     from annotate.services.importing import import_file
 
     call_command("migrate", verbosity=0)
@@ -47,6 +48,7 @@ def setup_child(path: str) -> dict:
     project = Project.objects.get(slug="bench")
     project.annotators_per_article = 2  # every article has a slot left for the "next article" caller
     project.save()
+    refresh_project_needs_annotators(project=project)
     reader = User.objects.create_user("reader")
     Membership.objects.create(project=project, user=reader, role=Membership.Role.REVIEWER)
     worker = User.objects.create_user("worker")

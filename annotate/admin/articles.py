@@ -5,6 +5,7 @@ from django.db.models import OuterRef
 from django.urls import path
 
 from ..models import Annotation, Article, Assignment, Entity, Span
+from ..services.assignments import refresh_needs_annotators
 from .assigning import assign_to_annotators
 from .common import changelist_link, count_rows
 from .importing import import_view
@@ -85,6 +86,11 @@ class ArticleAdmin(admin.ModelAdmin):
     def import_articles(self, request):
         return import_view(self, request)
 
+    def save_related(self, request, form, formsets, change):
+        super().save_related(request, form, formsets, change)
+        # The assignments inline may have skipped, un-skipped or deleted some.
+        refresh_needs_annotators([form.instance.pk])
+
 
 @admin.register(Assignment)
 class AssignmentAdmin(admin.ModelAdmin):
@@ -98,6 +104,23 @@ class AssignmentAdmin(admin.ModelAdmin):
     @admin.display(ordering="article__project__name")
     def project(self, assignment):
         return assignment.article.project
+
+    # Each write here can change how many active assignments an article has (its old one too, when
+    # the form moves the assignment to another article): Article.needs_annotators follows.
+    def save_model(self, request, obj, form, change):
+        before = Assignment.objects.filter(pk=obj.pk).values_list("article_id", flat=True) if change else []
+        touched = set(before)
+        super().save_model(request, obj, form, change)
+        refresh_needs_annotators(touched | {obj.article_id})
+
+    def delete_model(self, request, obj):
+        super().delete_model(request, obj)
+        refresh_needs_annotators([obj.article_id])
+
+    def delete_queryset(self, request, queryset):
+        touched = set(queryset.values_list("article_id", flat=True))
+        super().delete_queryset(request, queryset)
+        refresh_needs_annotators(touched)
 
 
 @admin.register(Entity)

@@ -14,6 +14,7 @@ from ..models import (
     RelationType,
     StanceTarget,
 )
+from ..services.assignments import refresh_project_needs_annotators
 from ..services.projects import install_default_vocabulary
 from .common import count_rows, in_project, limit_choices
 
@@ -124,6 +125,8 @@ class ProjectAdmin(admin.ModelAdmin):
         super().save_model(request, obj, form, change)
         if not change:
             install_default_vocabulary(obj)
+        elif "annotators_per_article" in form.changed_data:
+            refresh_project_needs_annotators(project=obj)
 
 
 class VocabularyAdmin(admin.ModelAdmin):

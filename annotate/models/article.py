@@ -35,6 +35,12 @@ class Article(models.Model):
     language = models.CharField(max_length=20, blank=True, help_text="As given by the source, e.g. en, ar, fr.")
     metadata = models.JSONField(default=dict, blank=True)
     content_hash = models.CharField(max_length=64, editable=False)
+    # Fewer active (not skipped) assignments than the project's annotators_per_article. Kept by
+    # services/assignments.refresh_needs_annotators in the transaction of every write that adds, skips
+    # or moves an assignment, and when the project's overlap changes; true for a new article, which
+    # has none (a project asks for at least one; db_default too, for the importer's raw rows).
+    # It makes "the next article" an index scan (the partial index below).
+    needs_annotators = models.BooleanField(default=True, db_default=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -44,6 +50,12 @@ class Article(models.Model):
         ordering = ["project", "id"]
         constraints = [
             models.UniqueConstraint(fields=["project", "external_id"], name="article_external_id_unique_in_project"),
+        ]
+        indexes = [
+            # take_next_article: the first articles of a project still needing annotators, in id order,
+            # without walking the full ones (most of a project, once work is under way).
+            models.Index(fields=["project", "id"], condition=models.Q(needs_annotators=True),
+                         name="article_needs_annotators"),
         ]
 
     def __str__(self):
@@ -119,7 +131,11 @@ class Assignment(models.Model):
                 condition=~models.Q(status="skipped") | ~models.Q(skip_reason=""), name="skip_needs_a_reason"
             ),
         ]
-        indexes = [models.Index(fields=["annotator", "status"])]
+        indexes = [
+            # My work: an annotator's counts by status, and the newest few of each status by this
+            # index's order, however many they have done.
+            models.Index(fields=["annotator", "status", "updated_at"], name="assignment_mine_by_status"),
+        ]
 
     def __str__(self):
         return f"{self.article} → {self.annotator} ({self.status})"

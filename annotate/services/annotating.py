@@ -37,6 +37,7 @@ from ..models import (
     StanceTarget,
 )
 from ..validation import check_span_offsets
+from .assignments import refresh_needs_annotators
 from .history import deleted_span_state, record, relation_state, span_state, stance_state
 
 # EDITABLE, StaleVersion, bump_versions and lock_layer are the lock's; callers may find them here too.
@@ -172,6 +173,7 @@ def submit(
     Assignment.objects.filter(article_id=annotation.article_id, annotator_id=annotation.annotator_id).update(
         status=Assignment.Status.SUBMITTED, finished_at=now, updated_at=now
     )
+    refresh_needs_annotators([annotation.article_id])  # a skipped assignment submitted takes its slot back
     annotation.refresh_from_db()
     record(annotation, "status.submit", actor=actor, before={"status": before}, after={"status": annotation.status})
     return annotation
@@ -187,6 +189,7 @@ def skip(*, assignment: Assignment, reason: str) -> Assignment:
     assignment.status, assignment.skip_reason, assignment.finished_at = (
         Assignment.Status.SKIPPED, reason, timezone.now())
     assignment.save(update_fields=["status", "skip_reason", "finished_at", "updated_at"])
+    refresh_needs_annotators([assignment.article_id])  # the slot is free for someone else
     return assignment
 
 

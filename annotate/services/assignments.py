@@ -5,10 +5,14 @@ from dataclasses import dataclass, field
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Count, OuterRef, Subquery
+from django.db.models import Count, Exists, IntegerField, OuterRef, Subquery, Value
 from django.db.models.functions import Coalesce
+from django.db.models.lookups import GreaterThan
 
-from ..models import Article, Assignment, Membership
+from ..models import Article, Assignment, Membership, Project
+
+# Articles refreshed per UPDATE: within SQLite's limit on parameters.
+REFRESH_BATCH = 2000
 
 
 @dataclass
@@ -93,23 +97,54 @@ def assign_articles(*, articles: Iterable[Article], annotators: Iterable) -> Ass
         if len(candidates) < needed:
             report.short.append((article, needed - len(candidates)))
     report.created = Assignment.objects.bulk_create(new)
+    refresh_needs_annotators({assignment.article_id for assignment in report.created})
     return report
 
 
 
-def _needs_annotators(project):
-    """Articles of `project` with fewer active assignments than it asks for."""
+def _needs_annotators_now():
+    """Article.needs_annotators recomputed from the assignments, as an expression over one article row."""
     active = (
-        Assignment.objects.filter(article=OuterRef("pk"))
-        .exclude(status=Assignment.Status.SKIPPED)
-        .values("article")
-        .annotate(n=Count("id"))
-        .values("n")
+        _active(Assignment.objects.filter(article=OuterRef("pk")))
+        .values("article").annotate(n=Count("id")).values("n")
     )
+    needed = Project.objects.filter(pk=OuterRef("project_id")).values("annotators_per_article")
+    return GreaterThan(Subquery(needed), Coalesce(Subquery(active, output_field=IntegerField()), Value(0)))
+
+
+def refresh_needs_annotators(article_ids: Iterable[int], *, lock: bool = True) -> None:
+    """Recompute Article.needs_annotators for these articles, in the caller's transaction.
+
+    Every write that adds, skips, un-skips, moves or deletes assignments calls this for the
+    articles it touched. With `lock`, the rows are locked first (in id order, as take_next_article
+    locks them): the UPDATE then starts after any caller holding one has committed, so its count
+    sees that caller's new assignment instead of overwriting the flag with an older count.
+    """
+    ids = sorted(set(article_ids))
+    for i in range(0, len(ids), REFRESH_BATCH):
+        batch = Article.objects.filter(pk__in=ids[i:i + REFRESH_BATCH])
+        if lock:
+            list(batch.order_by("pk").select_for_update().values_list("pk", flat=True))
+        batch.update(needs_annotators=_needs_annotators_now())
+
+
+@transaction.atomic
+def refresh_project_needs_annotators(*, project: Project) -> None:
+    """After `project.annotators_per_article` changed: every article of the project, in one UPDATE
+    (an admin's rare edit, not a request path)."""
+    Article.objects.filter(project=project).update(needs_annotators=_needs_annotators_now())
+
+
+def next_candidates(*, project, user):
+    """Articles of `project` still needing annotators that `user` never had, first by id, each locked
+    (SKIP LOCKED: one a concurrent caller holds is passed over, not waited for)."""
+    had = Assignment.objects.filter(article=OuterRef("pk"), annotator=user)
     return (
-        Article.objects.filter(project=project)
-        .annotate(active=Coalesce(Subquery(active), 0))
-        .filter(active__lt=project.annotators_per_article)
+        Article.objects.filter(project=project, needs_annotators=True)
+        .exclude(Exists(had))
+        .order_by("pk")
+        .only("pk", "project_id")
+        .select_for_update(skip_locked=True, of=("self",))
     )
 
 
@@ -118,11 +153,13 @@ def take_next_article(*, project, user) -> tuple[Assignment | None, bool]:
     """The caller's next task in `project`: an open assignment they already have, else a new one.
 
     A new one is the first article (by id) that still needs annotators and that
-    the caller never had (skipped ones included). Under concurrent callers on
-    PostgreSQL each candidate row is locked with SKIP LOCKED, so two callers
-    never take the last slot of one article: the second skips to the next
-    article. The slot count is re-read after the lock because the first read
-    may predate a concurrent caller's commit.
+    the caller never had (skipped ones included). Candidates come from the
+    partial index on Article.needs_annotators, so the walk skips the full
+    articles however many there are. Under concurrent callers on PostgreSQL
+    each candidate row is locked with SKIP LOCKED, so two callers never take
+    the last slot of one article: the second skips to the next article. The
+    slot count is re-read after the lock because the flag may predate a
+    concurrent caller's commit; a flag found stale is corrected there.
     """
     if project.role_of(user) is None:
         raise ValidationError("Only project members take articles.")
@@ -137,17 +174,18 @@ def take_next_article(*, project, user) -> tuple[Assignment | None, bool]:
         return open_one, False
     tried = []
     for _ in range(20):
-        candidate = (
-            _needs_annotators(project)
-            .exclude(assignments__annotator=user)
-            .exclude(pk__in=tried)
-            .order_by("pk")
-            .select_for_update(skip_locked=True, of=("self",))
-            .first()
-        )
+        candidate = next_candidates(project=project, user=user).exclude(pk__in=tried).first()
         if candidate is None:
             return None, False
-        if _active(Assignment.objects.filter(article=candidate)).count() < project.annotators_per_article:
-            return Assignment.objects.create(article=candidate, annotator=user), True
-        tried.append(candidate.pk)
+        active = _active(Assignment.objects.filter(article=candidate)).count()
+        if active < project.annotators_per_article:
+            assignment = Assignment.objects.create(article=candidate, annotator=user)
+            active += 1
+        else:
+            assignment = None
+            tried.append(candidate.pk)
+        if active >= project.annotators_per_article:  # the row is locked: this count is the truth
+            Article.objects.filter(pk=candidate.pk).update(needs_annotators=False)
+        if assignment is not None:
+            return assignment, True
     return None, False

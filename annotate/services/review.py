@@ -5,6 +5,7 @@ from django.utils import timezone
 
 from ..models import Annotation, Assignment, Entity, Relation, Span, Stance
 from ..review import Item, layers_of, line_up, span_key
+from .assignments import refresh_needs_annotators
 from .history import record, relation_state, span_state, stance_state
 from .locking import bump_versions, lock_layer
 
@@ -156,6 +157,7 @@ def return_to_annotator(*, annotation: Annotation, reviewer, comment: str) -> An
         version=annotation.version + 1)
     Assignment.objects.filter(article_id=annotation.article_id, annotator_id=annotation.annotator_id).update(
         status=Assignment.Status.IN_PROGRESS, finished_at=None, updated_at=now)
+    refresh_needs_annotators([annotation.article_id])  # a skipped assignment sent back takes its slot again
     annotation.refresh_from_db()
     record(annotation, "status.return", actor=reviewer, before={"status": Annotation.Status.SUBMITTED},
            after={"status": annotation.status, "comment": comment})

@@ -2,9 +2,7 @@
 from dataclasses import dataclass, field
 
 from django.contrib.auth.decorators import login_required
-from django.db.models import Count, F
-from django.db.models.expressions import Window
-from django.db.models.functions import RowNumber
+from django.db.models import Count
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
@@ -17,6 +15,7 @@ ANNOTATING_ROLES = frozenset({Membership.Role.ANNOTATOR, Membership.Role.REVIEWE
 # How many open / submitted assignments each project lists; the counts cover all of them.
 LISTED_PER_STATUS = 10
 STATUSES = [choice for choice, _ in Assignment.Status.choices]
+LISTED_STATUSES = [Assignment.Status.IN_PROGRESS, Assignment.Status.ASSIGNED, Assignment.Status.SUBMITTED]
 
 
 @dataclass
@@ -65,8 +64,11 @@ def my_work_by_project(user) -> list[ProjectWork]:
     """Every project the user annotates in, with their assignments by status.
 
     Three queries whatever the number of assignments: the projects with the
-    user's role, the counts by (project, status), and the few newest
-    assignments per (project, status) through a window function.
+    user's role, the counts by (project, status) over the user's own
+    assignments (the (annotator, status, updated_at) index), and the listed
+    assignments: for each (project, status) with any, its newest few read
+    by that index in updated_at order and stopped at the limit, so the page
+    never sorts or ranks everything the annotator has done.
     """
     projects = Project.objects.visible_to(user).with_role(user).only("id", "name", "slug", "description")
     work = {project.pk: ProjectWork(project=project, role=project.role) for project in projects.order_by("name")}
@@ -76,21 +78,27 @@ def my_work_by_project(user) -> list[ProjectWork]:
         if row["article__project_id"] in work:
             work[row["article__project_id"]].counts[row["status"]] = row["n"]
 
-    newest = (
-        mine.exclude(status=Assignment.Status.SKIPPED)
-        .annotate(rank=Window(RowNumber(), partition_by=[F("article__project_id"), F("status")],
-                              order_by=F("updated_at").desc()))
-        .filter(rank__lte=LISTED_PER_STATUS)
-        .select_related("article")
-        .only("id", "status", "updated_at", "started_at", "finished_at", "article__id", "article__project_id",
-              "article__title", "article__external_id", "article__outlet")
-        .order_by("-updated_at", "-id")
-    )
-    for assignment in newest:
-        entry = work.get(assignment.article.project_id)
-        if entry is None:
-            continue
-        (entry.submitted if assignment.status == Assignment.Status.SUBMITTED else entry.open).append(assignment)
+    # Each slice inside its own IN: SQLite refuses LIMIT directly in a member of a UNION.
+    newest_ids = [
+        Assignment.objects.filter(pk__in=mine.filter(status=status, article__project_id=project_id)
+                                  .order_by("-updated_at").values("id")[:LISTED_PER_STATUS])
+        .order_by().values("id")
+        for project_id, entry in work.items()
+        for status in LISTED_STATUSES
+        if entry.counts[status]
+    ]
+    if newest_ids:
+        listed = (
+            # By id alone: with the annotator's filter too, the planner may scan all of theirs instead.
+            Assignment.objects.filter(pk__in=newest_ids[0].union(*newest_ids[1:], all=True))
+            .select_related("article")
+            .only("id", "status", "updated_at", "started_at", "finished_at", "article__id", "article__project_id",
+                  "article__title", "article__external_id", "article__outlet")
+            .order_by("-updated_at", "-id")
+        )
+        for assignment in listed:
+            entry = work[assignment.article.project_id]
+            (entry.submitted if assignment.status == Assignment.Status.SUBMITTED else entry.open).append(assignment)
     for entry in work.values():
         entry.open.sort(key=lambda a: a.status != Assignment.Status.IN_PROGRESS)  # stable: newest first within
     # A project shows when you can take work in it or have had some there.

@@ -112,5 +112,6 @@ def import_file(
             # Raising inside atomic() rolls the whole file back.
             raise problems.failure()
         rows.record_replaced()
+        rows.record_needs_annotators()
         refresh_statistics(report)
         return report

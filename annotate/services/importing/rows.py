@@ -19,6 +19,7 @@ from django.utils import timezone
 
 from ...interchange import ArticleRecord
 from ...models import Annotation, AnnotationEvent, Article, Assignment, Entity, Project, Relation, Span, Stance
+from ..assignments import refresh_needs_annotators
 from ..bulk import RowWriter, allocate_ids, json_text, timestamp
 from ..history import layer_state, record_changes
 from ..history import record as record_event
@@ -58,6 +59,7 @@ class ImportRows:
         self.entities = {e.name: e for e in Entity.objects.filter(project=project)}
         # (article id, owner key) -> (layer, its items before): layers that --replace empties and refills.
         self.replaced: dict[tuple, tuple[Annotation, dict]] = {}
+        self.assigned: set[int] = set()  # articles whose assignments the file added or changed
         self.writer = RowWriter()
         self.now = timezone.now()
         self.stamp = timestamp(self.now)  # as the raw inserts write it
@@ -65,6 +67,11 @@ class ImportRows:
     def close(self) -> None:
         """Wait for every queued batch; a failed insert raises here."""
         self.writer.close()
+
+    def record_needs_annotators(self) -> None:
+        """Once the file is in: the touched articles' needs_annotators, set-based, once per file."""
+        # Not locked first: take_next_article's rare concurrent lock is simply waited for by the UPDATE.
+        refresh_needs_annotators(self.assigned, lock=False)
 
     def update_article(self, article: Article) -> None:
         """--update: the planner has set the record's fields on the stored article."""
@@ -122,6 +129,7 @@ class ImportRows:
             ).values_list("pk", "article_id", "annotator_id")
         }
         updates, rows = defaultdict(list), []
+        self.assigned.update(article.pk for article, _ in layers)
         for article, owner in layers:
             status = ASSIGNMENT_STATUS[owner.status]
             pk = existing.get((article.pk, owner.user.pk))
