@@ -16,6 +16,7 @@ from annotate.models import Article, Assignment
 from web.views.work import LISTED_PER_STATUS, my_work_by_project
 
 from .factories import make_article, make_assignment, make_member, make_project
+from .plans import explain, rows_of
 
 pytestmark = pytest.mark.django_db
 
@@ -65,11 +66,9 @@ def test_the_listed_assignments_are_read_by_index_and_stop_at_the_limit(project,
     assert "UNION" in listed
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE annotate_assignment, annotate_article")
-        cursor.execute("SET LOCAL enable_seqscan = off")
-        cursor.execute("EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF) " + listed)
-        plan = [row[0] for row in cursor.fetchall()]
+    plan = explain(listed, analyze=True)
     text = "\n".join(plan)
     reads = [line for line in plan if " on annotate_assignment" in line]
     assert any("assignment_mine_by_status" in line for line in reads), text
     # 3194 assignments of hers in the demo project; no read returns more than the page shows.
-    assert all(int(line.split("actual rows=")[1].split()[0]) <= 2 * LISTED_PER_STATUS for line in reads), text
+    assert all(rows_of(line) <= 2 * LISTED_PER_STATUS for line in reads), text

@@ -20,6 +20,7 @@ from annotate.services.importing import import_file
 from synthetic.corpus import TARGETS, annotated_records, to_jsonl
 
 from .factories import make_article, make_assignment, make_member, make_project, make_user
+from .plans import explain_queryset, rows_of
 
 pytestmark = pytest.mark.django_db
 
@@ -178,7 +179,7 @@ def test_the_next_candidate_is_read_from_the_partial_index_past_the_full_article
     Assignment.objects.filter(annotator=cy).update(status="submitted")
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE annotate_article, annotate_assignment")
-    plan = explain_analyze(next_candidates(project=project, user=cy)[:1])
+    plan = explain_queryset(next_candidates(project=project, user=cy)[:1], analyze=True)
     text = "\n".join(plan)
     article_reads = [line for line in plan if " on annotate_article" in line]
     assert article_reads and all("article_needs_annotators" in line for line in article_reads), text
@@ -190,13 +191,4 @@ def test_the_next_candidate_is_read_from_the_partial_index_past_the_full_article
     assert "Aggregate" not in text, text  # no count of assignments per article
 
 
-def explain_analyze(queryset) -> list[str]:
-    sql, params = queryset.query.sql_with_params()
-    with connection.cursor() as cursor:
-        cursor.execute("SET LOCAL enable_seqscan = off")
-        cursor.execute("EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF) " + sql, params)
-        return [row[0] for row in cursor.fetchall()]
 
-
-def rows_of(line: str) -> int:
-    return int(line.split("actual rows=")[1].split()[0])

@@ -12,6 +12,7 @@ from annotate.models import Entity
 from annotate.services import annotating
 
 from .factories import make_article, make_assignment, make_entity, make_user
+from .plans import explain_queryset
 
 pytestmark = pytest.mark.django_db
 TEXT = "France backs the plan, the minister said. Morocco agrees."
@@ -36,17 +37,9 @@ def test_a_layers_sources_are_those_it_mentions_or_gives_stances_to(layers):
 
 @pytest.mark.skipif(connection.vendor != "postgresql", reason="query plans are PostgreSQL's")
 def test_a_layers_sources_are_found_without_scanning_every_span(layers):
-    plan = explain(Entity.objects.of_layer(layers.pk))
+    plan = explain_queryset(Entity.objects.of_layer(layers.pk))
     for table in ("annotate_span", "annotate_stance"):
         assert reads_bounded_by_layer(plan, table), plan
-
-
-def explain(queryset) -> list[str]:
-    sql, params = queryset.query.sql_with_params()
-    with connection.cursor() as cursor:
-        cursor.execute("SET LOCAL enable_seqscan = off")
-        cursor.execute("EXPLAIN " + sql, params)
-        return [row[0] for row in cursor.fetchall()]
 
 
 def reads_bounded_by_layer(plan: list[str], table: str) -> bool:
