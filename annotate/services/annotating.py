@@ -392,7 +392,7 @@ def _stance_holds(stance: Stance, changes: dict) -> bool:
 
     now = {"holder_span": stance.holder_span_id, "holder_entity": stance.holder_entity_id,
            "target": stance.target.name, "polarity": stance.polarity.name, "explicit": stance.explicit,
-           "evidence": sorted(stance.evidence.values_list("pk", flat=True))}
+           "evidence": sorted(span.pk for span in stance.evidence.all())}  # prefetched by the API's rows
     for name, value in changes.items():
         if name in ("target", "polarity"):
             value = getattr(value, "name", value)

@@ -64,10 +64,9 @@ def delete_layers(annotations, *, actor=None) -> None:
     """Delete whole layers. Their history stays (it is append-only), ending with an event that holds
     everything the layer had, so nothing is lost without a trace."""
     ids = [annotation.pk for annotation in annotations]
-    versions = lock_rows(ids)
-    for pk, version in versions.items():
-        layer = Annotation.objects.get(pk=pk)
-        record(Annotation(pk=pk, version=version + 1), "layer.delete", actor=actor,
+    lock_rows(ids)
+    for layer in Annotation.objects.filter(pk__in=ids).order_by("pk"):
+        record(Annotation(pk=layer.pk, version=layer.version + 1), "layer.delete", actor=actor,
                before={"status": layer.status, "annotator": layer.annotator_id, "is_gold": layer.is_gold,
-                       "article": layer.article_id, **layer_state(pk)})
+                       "article": layer.article_id, **layer_state(layer.pk)})
     Annotation.objects.filter(pk__in=ids).delete()

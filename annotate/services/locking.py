@@ -97,9 +97,8 @@ def replay_version(annotation: Annotation, expected_version, applied_at: int | N
     a 409 next time if someone else wrote since). Otherwise the client keeps its own version, so that
     changes it has not seen are caught by its next write rather than skipped.
     """
-    current = Annotation.objects.only("version").get(pk=annotation.pk).version
-    if expected_version is None:
-        return current
+    if expected_version is None:  # a client without a version cannot write anyway: the current one
+        return Annotation.objects.only("version").get(pk=annotation.pk).version
     expected = int(expected_version)
     if applied_at is not None and expected == applied_at - 1:
         return applied_at
