@@ -170,10 +170,11 @@ def submit(
     Annotation.objects.filter(pk=annotation.pk).update(
         status=Annotation.Status.SUBMITTED, submitted_at=now, version=F("version") + 1, updated_at=now
     )
-    Assignment.objects.filter(article_id=annotation.article_id, annotator_id=annotation.annotator_id).update(
-        status=Assignment.Status.SUBMITTED, finished_at=now, updated_at=now
-    )
-    refresh_needs_annotators([annotation.article_id])  # a skipped assignment submitted takes its slot back
+    assignments = Assignment.objects.filter(article_id=annotation.article_id, annotator_id=annotation.annotator_id)
+    took_a_slot_back = assignments.filter(status=Assignment.Status.SKIPPED).exists()
+    assignments.update(status=Assignment.Status.SUBMITTED, finished_at=now, updated_at=now)
+    if took_a_slot_back:  # a skipped assignment submitted counts again: the article may be full now
+        refresh_needs_annotators([annotation.article_id])
     annotation.refresh_from_db()
     record(annotation, "status.submit", actor=actor, before={"status": before}, after={"status": annotation.status})
     return annotation
