@@ -1,0 +1,158 @@
+"""Pages and calls at two corpus sizes: per-article paths must cost the same, whatever the corpus holds.
+
+    python bench/scale_bench.py [--sizes 2000 10000] [--runs 15]
+
+For each size, a fresh database (SQLite always; PostgreSQL too when DATABASE_URL points at one) gets
+the deterministic synthetic corpus through the importer, as one annotator's submitted layers. In a
+child process on that database Django's test client times each request in-process (routing,
+middleware, views, templates, serialisers, SQL: the server's side). The median over --runs is printed
+for both sizes with their ratio and the queries per request.
+
+Per-article and per-annotator paths (the workspace page, a layer's detail, taking the next article,
+creating a span, one article's review page, My work of an annotator with few assignments) should stay
+near 1.0. Aggregates over the project (the source registry, the stance map) are printed too: they are
+computed in the request and grow with the corpus; one stance-map cell's evidence is paginated.
+"""
+import argparse
+import statistics
+import sys
+import time
+from collections import defaultdict
+from pathlib import Path
+from urllib.parse import urlencode
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from bench._common import corpus, databases, fresh_database, run_child
+
+PER_ARTICLE = ["workspace page", "layer detail", "next article (new)", "create span", "review of one article",
+               "My work (new annotator)"]
+AGGREGATES = ["source registry", "stance map", "stance evidence (first page)"]
+
+
+def child(path: str, runs: int) -> None:
+    import django
+
+    django.setup()
+    import orjson
+    from django.conf import settings
+    from django.contrib.auth import get_user_model
+    from django.core.management import call_command
+    from django.db import connection
+    from django.test import Client
+    from django.test.utils import CaptureQueriesContext
+
+    from annotate import dashboards
+    from annotate.models import Annotation, Entity, Membership, Project, Span
+    from annotate.services.assignments import refresh_project_needs_annotators
+    from annotate.services.importing import import_file
+
+    settings.ALLOWED_HOSTS.append("testserver")
+    call_command("migrate", verbosity=0)
+    User = get_user_model()
+    loader = User.objects.create_user("loader")
+    with open(path, "rb") as stream:
+        import_file(stream, name=Path(path).name, project_slug="scale", annotator=loader,
+                    create_project_if_missing=True)
+    project = Project.objects.get(slug="scale")
+    # The synthetic corpus names no canonical sources: link each SOURCE span to one by its text (a dozen
+    # names), so the registry and the stance map's holders are real aggregates, not empty ones.
+    by_name = defaultdict(list)
+    for pk, name in Span.objects.filter(annotation__article__project=project, label__name="SOURCE").values_list(
+            "pk", "text"):
+        by_name[name].append(pk)
+    for name, ids in by_name.items():
+        entity, _ = Entity.objects.get_or_create(project=project, name=name)
+        for i in range(0, len(ids), 900):  # by id, in batches within SQLite's limit on parameters
+            Span.objects.filter(pk__in=ids[i:i + 900]).update(entity=entity)
+    project.annotators_per_article = 2  # a slot left on every article for the worker's "next"
+    project.save()
+    refresh_project_needs_annotators(project=project)
+    worker = User.objects.create_user("worker")
+    Membership.objects.create(project=project, user=worker, role=Membership.Role.ANNOTATOR)
+    reviewer = User.objects.create_user("reviewer")
+    Membership.objects.create(project=project, user=reviewer, role=Membership.Role.REVIEWER)
+    clients = {}
+    for user in (worker, reviewer):
+        clients[user.username] = Client()
+        clients[user.username].force_login(user)
+
+    def timed(who, method, url, body=None, version=None):
+        headers = {"If-Match": f'"{version}"'} if version is not None else {}
+        kwargs = {"content_type": "application/json", "data": orjson.dumps(body)} if body is not None else {}
+        with CaptureQueriesContext(connection) as queries:
+            start = time.perf_counter()
+            response = getattr(clients[who], method)(url, headers=headers, **kwargs)
+            elapsed = time.perf_counter() - start
+        assert response.status_code < 300, (url, response.status_code, response.content[:300])
+        return elapsed, len(queries), response
+
+    # The worker's open article: taken once through "next", opened, kept for the workspace and the writes.
+    taken = timed("worker", "post", "/api/v1/projects/scale/next/")[2].json()
+    layer = timed("worker", "post", f"/api/v1/assignments/{taken['id']}/open/")[2].json()
+    text_length = len(Annotation.objects.select_related("article").get(pk=layer["id"]).article.text)
+    state = {"version": layer["version"], "at": 0}
+    reviewed = Annotation.objects.filter(annotator=loader).order_by("pk").first()
+    holders = dashboards.stance_map(project)["holders"]
+    target = project.stance_targets.order_by("order", "name").first().name
+    evidence_url = "/projects/scale/stances/evidence/?" + urlencode({"holder": holders[0], "target": target})
+
+    def next_article():
+        # Each take is a new article: the one taken is skipped (untimed) before the next run.
+        elapsed, n, response = timed("worker", "post", "/api/v1/projects/scale/next/")
+        clients["worker"].post(f"/api/v1/assignments/{response.json()['id']}/skip/",
+                               data={"reason": "benchmark"}, content_type="application/json")
+        return elapsed, n, response
+
+    def create_span():
+        start = state["at"] % (text_length - 1)
+        state["at"] += 1
+        elapsed, n, response = timed("worker", "post", f"/api/v1/annotations/{layer['id']}/spans/",
+                                     {"label": "CLAIM", "start": start, "end": start + 1}, version=state["version"])
+        state["version"] = response.json()["annotation_version"]
+        return elapsed, n, response
+
+    requests = {
+        "workspace page": lambda: timed("worker", "get", f"/work/{taken['id']}/"),
+        "layer detail": lambda: timed("reviewer", "get", f"/api/v1/annotations/{reviewed.pk}/"),
+        "next article (new)": next_article,
+        "create span": create_span,
+        "review of one article": lambda: timed("reviewer", "get", f"/review/articles/{reviewed.article_id}/"),
+        "My work (new annotator)": lambda: timed("worker", "get", "/"),
+        "source registry": lambda: timed("reviewer", "get", "/projects/scale/sources/"),
+        "stance map": lambda: timed("reviewer", "get", "/projects/scale/stances/"),
+        "stance evidence (first page)": lambda: timed("reviewer", "get", evidence_url),
+    }
+    results = {}
+    for name, request in requests.items():
+        request()  # warm: first-use imports, template compilation, caches
+        count = runs if name in PER_ARTICLE else max(3, runs // 5)
+        samples = [request() for _ in range(count)]
+        results[name] = {"ms": statistics.median(s[0] for s in samples) * 1000, "queries": samples[-1][1]}
+    print(orjson.dumps(results).decode())
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--sizes", type=int, nargs=2, default=[2000, 10000])
+    parser.add_argument("--runs", type=int, default=15)
+    parser.add_argument("--child", nargs=2, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        return child(args.child[0], int(args.child[1]))
+    small, large = args.sizes
+    print(f"server time, median of {args.runs} runs (aggregates: {max(3, args.runs // 5)}), in-process client\n")
+    print(f"{'db':<11} {'request':<30} {small:>9} {large:>9} {'ratio':>6} {'queries':>8}")
+    for kind in databases():
+        measured = {}
+        for size in args.sizes:
+            with fresh_database(kind) as url:
+                measured[size] = run_child([str(Path(__file__)), "--child", str(corpus(size)), str(args.runs)], url)
+        for name in PER_ARTICLE + AGGREGATES:
+            a, b = measured[small][name], measured[large][name]
+            print(f"{kind:<11} {name:<30} {a['ms']:>7.1f}ms {b['ms']:>7.1f}ms {b['ms'] / a['ms']:>6.2f} "
+                  f"{a['queries']:>3}/{b['queries']:<3}")
+
+
+if __name__ == "__main__":
+    main()
