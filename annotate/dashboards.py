@@ -1,17 +1,26 @@
-"""The numbers behind the dashboards: progress, label distribution, time per article, the stance map
-and the source registry. Each function runs a fixed number of aggregate queries."""
+"""The numbers behind the dashboards: progress, label distribution, time per article, the stance map,
+the source registry and agreement.
+
+The corpus figures are read from totals kept as the corpus changes (services/figures.py), so a page
+costs the same whatever the corpus holds; each first recounts a bounded number of articles that
+changed without being counted (`figures.settle`).
+"""
 import re
 import statistics
 from collections import Counter, defaultdict
 from dataclasses import dataclass
 from datetime import timedelta
 
-from django.db.models import Count, F, Q, TextField, Value
+from django.contrib.auth import get_user_model
+from django.db.models import Count, Q, TextField, Value
 from django.db.models.functions import Coalesce, NullIf, Trim, TruncDate
 
 from config.routers import replica_reads
 
-from .models import Annotation, Assignment, Entity, Relation, Span, Stance
+from .agreement import tally
+from .agreement.report import agreement_report
+from .models import Annotation, Assignment, Entity, Stance
+from .services import figures
 
 STATUSES = [s.value for s in Assignment.Status]
 
@@ -48,13 +57,11 @@ def progress(project) -> dict:
     }
 
 
-@replica_reads()
 def label_distribution(project) -> list[tuple[str, int]]:
-    """Spans per label in submitted and adjudicated layers, in the project's label order."""
-    counts = dict(Span.objects.filter(annotation__article__project=project).filter(
-        Q(annotation__status="submitted") | Q(annotation__status="adjudicated")).values_list(
-        "label__name").annotate(n=Count("id")))
-    return [(label, counts.get(label, 0)) for label in project.labels.values_list("name", flat=True)]
+    """Spans per label in submitted and adjudicated layers, in the project's label order (kept totals)."""
+    figures.settle(project)
+    counts = {key[0]: n for key, n in figures.totals(project, "labels").items()}
+    return [(name, counts.get(pk, 0)) for pk, name in project.labels.values_list("pk", "name")]
 
 
 def _corpus_stances(project):
@@ -70,32 +77,41 @@ def _corpus_stances(project):
 UNKNOWN_HOLDER = "(unknown)"
 
 
-def _holder(entity, span_entity, span_text) -> str:
-    """A stance's holder as the map names it. Trims spaces only, as SQL's TRIM does (_holder_name)."""
-    return entity or span_entity or (span_text or "").strip(" ") or UNKNOWN_HOLDER
-
-
 def _holder_name():
-    """_holder in SQL, to select one map cell's stances in the database."""
+    """A stance's holder as the map names it, in SQL, to select one map cell's stances in the database: its
+    source, else its holder span's source, else the holder span's text (spaces trimmed), else "(unknown)"."""
     return Coalesce(NullIf("holder_entity__name", Value("")), NullIf("holder_span__entity__name", Value("")),
                     NullIf(Trim("holder_span__text"), Value("")), Value(UNKNOWN_HOLDER), output_field=TextField())
 
 
-@replica_reads()
-def stance_map(project) -> dict:
-    """Holders × targets with counts per polarity: {"holders", "targets", "polarities", "cells"}."""
+def _stance_cells(project) -> tuple[dict, int]:
+    """{(holder, target): {polarity: n}} from the kept totals, and how many articles are still being counted."""
+    pending = figures.settle(project)
+    found = figures.totals(project, "stances")
+    names = dict(Entity.objects.filter(pk__in={key[1] for key in found if key[0] == "e"}).values_list("pk", "name"))
+    targets = dict(project.stance_targets.values_list("pk", "name"))
+    polarities = dict(project.polarities.values_list("pk", "name"))
     cells = defaultdict(Counter)
-    rows = _corpus_stances(project).values_list(
-        "holder_entity__name", "holder_span__entity__name", "holder_span__text", "target__name", "polarity__name")
-    for entity, span_entity, span_text, target, polarity in rows:
-        cells[(_holder(entity, span_entity, span_text), target)][polarity] += 1
-    holders = sorted({h for h, _ in cells}, key=lambda h: (-sum(sum(c.values()) for (x, _), c in cells.items()
-                                                                 if x == h), h))
+    for (*holder, target, polarity), n in found.items():
+        kind, *value = holder
+        name = (names.get(value[0]) if kind == "e" else value[0] if kind == "t" else None) or UNKNOWN_HOLDER
+        cells[(name, targets.get(target, "?"))][polarities.get(polarity, "?")] += n
+    return cells, pending
+
+
+def stance_map(project) -> dict:
+    """Holders × targets with counts per polarity: {"holders", "targets", "polarities", "cells", "pending"};
+    `pending` articles changed since the figures were counted and are still to be counted."""
+    cells, pending = _stance_cells(project)
+    weight = Counter()
+    for (holder, _), counts in cells.items():
+        weight[holder] += sum(counts.values())
     return {
-        "holders": holders,
+        "holders": sorted(weight, key=lambda h: (-weight[h], h)),
         "targets": list(project.stance_targets.values_list("name", flat=True)),
         "polarities": list(project.polarities.values_list("name", flat=True)),
         "cells": {key: dict(counter) for key, counter in cells.items()},
+        "pending": pending,
     }
 
 
@@ -132,7 +148,7 @@ def stance_evidence(project, holder: str, target: str, *, after: int = 0, limit:
     limit = limit or EVIDENCE_PAGE
     cell = _corpus_stances(project).filter(target__name=target).annotate(holder_name=_holder_name()).filter(
         holder_name=holder)
-    counts = dict(cell.values_list("polarity__name").annotate(n=Count("id")).order_by())
+    counts = dict(_stance_cells(project)[0].get((holder, target), {}))
     stances = list(cell.filter(pk__gt=after).order_by("pk")
                    .select_related("annotation__article", "annotation__annotator", "polarity")
                    .prefetch_related("evidence")[:limit + 1])
@@ -147,32 +163,29 @@ def stance_evidence(project, holder: str, target: str, *, after: int = 0, limit:
     return EvidencePage(found, counts, stances[limit - 1].pk if len(stances) > limit else None)
 
 
-@replica_reads()
-def source_registry(project):
-    """Every canonical source with its mentions, quotes attributed to it, stances it holds and articles.
-
-    One grouped query per figure over the project's rows, merged by entity here: linear in the corpus.
-    (Counting each source's quotes and stances in a correlated subquery ran them once per mention row,
-    and its "holder entity OR holder span's entity" could only be answered by scanning every span.)
-    """
-    mentions = {row["entity"]: row for row in (
-        Span.objects.filter(entity__project=project).values("entity")
-        .annotate(mentions=Count("id"), articles=Count("annotation__article", distinct=True)).order_by())}
-    quotes = dict(Relation.objects.filter(type__name="ATTRIBUTED_TO", to_span__entity__project=project)
-                  .values("to_span__entity").annotate(n=Count("id")).values_list("to_span__entity", "n").order_by())
-    # A stance counts once for its source: held as an entity, or through its holder span's entity when that
-    # is another one (or there is no holder entity).
-    held = Counter(dict(Stance.objects.filter(holder_entity__project=project)
-                        .values("holder_entity").annotate(n=Count("id")).values_list("holder_entity", "n").order_by()))
-    held.update(dict(Stance.objects.filter(holder_span__entity__project=project)
-                     .exclude(holder_entity=F("holder_span__entity"))
-                     .values("holder_span__entity").annotate(n=Count("id"))
-                     .values_list("holder_span__entity", "n").order_by()))
+def source_registry(project) -> list[Entity]:
+    """Every canonical source with its mentions, quotes attributed to it, stances it holds and articles, in the
+    corpus (submitted and adjudicated layers), most mentioned first: read from the kept totals."""
+    figures.settle(project)
+    found = figures.totals(project, "sources")
     registry = list(Entity.objects.filter(project=project))
     for entity in registry:
-        counts = mentions.get(entity.pk, {})
-        entity.mention_count = counts.get("mentions", 0)
-        entity.article_count = counts.get("articles", 0)
-        entity.quote_count = quotes.get(entity.pk, 0)
-        entity.stance_count = held.get(entity.pk, 0)
+        entity.mention_count = found.get((entity.pk, "mentions"), 0)
+        entity.article_count = found.get((entity.pk, "articles"), 0)
+        entity.quote_count = found.get((entity.pk, "quotes"), 0)
+        entity.stance_count = found.get((entity.pk, "stances"), 0)
     return sorted(registry, key=lambda entity: (-entity.mention_count, entity.name))
+
+
+def agreement(project, *, annotators=None, articles=None, labels=None) -> dict:
+    """The agreement report. Over the whole project (every label) it is read from the kept totals; narrowed to
+    some annotators, articles or labels it is computed from those layers (agreement/report.py)."""
+    names = list(project.labels.values_list("pk", "name"))
+    if annotators or articles or (labels and not {name for _, name in names} <= set(labels)):
+        return agreement_report(project, annotators=annotators, articles=articles, labels=labels)
+    figures.settle(project)
+    found = figures.totals(project, "agreement")
+    users = {key[1] for key in found if key[0] in ("layer", "gold")} | {
+        user for key in found if key[0] == "pair" for user in key[1:3]}
+    usernames = dict(get_user_model().objects.filter(pk__in=users).values_list("pk", "username"))
+    return tally.report(found, usernames=usernames, label_names=dict(names), labels=labels or ())

@@ -8,12 +8,19 @@ child process on that database Django's test client times each request in-proces
 middleware, views, templates, serialisers, SQL: the server's side). The median over --runs is printed
 for both sizes with their ratio and the queries per request.
 
+Besides the loader's layer on every article, two more annotators ("second", "third") have layers on a
+part of the corpus (min(2000, size / 5) articles), so agreement has something to compare. The dashboards'
+figures are then counted once (`refresh_figures`, timed) as a deployment does after a bulk change.
+
 Per-article and per-annotator paths (the workspace page, a layer's detail, taking the next article,
-creating a span, one article's review page, My work of an annotator with few assignments) should stay
-near 1.0. Aggregates over the project (the source registry, the stance map) are printed too: they are
-computed in the request and grow with the corpus; one stance-map cell's evidence is paginated.
+creating a span, one article's review page, My work of an annotator with few or many assignments) should
+stay near 1.0. Project aggregates (dashboard, stance map, registry, agreement, a source's page) are read
+from kept totals and should stay flat too; one stance-map cell's evidence is paginated. "peak MB" is
+the most the process's peak memory grew during any one request of that kind.
 """
 import argparse
+import io
+import resource
 import statistics
 import sys
 import time
@@ -26,11 +33,12 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 from bench._common import corpus, databases, fresh_database, run_child
 
 PER_ARTICLE = ["workspace page", "layer detail", "next article (new)", "create span", "review of one article",
-               "My work (new annotator)"]
-AGGREGATES = ["source registry", "stance map", "stance evidence (first page)"]
+               "My work (new annotator)", "My work (all done)"]
+AGGREGATES = ["dashboard", "agreement API", "source registry", "a source's page", "stance map",
+              "stance evidence (first page)"]
 
 
-def child(path: str, runs: int) -> None:
+def child(path: str, runs: int, size: int) -> None:
     import django
 
     django.setup()
@@ -43,7 +51,7 @@ def child(path: str, runs: int) -> None:
     from django.test.utils import CaptureQueriesContext
 
     from annotate import dashboards
-    from annotate.models import Annotation, Entity, Membership, Project, Span
+    from annotate.models import Annotation, Entity, Membership, Project, Span, StaleArticle
     from annotate.services.assignments import refresh_project_needs_annotators
     from annotate.services.importing import import_file
 
@@ -55,6 +63,12 @@ def child(path: str, runs: int) -> None:
         import_file(stream, name=Path(path).name, project_slug="scale", annotator=loader,
                     create_project_if_missing=True)
     project = Project.objects.get(slug="scale")
+    # Two more annotators on a part of the corpus: the same records, so agreement has pairs to count.
+    with open(path, "rb") as stream:
+        part = b"".join(line for _, line in zip(range(min(2000, size // 5)), stream))
+    for name in ("second", "third"):
+        other = User.objects.create_user(name)
+        import_file(io.BytesIO(part), name="part.jsonl", project_slug="scale", annotator=other)
     # The synthetic corpus names no canonical sources: link each SOURCE span to one by its text (a dozen
     # names), so the registry and the stance map's holders are real aggregates, not empty ones.
     by_name = defaultdict(list)
@@ -68,6 +82,10 @@ def child(path: str, runs: int) -> None:
     project.annotators_per_article = 2  # a slot left on every article for the worker's "next"
     project.save()
     refresh_project_needs_annotators(project=project)
+    stale = StaleArticle.objects.count()
+    started = time.perf_counter()
+    call_command("refresh_figures", verbosity=0)
+    counting = {"articles": stale, "seconds": time.perf_counter() - started}
     worker = User.objects.create_user("worker")
     Membership.objects.create(project=project, user=worker, role=Membership.Role.ANNOTATOR)
     reviewer = User.objects.create_user("reviewer")
@@ -81,11 +99,13 @@ def child(path: str, runs: int) -> None:
         headers = {"If-Match": f'"{version}"'} if version is not None else {}
         kwargs = {"content_type": "application/json", "data": orjson.dumps(body)} if body is not None else {}
         with CaptureQueriesContext(connection) as queries:
+            peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
             start = time.perf_counter()
             response = getattr(clients[who], method)(url, headers=headers, **kwargs)
             elapsed = time.perf_counter() - start
+            grown = (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - peak) / 1024
         assert response.status_code < 300, (url, response.status_code, response.content[:300])
-        return elapsed, len(queries), response
+        return elapsed, len(queries), response, grown
 
     # The worker's open article: taken once through "next", opened, kept for the workspace and the writes.
     taken = timed("worker", "post", "/api/v1/projects/scale/next/")[2].json()
@@ -93,24 +113,28 @@ def child(path: str, runs: int) -> None:
     text_length = len(Annotation.objects.select_related("article").get(pk=layer["id"]).article.text)
     state = {"version": layer["version"], "at": 0}
     reviewed = Annotation.objects.filter(annotator=loader).order_by("pk").first()
+    loader_client = clients["loader"] = Client()
+    loader_client.force_login(loader)
+    biggest = max(dashboards.source_registry(project), key=lambda entity: entity.mention_count)
     holders = dashboards.stance_map(project)["holders"]
     target = project.stance_targets.order_by("order", "name").first().name
     evidence_url = "/projects/scale/stances/evidence/?" + urlencode({"holder": holders[0], "target": target})
 
     def next_article():
         # Each take is a new article: the one taken is skipped (untimed) before the next run.
-        elapsed, n, response = timed("worker", "post", "/api/v1/projects/scale/next/")
+        elapsed, n, response, grown = timed("worker", "post", "/api/v1/projects/scale/next/")
         clients["worker"].post(f"/api/v1/assignments/{response.json()['id']}/skip/",
                                data={"reason": "benchmark"}, content_type="application/json")
-        return elapsed, n, response
+        return elapsed, n, response, grown
 
     def create_span():
         start = state["at"] % (text_length - 1)
         state["at"] += 1
-        elapsed, n, response = timed("worker", "post", f"/api/v1/annotations/{layer['id']}/spans/",
-                                     {"label": "CLAIM", "start": start, "end": start + 1}, version=state["version"])
+        elapsed, n, response, grown = timed("worker", "post", f"/api/v1/annotations/{layer['id']}/spans/",
+                                            {"label": "CLAIM", "start": start, "end": start + 1},
+                                            version=state["version"])
         state["version"] = response.json()["annotation_version"]
-        return elapsed, n, response
+        return elapsed, n, response, grown
 
     requests = {
         "workspace page": lambda: timed("worker", "get", f"/work/{taken['id']}/"),
@@ -119,7 +143,11 @@ def child(path: str, runs: int) -> None:
         "create span": create_span,
         "review of one article": lambda: timed("reviewer", "get", f"/review/articles/{reviewed.article_id}/"),
         "My work (new annotator)": lambda: timed("worker", "get", "/"),
+        "My work (all done)": lambda: timed("loader", "get", "/"),
+        "dashboard": lambda: timed("reviewer", "get", "/projects/scale/dashboard/"),
+        "agreement API": lambda: timed("reviewer", "get", "/api/v1/projects/scale/agreement/"),
         "source registry": lambda: timed("reviewer", "get", "/projects/scale/sources/"),
+        "a source's page": lambda: timed("reviewer", "get", f"/projects/scale/sources/{biggest.pk}/"),
         "stance map": lambda: timed("reviewer", "get", "/projects/scale/stances/"),
         "stance evidence (first page)": lambda: timed("reviewer", "get", evidence_url),
     }
@@ -128,7 +156,9 @@ def child(path: str, runs: int) -> None:
         request()  # warm: first-use imports, template compilation, caches
         count = runs if name in PER_ARTICLE else max(3, runs // 5)
         samples = [request() for _ in range(count)]
-        results[name] = {"ms": statistics.median(s[0] for s in samples) * 1000, "queries": samples[-1][1]}
+        results[name] = {"ms": statistics.median(s[0] for s in samples) * 1000, "queries": samples[-1][1],
+                         "mb": max(s[3] for s in samples)}
+    results["_counting"] = counting
     print(orjson.dumps(results).decode())
 
 
@@ -136,22 +166,27 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--sizes", type=int, nargs=2, default=[2000, 10000])
     parser.add_argument("--runs", type=int, default=15)
-    parser.add_argument("--child", nargs=2, help=argparse.SUPPRESS)
+    parser.add_argument("--child", nargs=3, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
-        return child(args.child[0], int(args.child[1]))
+        return child(args.child[0], int(args.child[1]), int(args.child[2]))
     small, large = args.sizes
     print(f"server time, median of {args.runs} runs (aggregates: {max(3, args.runs // 5)}), in-process client\n")
-    print(f"{'db':<11} {'request':<30} {small:>9} {large:>9} {'ratio':>6} {'queries':>8}")
+    print(f"{'db':<11} {'request':<30} {small:>9} {large:>9} {'ratio':>6} {'queries':>8} {'peak MB':>8}")
     for kind in databases():
         measured = {}
         for size in args.sizes:
             with fresh_database(kind) as url:
-                measured[size] = run_child([str(Path(__file__)), "--child", str(corpus(size)), str(args.runs)], url)
+                measured[size] = run_child([str(Path(__file__)), "--child", str(corpus(size)), str(args.runs),
+                                            str(size)], url)
         for name in PER_ARTICLE + AGGREGATES:
             a, b = measured[small][name], measured[large][name]
             print(f"{kind:<11} {name:<30} {a['ms']:>7.1f}ms {b['ms']:>7.1f}ms {b['ms'] / a['ms']:>6.2f} "
-                  f"{a['queries']:>3}/{b['queries']:<3}")
+                  f"{a['queries']:>3}/{b['queries']:<3} {max(a['mb'], b['mb']):>7.1f}")
+        for size in args.sizes:
+            counting = measured[size]["_counting"]
+            print(f"{kind:<11} counting the figures of {counting['articles']} articles at {size}: "
+                  f"{counting['seconds']:.1f} s ({counting['articles'] / counting['seconds']:.0f} articles/s)")
 
 
 if __name__ == "__main__":

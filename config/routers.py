@@ -1,4 +1,5 @@
-"""Reads that can lag a little (exports, dashboards, agreement) go to a read replica when one is configured.
+"""Reads that can lag a little (exports, progress, agreement computed from layers) go to a read replica when
+one is configured. The dashboards' kept totals are read on the primary, where they are kept.
 
 Everything else — annotators' reads, which must see their own last write, and
 every write — stays on the primary. Code opts in with `replica_reads()`; the

@@ -2,11 +2,13 @@
 from .annotation import Annotation, Relation, Span, Stance
 from .article import Article, Assignment
 from .entity import Entity
+from .figures import ArticleFigures, ProjectFigure, StaleArticle
 from .history import AnnotationEvent
 from .project import Label, Membership, Polarity, Project, RelationType, StanceTarget
 
 __all__ = [
     "Annotation",
+    "ArticleFigures",
     "AnnotationEvent",
     "Article",
     "Assignment",
@@ -14,10 +16,12 @@ __all__ = [
     "Label",
     "Membership",
     "Polarity",
+    "ProjectFigure",
     "Project",
     "Relation",
     "RelationType",
     "Span",
+    "StaleArticle",
     "Stance",
     "StanceTarget",
 ]

@@ -37,6 +37,7 @@ from ..models import (
     StanceTarget,
 )
 from ..validation import check_span_offsets
+from . import figures
 from .assignments import refresh_needs_annotators
 from .history import deleted_span_state, record, relation_state, span_state, stance_state
 
@@ -177,6 +178,7 @@ def submit(
         refresh_needs_annotators([annotation.article_id])
     annotation.refresh_from_db()
     record(annotation, "status.submit", actor=actor, before={"status": before}, after={"status": annotation.status})
+    figures.refresh([annotation.article_id])
     return annotation
 
 

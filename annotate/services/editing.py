@@ -13,6 +13,7 @@ from contextlib import contextmanager
 from django.db import transaction
 
 from ..models import Annotation
+from . import figures
 from .history import layer_state, record, record_changes
 from .locking import bump, lock_rows
 
@@ -43,6 +44,8 @@ class RecordedEdit:
                 record(layer, "status.admin", actor=self.actor, before={"status": status},
                        after={"status": after_status})
             changed += 1
+        # Whatever the admin changed (items, status) may move the dashboards' figures.
+        figures.refresh(Annotation.objects.filter(pk__in=self.ids).values_list("article_id", flat=True))
         return changed
 
     @staticmethod
@@ -69,4 +72,6 @@ def delete_layers(annotations, *, actor=None) -> None:
         record(Annotation(pk=layer.pk, version=layer.version + 1), "layer.delete", actor=actor,
                before={"status": layer.status, "annotator": layer.annotator_id, "is_gold": layer.is_gold,
                        "article": layer.article_id, **layer_state(layer.pk)})
+    articles = list(Annotation.objects.filter(pk__in=ids).values_list("article_id", flat=True))
     Annotation.objects.filter(pk__in=ids).delete()
+    figures.refresh(articles)

@@ -7,6 +7,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from ..models import Annotation, AnnotationEvent, Relation, Span, Stance
+from . import figures
 from .history import FIXED, MISSING, STORED, column, deleted_span_state, record
 from .locking import bump, lock_layer
 
@@ -98,4 +99,5 @@ def restore(*, annotation: Annotation, version: int, expected_version, actor=Non
         _undo(annotation, event, actor)
     record(annotation, "restore", actor=actor, after={"to_version": version})
     annotation.refresh_from_db()
+    figures.refresh([annotation.article_id])
     return annotation

@@ -5,6 +5,7 @@ from django.utils import timezone
 
 from ..models import Annotation, Assignment, Entity, Relation, Span, Stance
 from ..review import Item, layers_of, line_up, span_key
+from . import figures
 from .assignments import refresh_needs_annotators
 from .history import record, relation_state, span_state, stance_state
 from .locking import bump_versions, lock_layer
@@ -140,6 +141,7 @@ def adjudicate(*, gold: Annotation, expected_version, reviewer) -> Annotation:
                                                  submitted_at=now, updated_at=now, version=gold.version + 1)
     gold.refresh_from_db()
     record(gold, "status.adjudicate", actor=reviewer, before={"status": before}, after={"status": gold.status})
+    figures.refresh([gold.article_id])
     return gold
 
 
@@ -161,6 +163,7 @@ def return_to_annotator(*, annotation: Annotation, reviewer, comment: str) -> An
     annotation.refresh_from_db()
     record(annotation, "status.return", actor=reviewer, before={"status": Annotation.Status.SUBMITTED},
            after={"status": annotation.status, "comment": comment})
+    figures.refresh([annotation.article_id])
     return annotation
 
 
@@ -181,4 +184,5 @@ def merge_entities(*, keep: Entity, absorb: Entity, actor=None) -> Entity:
     detail = {"kept": keep.pk, "kept_name": keep.name, "absorbed": absorb.pk, "absorbed_name": absorb.name}
     absorb.delete()
     bump_versions(touched, action="entity.merge", actor=actor, detail=detail)
+    figures.refresh(Annotation.objects.filter(pk__in=touched).values_list("article_id", flat=True).distinct())
     return keep

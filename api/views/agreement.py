@@ -3,8 +3,8 @@ from drf_spectacular.utils import OpenApiParameter, extend_schema
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from annotate import dashboards
 from annotate.access import export_project_for
-from annotate.agreement.report import agreement_report
 
 from ..serializers.agreement import AgreementSerializer
 
@@ -30,7 +30,7 @@ class Agreement(APIView):
         articles = _names(request.query_params.get("articles"))
         if articles and not all(a.isdigit() for a in articles):
             raise ValidationError({"articles": "comma-separated article ids (integers)."})
-        report = agreement_report(
+        report = dashboards.agreement(
             project,
             annotators=_names(request.query_params.get("annotators")),
             articles=[int(a) for a in articles] if articles else None,

@@ -11,6 +11,7 @@ from urllib.parse import urlencode
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
+from django.core.paginator import Paginator
 from django.db.models import Count, Q
 from django.http import Http404
 from django.shortcuts import redirect, render
@@ -18,7 +19,6 @@ from django.urls import reverse
 from django.views.decorators.http import require_http_methods
 
 from annotate import dashboards
-from annotate.agreement.report import agreement_report
 from annotate.models import Entity, Relation, Span, Stance
 from annotate.services.review import merge_entities
 
@@ -28,6 +28,7 @@ from .review import reviewed_project
 # The colours of the My work progress bar, so a status looks the same everywhere.
 STATUS_COLOURS = {"submitted": "#23845a", "skipped": "#a8b0bd", "in_progress": "#e9a23b", "assigned": "#9db4ee"}
 LISTED_MENTIONS = 500
+SOURCES_PER_PAGE = 100  # the registry's counts are all read (kept totals, one row per figure); the page shows 100
 
 
 # Dashboard ------------------------------------------------------------------------------------------------
@@ -54,7 +55,7 @@ def dashboard(request, slug):
     progress = dashboards.progress(project)
     labels = dashboards.label_distribution(project)
     # Every label of the project is listed: one nobody used shows "–, no items", not a missing row or 1.0.
-    report = agreement_report(project, labels=[name for name, _ in labels])
+    report = dashboards.agreement(project, labels=[name for name, _ in labels])
     per_label = [{"label": label, "exact": scores["exact"], "overlap": scores["overlap"],
                   "exact_width": _width(scores["exact"]), "overlap_width": _width(scores["overlap"]),
                   "support": scores["exact"]["support"]}
@@ -137,7 +138,7 @@ def stance_map(request, slug):
                 href=f"{base}?{urlencode({'holder': holder, 'target': target})}" if total else ""))
         rows.append({"holder": holder, "cells": cells, "total": sum(c.total for c in cells)})
     return render(request, "annotate/review/stance_map.html", {
-        "project": project, "tab": "stances", "targets": data["targets"], "rows": rows,
+        "project": project, "tab": "stances", "targets": data["targets"], "rows": rows, "pending": data["pending"],
         "polarities": [(p, colours.get(p, "#999999")) for p in data["polarities"]],
     })
 
@@ -178,8 +179,9 @@ def sources(request, slug):
         needle = query.casefold()
         registry = [e for e in registry
                     if needle in e.name.casefold() or any(needle in alias.casefold() for alias in e.aliases)]
+    page = Paginator(registry, SOURCES_PER_PAGE).get_page(request.GET.get("page"))
     return render(request, "annotate/review/sources.html", {
-        "project": project, "tab": "sources", "sources": registry, "query": query,
+        "project": project, "tab": "sources", "page": page, "query": query,
     })
 
 

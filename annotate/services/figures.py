@@ -1,0 +1,231 @@
+"""Keeping the dashboards' figures: an article's contribution is recounted when its corpus changes, and the
+project's totals move by the difference (models/figures.py explains the tables and the triggers).
+
+The corpus is what the dashboards describe: annotators' submitted layers and adjudicated gold layers.
+Writers that change it call `refresh` with the articles they changed, inside their transaction, so the
+totals commit with the change. Whatever changed it otherwise left a stale mark that the next reader
+recounts (`settle`, a bounded number per request; the page says how many are still waiting) or that
+`manage.py refresh_figures` does. Recounting is idempotent: an article counted twice moves nothing.
+"""
+import json
+from collections import Counter, defaultdict
+from collections.abc import Iterable
+
+from django.contrib.auth import get_user_model
+from django.db import connection, transaction
+from django.db.models import Count, Q
+from django.db.models.functions import Length
+
+from ..agreement.report import Layer
+from ..agreement.tally import contribution
+from ..models import Annotation, Article, ArticleFigures, ProjectFigure, Relation, Span, StaleArticle, Stance
+
+CORPUS = Q(is_gold=False, status=Annotation.Status.SUBMITTED) | Q(is_gold=True, status=Annotation.Status.ADJUDICATED)
+CORPUS_STATUSES = (Annotation.Status.SUBMITTED, Annotation.Status.ADJUDICATED)
+FAMILIES = ("stances", "sources", "labels", "agreement")
+BATCH = 500  # articles counted together: a handful of queries each
+SETTLE_PER_REQUEST = 200  # stale articles a page recounts before it reads (about 0.1-0.3 s)
+UNKNOWN = ("u",)  # a stance holder with neither a source nor any text
+
+
+def encode(key: tuple) -> str:
+    return json.dumps(key, separators=(",", ":"), ensure_ascii=False)
+
+
+def decode(text: str) -> tuple:
+    return tuple(json.loads(text))
+
+
+# Counting ------------------------------------------------------------------------------------------------
+
+
+def count_articles(projects: dict[int, int]) -> dict[int, dict[str, Counter]]:
+    """{article id: {family: Counter of keys}} for the given articles ({id: project id}), in eight queries.
+
+    * stances: (holder, target, polarity) of the stance map, from the gold layer where the article has an
+      adjudicated one, else from its submitted layers. The holder is ("e", source) for the stance's source
+      or its holder span's, else ("t", the holder span's text), else ("u",).
+    * sources: (source, "mentions" | "articles" | "quotes" | "stances") over all corpus layers.
+    * labels: (label,) spans per label over all corpus layers.
+    * agreement: see agreement/tally.py.
+    """
+    found: dict[int, dict[str, Counter]] = defaultdict(lambda: defaultdict(Counter))
+    layers = list(Annotation.objects.filter(article_id__in=projects).filter(CORPUS)
+                  .values_list("pk", "article_id", "annotator_id", "is_gold"))
+    if not layers:
+        return found
+    article_of = {pk: article for pk, article, _, _ in layers}
+    gold_layer = {article: pk for pk, article, _, gold in layers if gold}
+    annotators = defaultdict(dict)  # article -> {user id: layer id}
+    for pk, article, user, gold in layers:
+        if not gold:
+            annotators[article][user] = pk
+
+    mentioned = defaultdict(set)
+    for layer, label, entity, n in (Span.objects.filter(annotation_id__in=article_of)
+                                    .values_list("annotation_id", "label_id", "entity_id")
+                                    .annotate(n=Count("id")).order_by()):
+        counts = found[article_of[layer]]
+        counts["labels"][(label,)] += n
+        if entity is not None:
+            counts["sources"][(entity, "mentions")] += n
+            mentioned[article_of[layer]].add(entity)
+    for article, entities in mentioned.items():
+        for entity in entities:
+            found[article]["sources"][(entity, "articles")] += 1
+    for layer, entity, n in (Relation.objects.filter(annotation_id__in=article_of, type__name="ATTRIBUTED_TO",
+                                                     to_span__entity__isnull=False)
+                             .values_list("annotation_id", "to_span__entity_id").annotate(n=Count("id")).order_by()):
+        found[article_of[layer]]["sources"][(entity, "quotes")] += n
+
+    stance_layers = defaultdict(Layer)  # layer id -> its stances as the agreement lines them up
+    for layer, entity, span_entity, span_text, target, polarity in (
+            Stance.objects.filter(annotation_id__in=article_of).order_by("pk").values_list(
+                "annotation_id", "holder_entity_id", "holder_span__entity_id", "holder_span__text", "target_id",
+                "polarity_id")):
+        article = article_of[layer]
+        counts = found[article]
+        # A stance counts once for its source: held as an entity, or through its holder span's other source.
+        if entity is not None:
+            counts["sources"][(entity, "stances")] += 1
+        if span_entity is not None and span_entity != entity:
+            counts["sources"][(span_entity, "stances")] += 1
+        if gold_layer.get(article, layer) == layer:
+            text = (span_text or "").strip(" ")
+            holder = ("e", entity or span_entity) if (entity or span_entity) else ("t", text) if text else UNKNOWN
+            counts["stances"][(*holder, target, polarity)] += 1
+        if span_entity or entity:
+            stance_layers[layer].stances[(span_entity or entity, target)] = polarity  # the latest stance wins
+
+    _count_agreement(found, annotators, gold_layer, stance_layers)
+    return found
+
+
+def _count_agreement(found, annotators, gold_layer, stance_layers) -> None:
+    """Spans and relations are read only for articles with two annotators' layers or a gold one."""
+    compared = {article for article, users in annotators.items() if len(users) >= 2 or article in gold_layer}
+    detailed = {pk for article in compared for pk in annotators[article].values()}
+    detailed |= {gold_layer[article] for article in compared if article in gold_layer}
+    layers = {pk: stance_layers[pk] for pk in detailed}  # the stances are in; add the spans and relations
+    for layer, label, start, end, pk in (Span.objects.filter(annotation_id__in=detailed)
+                                         .values_list("annotation_id", "label_id", "start", "end", "pk")):
+        layers[layer].spans[label].append((start, end, pk))
+    for layer, kind, from_span, to_span in (Relation.objects.filter(annotation_id__in=detailed)
+                                            .values_list("annotation_id", "type_id", "from_span_id", "to_span_id")):
+        layers[layer].relations.append((kind, from_span, to_span))
+    lengths = dict(Article.objects.filter(pk__in=compared).annotate(length=Length("text"))
+                   .values_list("pk", "length"))
+    users = {user for article in annotators for user in annotators[article]}
+    usernames = dict(get_user_model().objects.filter(pk__in=users).values_list("pk", "username"))
+    for article, by_user in annotators.items():
+        gold = layers[gold_layer[article]] if article in gold_layer and article in compared else None
+        mine = {user: layers.get(pk) or stance_layers[pk] for user, pk in by_user.items()}
+        found[article]["agreement"] = contribution(mine, gold, lengths.get(article, 0), usernames)
+
+
+# Keeping the totals ------------------------------------------------------------------------------------
+
+
+def refresh(article_ids: Iterable[int]) -> None:
+    """Recount these articles and move their projects' totals by the difference, in the caller's transaction."""
+    ids = sorted(set(article_ids))
+    for start in range(0, len(ids), BATCH):
+        with transaction.atomic():
+            _refresh(ids[start:start + BATCH])
+
+
+def _refresh(ids: list[int]) -> None:
+    projects = dict(Article.objects.filter(pk__in=ids).values_list("pk", "project_id"))
+    # Hold every article's stale mark, making it if there is none. A writer's trigger marks the article in
+    # the writer's own transaction, so a writer changing one of them now waits for this count to commit
+    # (and its own change is then counted after it), and one that changed it before is waited for here.
+    StaleArticle.objects.bulk_create([StaleArticle(article_id=a, project_id=p) for a, p in projects.items()],
+                                     ignore_conflicts=True)
+    list(StaleArticle.objects.select_for_update().filter(article_id__in=ids).order_by("article_id")
+         .values_list("article_id"))
+    kept = {row.article_id: row for row in ArticleFigures.objects.filter(article_id__in=ids)}
+    fresh = count_articles(projects)
+    deltas = defaultdict(Counter)  # (project id, family) -> {key: change}
+    rows = []
+    for article in ids:
+        old = kept[article].counts if article in kept else {}
+        new = {family: {encode(key): n for key, n in fresh[article][family].items()}
+               for family in FAMILIES if fresh.get(article, {}).get(family)} if article in projects else {}
+        if old == new:
+            continue
+        project = projects.get(article) or kept[article].project_id
+        for family in FAMILIES:
+            before, after = old.get(family, {}), new.get(family, {})
+            for key in before.keys() | after.keys():
+                if change := after.get(key, 0) - before.get(key, 0):
+                    deltas[(project, family)][key] += change
+        if article in projects:
+            rows.append(ArticleFigures(article_id=article, project_id=project, counts=new))
+    add_to_totals(deltas)
+    ArticleFigures.objects.bulk_create(rows, update_conflicts=True, unique_fields=["article_id"],
+                                       update_fields=["project", "counts", "counted_at"])
+    ArticleFigures.objects.filter(article_id__in=[a for a in ids if a not in projects]).delete()
+    StaleArticle.objects.filter(article_id__in=ids).delete()
+
+
+def add_to_totals(deltas: dict[tuple[int, str], Counter]) -> None:
+    """n += change for each (project, family, key), made if missing; in one sorted order, so that two
+    writers moving the same totals never deadlock. Totals that reach 0 are removed."""
+    table = connection.ops.quote_name(ProjectFigure._meta.db_table)
+    rows = sorted((project, family, key, change) for (project, family), changes in deltas.items()
+                  for key, change in changes.items() if change)
+    with connection.cursor() as cursor:
+        for start in range(0, len(rows), 500):
+            chunk = rows[start:start + 500]
+            values = ", ".join(["(%s, %s, %s, %s)"] * len(chunk))
+            cursor.execute(
+                f'INSERT INTO {table} (project_id, family, "key", n) VALUES {values}'
+                f' ON CONFLICT (project_id, family, "key") DO UPDATE SET n = {table}.n + excluded.n',
+                [value for row in chunk for value in row])
+    emptied = defaultdict(list)
+    for project, family, key, change in rows:
+        if change < 0:
+            emptied[(project, family)].append(key)
+    for (project, family), keys in emptied.items():
+        for start in range(0, len(keys), 500):
+            ProjectFigure.objects.filter(project_id=project, family=family, key__in=keys[start:start + 500],
+                                         n=0).delete()
+
+
+def settle(project, *, limit: int | None = None) -> int:
+    """Recount up to `limit` of the project's stale articles (skipping any another transaction is counting);
+    how many are still stale afterwards, for the page to say."""
+    if not StaleArticle.objects.filter(project_id=project.pk).exists():
+        return 0  # the usual case: one indexed look
+    with transaction.atomic():
+        ids = list(StaleArticle.objects.select_for_update(skip_locked=True).filter(project_id=project.pk)
+                   .order_by("article_id").values_list("article_id", flat=True)[:limit or SETTLE_PER_REQUEST])
+        refresh(ids)
+    return StaleArticle.objects.filter(project_id=project.pk).count()
+
+
+def rebuild(project) -> int:
+    """Forget the project's figures and mark every article with a corpus layer stale (the repair after a
+    bug or a manual edit of the database); `settle` or `manage.py refresh_figures` then counts them.
+    How many were marked."""
+    with transaction.atomic():
+        ArticleFigures.objects.filter(project=project).delete()
+        ProjectFigure.objects.filter(project=project).delete()
+        StaleArticle.objects.filter(project_id=project.pk).delete()
+        articles = Annotation.objects.filter(article__project=project).filter(CORPUS).values_list(
+            "article_id", flat=True).distinct()
+        marks = [StaleArticle(article_id=article, project_id=project.pk) for article in articles.iterator()]
+        StaleArticle.objects.bulk_create(marks, batch_size=BATCH)
+    return len(marks)
+
+
+def totals(project, family: str) -> dict[tuple, int]:
+    """The project's totals of one family, keys decoded: one indexed read of a few hundred rows."""
+    return {decode(key): n for key, n in ProjectFigure.objects.filter(project=project, family=family)
+            .values_list("key", "n")}
+
+
+def recount_layer(annotation: Annotation) -> None:
+    """A writer changed this layer: recount its article if the layer is part of the corpus."""
+    if annotation.status in CORPUS_STATUSES:
+        refresh([annotation.article_id])
