@@ -12,14 +12,14 @@ from dataclasses import dataclass
 from datetime import timedelta
 
 from django.contrib.auth import get_user_model
-from django.db.models import Count, Q, TextField, Value
-from django.db.models.functions import Coalesce, NullIf, Trim, TruncDate
+from django.db.models import Count
+from django.db.models.functions import TruncDate
 
 from config.routers import replica_reads
 
 from .agreement import tally
 from .agreement.report import agreement_report
-from .models import Annotation, Assignment, Entity, Stance
+from .models import Annotation, Assignment, Entity, MapEntry, Stance
 from .services import figures
 
 STATUSES = [s.value for s in Assignment.Status]
@@ -64,28 +64,12 @@ def label_distribution(project) -> list[tuple[str, int]]:
     return [(name, counts.get(pk, 0)) for pk, name in project.labels.values_list("pk", "name")]
 
 
-def _corpus_stances(project):
-    """Stances of the corpus: the adjudicated gold layer where an article has one, else its submitted layers."""
-    gold_articles = Annotation.objects.filter(article__project=project, is_gold=True, status="adjudicated").values(
-        "article_id")
-    return Stance.objects.filter(annotation__article__project=project).filter(
-        Q(annotation__is_gold=True, annotation__status="adjudicated")
-        | (Q(annotation__is_gold=False, annotation__status="submitted") & ~Q(annotation__article_id__in=gold_articles))
-    )
-
-
 UNKNOWN_HOLDER = "(unknown)"
 
 
-def _holder_name():
-    """A stance's holder as the map names it, in SQL, to select one map cell's stances in the database: its
-    source, else its holder span's source, else the holder span's text (spaces trimmed), else "(unknown)"."""
-    return Coalesce(NullIf("holder_entity__name", Value("")), NullIf("holder_span__entity__name", Value("")),
-                    NullIf(Trim("holder_span__text"), Value("")), Value(UNKNOWN_HOLDER), output_field=TextField())
-
-
-def _stance_cells(project) -> tuple[dict, int]:
-    """{(holder, target): {polarity: n}} from the kept totals, and how many articles are still being counted."""
+def _stance_cells(project, keys: dict | None = None) -> tuple[dict, int]:
+    """{(holder, target): {polarity: n}} from the kept totals, and how many articles are still being counted.
+    `keys`, if given, receives each cell's (holder key, target id) pairs: the cell's MapEntry rows."""
     pending = figures.settle(project)
     found = figures.totals(project, "stances")
     names = dict(Entity.objects.filter(pk__in={key[1] for key in found if key[0] == "e"}).values_list("pk", "name"))
@@ -96,6 +80,8 @@ def _stance_cells(project) -> tuple[dict, int]:
         kind, *value = holder
         name = (names.get(value[0]) if kind == "e" else value[0] if kind == "t" else None) or UNKNOWN_HOLDER
         cells[(name, targets.get(target, "?"))][polarities.get(polarity, "?")] += n
+        if keys is not None:
+            keys.setdefault((name, targets.get(target, "?")), set()).add((figures.encode(tuple(holder)), target))
     return cells, pending
 
 
@@ -142,25 +128,29 @@ class EvidencePage:
 def stance_evidence(project, holder: str, target: str, *, after: int = 0, limit: int | None = None) -> EvidencePage:
     """One map cell's stances with their article and the sentences of their evidence, a page at a time.
 
-    The cell is selected in the database (the holder's name as an SQL expression) and read by keyset
-    (stance id), so a page costs the same however many stances the cell or the corpus holds.
+    The cell's stances are read from the map's own index (MapEntry: project, target, holder, stance id) by
+    keyset, so a page costs the same however many stances the cell or the corpus holds.
     """
     limit = limit or EVIDENCE_PAGE
-    cell = _corpus_stances(project).filter(target__name=target).annotate(holder_name=_holder_name()).filter(
-        holder_name=holder)
-    counts = dict(_stance_cells(project)[0].get((holder, target), {}))
-    stances = list(cell.filter(pk__gt=after).order_by("pk")
+    keys = {}
+    cells, _ = _stance_cells(project, keys)
+    counts = dict(cells.get((holder, target), {}))
+    cell = keys.get((holder, target), set())
+    ids = list(MapEntry.objects.filter(project=project, target_id__in={t for _, t in cell},
+                                       holder__in={h for h, _ in cell}, stance_id__gt=after)
+               .order_by("stance_id").values_list("stance_id", flat=True)[:limit + 1])
+    stances = list(Stance.objects.filter(pk__in=ids[:limit]).order_by("pk")
                    .select_related("annotation__article", "annotation__annotator", "polarity")
-                   .prefetch_related("evidence")[:limit + 1])
+                   .prefetch_related("evidence"))
     found = []
-    for stance in stances[:limit]:
+    for stance in stances:
         article = stance.annotation.article
         found.append({
-            "article": article, "polarity": stance.polarity.name, "explicit": stance.explicit,
+            "stance": stance.pk, "article": article, "polarity": stance.polarity.name, "explicit": stance.explicit,
             "layer": "gold" if stance.annotation.is_gold else stance.annotation.annotator.get_username(),
             "sentences": [sentence_around(article.text, e.start, e.end) for e in stance.evidence.all()],
         })
-    return EvidencePage(found, counts, stances[limit - 1].pk if len(stances) > limit else None)
+    return EvidencePage(found, counts, ids[limit - 1] if len(ids) > limit else None)
 
 
 def source_registry(project) -> list[Entity]:
@@ -175,6 +165,14 @@ def source_registry(project) -> list[Entity]:
         entity.quote_count = found.get((entity.pk, "quotes"), 0)
         entity.stance_count = found.get((entity.pk, "stances"), 0)
     return sorted(registry, key=lambda entity: (-entity.mention_count, entity.name))
+
+
+def source_counts(project, entity) -> dict[str, int]:
+    """One source's registry figures: {"mentions", "articles", "quotes", "stances"}, four kept totals."""
+    figures.settle(project)
+    kinds = ("mentions", "articles", "quotes", "stances")
+    found = figures.totals(project, "sources", keys=[(entity.pk, kind) for kind in kinds])
+    return {kind: found.get((entity.pk, kind), 0) for kind in kinds}
 
 
 def agreement(project, *, annotators=None, articles=None, labels=None) -> dict:

@@ -60,8 +60,8 @@ def test_a_map_cells_evidence_comes_a_page_at_a_time_with_the_whole_cells_counts
     pages, after = [], 0
     while True:
         # The cell's counts from the kept totals (none stale; the totals; the names of sources, targets
-        # and polarities), a page of stances, their evidence.
-        with django_assert_num_queries(7):
+        # and polarities), a page of the cell's entries, their stances, their evidence.
+        with django_assert_num_queries(8):
             page = dashboards.stance_evidence(project, "France", T1, after=after, limit=2)
         pages.append(len(page.found))
         assert page.counts == {"favor": 2, "against": 3}

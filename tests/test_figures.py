@@ -133,6 +133,7 @@ def test_the_stance_map_registry_and_labels_are_the_corpus_counted_directly():
     corpus = [layer for layer in Annotation.objects.filter(article__project=project)
               if layer.status == ("adjudicated" if layer.is_gold else "submitted")]
     cells, mentions, held, labels = defaultdict(Counter), Counter(), Counter(), Counter()
+    in_cell = defaultdict(set)
     for layer in corpus:
         for stance in layer.stances.select_related("holder_entity", "holder_span__entity", "target", "polarity"):
             span = stance.holder_span
@@ -141,6 +142,7 @@ def test_the_stance_map_registry_and_labels_are_the_corpus_counted_directly():
                           or (span and span.entity and span.entity.name)
                           or (span and span.text.strip(" ")) or dashboards.UNKNOWN_HOLDER)
                 cells[(holder, stance.target.name)][stance.polarity.name] += 1
+                in_cell[(holder, stance.target.name)].add(stance.pk)
             if stance.holder_entity:
                 held[stance.holder_entity.name] += 1
             if span and span.entity and span.entity != stance.holder_entity:
@@ -150,6 +152,13 @@ def test_the_stance_map_registry_and_labels_are_the_corpus_counted_directly():
             if span.entity:
                 mentions[span.entity.name] += 1
     assert dashboards.stance_map(project)["cells"] == {key: dict(counts) for key, counts in cells.items()}
+    for (holder, target), expected in in_cell.items():  # each cell's evidence, page by page, is its stances
+        listed, after = [], 0
+        while after is not None:
+            page = dashboards.stance_evidence(project, holder, target, after=after, limit=2)
+            listed += [entry["stance"] for entry in page.found]
+            after = page.next_after
+        assert sorted(listed) == sorted(expected)
     registry = {entity.name: (entity.mention_count, entity.stance_count)
                 for entity in dashboards.source_registry(project)}
     assert registry == {entity.name: (mentions[entity.name], held[entity.name]) for entity in entities}
@@ -234,3 +243,32 @@ def test_the_triggers_are_installed():
         installed = {row[0] for row in cursor.fetchall()}
     for table in ("annotate_span", "annotate_relation", "annotate_stance", "annotate_annotation"):
         assert {f"{table}_stale_{event}" for event in ("insert", "update", "delete")} <= installed
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL plans")
+def test_a_cells_evidence_page_reads_only_its_page_from_the_map_index(project, annotator_a):
+    """300 stances, 5 of them France's: the first page of France's cell reads its entries by the cell index,
+    not the other cell's (whichever index the planner picks, it must not walk Spain's entries)."""
+    from .plans import explain_queryset, rows_of
+
+    france, spain = (Entity.objects.create(project=project, name=name) for name in ("France", "Spain"))
+    target, favor = project.stance_targets.first(), project.polarities.get(name="favor")
+    for i in range(300):
+        layer = Annotation.objects.create(article=make_article(project, text=TEXT), annotator=annotator_a,
+                                          status="submitted")
+        Stance.objects.create(annotation=layer, holder_entity=france if i % 60 == 59 else spain, target=target,
+                              polarity=favor)
+    while figures.settle(project):
+        pass
+    from annotate.models import MapEntry
+
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE annotate_mapentry")
+    holder = figures.encode(("e", france.pk))
+    page = (MapEntry.objects.filter(project=project, target_id__in={target.pk}, holder__in={holder}, stance_id__gt=0)
+            .order_by("stance_id").values_list("stance_id", flat=True)[:3])
+    plan = explain_queryset(page, analyze=True)
+    text = "\n".join(plan)
+    reads = [line for line in plan if " on annotate_mapentry" in line]
+    assert reads and all("map_entry_cell" in line for line in reads), text
+    assert all(rows_of(line) <= 3 for line in reads) and "Rows Removed" not in text, text

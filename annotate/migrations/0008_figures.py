@@ -171,6 +171,21 @@ class Migration(migrations.Migration):
             ],
         ),
         migrations.CreateModel(
+            name="MapEntry",
+            fields=[
+                ("stance_id", models.BigIntegerField(primary_key=True, serialize=False)),
+                ("article_id", models.BigIntegerField(db_index=True)),
+                ("target_id", models.BigIntegerField()),
+                ("holder", models.TextField()),
+                ("project", models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name="+",
+                                              to="annotate.project")),
+            ],
+            options={
+                "indexes": [models.Index(fields=["project", "target_id", "holder", "stance_id"],
+                                         name="map_entry_cell")],
+            },
+        ),
+        migrations.CreateModel(
             name="ProjectFigure",
             fields=[
                 ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),

@@ -2,7 +2,7 @@
 from .annotation import Annotation, Relation, Span, Stance
 from .article import Article, Assignment
 from .entity import Entity
-from .figures import ArticleFigures, ProjectFigure, StaleArticle
+from .figures import ArticleFigures, MapEntry, ProjectFigure, StaleArticle
 from .history import AnnotationEvent
 from .project import Label, Membership, Polarity, Project, RelationType, StanceTarget
 
@@ -14,6 +14,7 @@ __all__ = [
     "Assignment",
     "Entity",
     "Label",
+    "MapEntry",
     "Membership",
     "Polarity",
     "ProjectFigure",

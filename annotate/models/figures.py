@@ -51,6 +51,26 @@ class ProjectFigure(models.Model):
         return f"{self.family} {self.key}: {self.n}"
 
 
+class MapEntry(models.Model):
+    """One stance of the stance map, filed under its cell: the index its evidence pages are read by.
+
+    Kept with the article's figures (the same recount), so a cell's stances come a page at a time by
+    (project, target, holder, stance id), however many stances the corpus or the cell holds.
+    """
+
+    stance_id = models.BigIntegerField(primary_key=True)
+    article_id = models.BigIntegerField(db_index=True)
+    project = models.ForeignKey(Project, on_delete=models.CASCADE, related_name="+")
+    target_id = models.BigIntegerField()
+    holder = models.TextField()  # the holder's key, as in the "stances" totals (encoded)
+
+    class Meta:
+        indexes = [models.Index(fields=["project", "target_id", "holder", "stance_id"], name="map_entry_cell")]
+
+    def __str__(self):
+        return f"stance {self.stance_id} under {self.holder}"
+
+
 class StaleArticle(models.Model):
     """An article whose corpus changed since its figures were counted (written by triggers).
 

@@ -18,7 +18,17 @@ from django.db.models.functions import Length
 
 from ..agreement.report import Layer
 from ..agreement.tally import contribution
-from ..models import Annotation, Article, ArticleFigures, ProjectFigure, Relation, Span, StaleArticle, Stance
+from ..models import (
+    Annotation,
+    Article,
+    ArticleFigures,
+    MapEntry,
+    ProjectFigure,
+    Relation,
+    Span,
+    StaleArticle,
+    Stance,
+)
 
 CORPUS = Q(is_gold=False, status=Annotation.Status.SUBMITTED) | Q(is_gold=True, status=Annotation.Status.ADJUDICATED)
 CORPUS_STATUSES = (Annotation.Status.SUBMITTED, Annotation.Status.ADJUDICATED)
@@ -39,8 +49,9 @@ def decode(text: str) -> tuple:
 # Counting ------------------------------------------------------------------------------------------------
 
 
-def count_articles(projects: dict[int, int]) -> dict[int, dict[str, Counter]]:
+def count_articles(projects: dict[int, int], entries: list | None = None) -> dict[int, dict[str, Counter]]:
     """{article id: {family: Counter of keys}} for the given articles ({id: project id}), in eight queries.
+    `entries`, if given, receives the stance map's entries (MapEntry) of these articles.
 
     * stances: (holder, target, polarity) of the stance map, from the gold layer where the article has an
       adjudicated one, else from its submitted layers. The holder is ("e", source) for the stance's source
@@ -79,9 +90,9 @@ def count_articles(projects: dict[int, int]) -> dict[int, dict[str, Counter]]:
         found[article_of[layer]]["sources"][(entity, "quotes")] += n
 
     stance_layers = defaultdict(Layer)  # layer id -> its stances as the agreement lines them up
-    for layer, entity, span_entity, span_text, target, polarity in (
+    for pk, layer, entity, span_entity, span_text, target, polarity in (
             Stance.objects.filter(annotation_id__in=article_of).order_by("pk").values_list(
-                "annotation_id", "holder_entity_id", "holder_span__entity_id", "holder_span__text", "target_id",
+                "pk", "annotation_id", "holder_entity_id", "holder_span__entity_id", "holder_span__text", "target_id",
                 "polarity_id")):
         article = article_of[layer]
         counts = found[article]
@@ -94,6 +105,9 @@ def count_articles(projects: dict[int, int]) -> dict[int, dict[str, Counter]]:
             text = (span_text or "").strip(" ")
             holder = ("e", entity or span_entity) if (entity or span_entity) else ("t", text) if text else UNKNOWN
             counts["stances"][(*holder, target, polarity)] += 1
+            if entries is not None:
+                entries.append(MapEntry(stance_id=pk, article_id=article, project_id=projects[article],
+                                        target_id=target, holder=encode(holder)))
         if span_entity or entity:
             stance_layers[layer].stances[(span_entity or entity, target)] = polarity  # the latest stance wins
 
@@ -144,7 +158,8 @@ def _refresh(ids: list[int]) -> None:
     list(StaleArticle.objects.select_for_update().filter(article_id__in=ids).order_by("article_id")
          .values_list("article_id"))
     kept = {row.article_id: row for row in ArticleFigures.objects.filter(article_id__in=ids)}
-    fresh = count_articles(projects)
+    entries = []
+    fresh = count_articles(projects, entries)
     deltas = defaultdict(Counter)  # (project id, family) -> {key: change}
     rows = []
     for article in ids:
@@ -165,6 +180,8 @@ def _refresh(ids: list[int]) -> None:
     ArticleFigures.objects.bulk_create(rows, update_conflicts=True, unique_fields=["article_id"],
                                        update_fields=["project", "counts", "counted_at"])
     ArticleFigures.objects.filter(article_id__in=[a for a in ids if a not in projects]).delete()
+    MapEntry.objects.filter(article_id__in=ids).delete()
+    MapEntry.objects.bulk_create(entries, batch_size=BATCH)
     StaleArticle.objects.filter(article_id__in=ids).delete()
 
 
@@ -211,6 +228,7 @@ def rebuild(project) -> int:
     with transaction.atomic():
         ArticleFigures.objects.filter(project=project).delete()
         ProjectFigure.objects.filter(project=project).delete()
+        MapEntry.objects.filter(project=project).delete()
         StaleArticle.objects.filter(project_id=project.pk).delete()
         articles = Annotation.objects.filter(article__project=project).filter(CORPUS).values_list(
             "article_id", flat=True).distinct()
@@ -219,10 +237,12 @@ def rebuild(project) -> int:
     return len(marks)
 
 
-def totals(project, family: str) -> dict[tuple, int]:
-    """The project's totals of one family, keys decoded: one indexed read of a few hundred rows."""
-    return {decode(key): n for key, n in ProjectFigure.objects.filter(project=project, family=family)
-            .values_list("key", "n")}
+def totals(project, family: str, keys: Iterable[tuple] | None = None) -> dict[tuple, int]:
+    """The project's totals of one family (or only those `keys`), keys decoded: one indexed read."""
+    rows = ProjectFigure.objects.filter(project=project, family=family)
+    if keys is not None:
+        rows = rows.filter(key__in=[encode(key) for key in keys])
+    return {decode(key): n for key, n in rows.values_list("key", "n")}
 
 
 def recount_layer(annotation: Annotation) -> None:
