@@ -272,3 +272,65 @@ def test_a_cells_evidence_page_reads_only_its_page_from_the_map_index(project, a
     reads = [line for line in plan if " on annotate_mapentry" in line]
     assert reads and all("map_entry_cell" in line for line in reads), text
     assert all(rows_of(line) <= 3 for line in reads) and "Rows Removed" not in text, text
+
+
+@pytest.mark.django_db(transaction=True)
+def test_concurrent_submits_and_readers_keep_the_totals_exact():
+    """Four annotators submit at once while two readers settle: the same totals rows move in every
+    transaction (row locks, in one order), readers skip what a writer holds; nothing is lost or doubled."""
+    if connection.vendor != "postgresql":
+        pytest.skip("row-level locking is PostgreSQL's; SQLite serialises writers")
+    import threading
+
+    from django.db import connections
+
+    project = make_project("rush-figures", targets=TARGETS)
+    users = [make_user(f"w{i}") for i in range(4)]
+    label, entity = project.labels.get(name="SOURCE"), Entity.objects.create(project=project, name="France")
+    target, favor = project.stance_targets.first(), project.polarities.get(name="favor")
+    layers = {user.pk: [] for user in users}
+    for _ in range(6):
+        article = make_article(project, text=TEXT)
+        for user in users:
+            layer = Annotation.objects.create(article=article, annotator=user)
+            span = Span.objects.create(annotation=layer, label=label, start=24, end=30, text=TEXT[24:30],
+                                       entity=entity)
+            Stance.objects.create(annotation=layer, holder_span=span, target=target, polarity=favor)
+            layers[user.pk].append(layer)
+        make_article(project, text=TEXT)
+    # A few stale articles for the readers to count meanwhile: layers submitted by a raw update.
+    extra = [Annotation.objects.create(article=make_article(project, text=TEXT), annotator=users[0])
+             for _ in range(10)]
+    barrier, errors = threading.Barrier(len(users) + 2), []
+
+    def submit_all(user):
+        try:
+            barrier.wait()
+            for layer in layers[user.pk]:
+                layer.refresh_from_db()
+                annotating.submit(annotation=layer, expected_version=layer.version, confirm_missing_evidence=True)
+        except Exception as error:  # reported below, in the main thread
+            errors.append(error)
+        finally:
+            connections.close_all()
+
+    def read():
+        try:
+            barrier.wait()
+            for _ in range(5):
+                figures.settle(project, limit=3)
+        except Exception as error:
+            errors.append(error)
+        finally:
+            connections.close_all()
+
+    Annotation.objects.filter(pk__in=[layer.pk for layer in extra]).update(status="submitted")
+    threads = [threading.Thread(target=submit_all, args=(user,)) for user in users]
+    threads += [threading.Thread(target=read) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    assert _settled(project) == _recounted(project)
+    assert figures.totals(project, "sources")[(entity.pk, "mentions")] == 24
