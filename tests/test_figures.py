@@ -218,15 +218,16 @@ def test_a_page_counts_a_bounded_number_of_stale_articles_and_says_how_many_wait
     assert dict(dashboards.label_distribution(project))["CLAIM"] == 4  # this read counted two more
 
 
-def test_refresh_figures_rebuilds_a_project_from_scratch(project, annotator_a):
+def test_refresh_figures_rebuilds_a_project_from_scratch(project, annotator_a, annotator_b):
     from django.core.management import call_command
 
     project_b = make_project("other", targets=TARGETS)
     for target in (project, project_b):
-        layer = Annotation.objects.create(article=make_article(target, text=TEXT), annotator=annotator_a,
-                                          status="submitted")
-        Span.objects.create(annotation=layer, label=target.labels.get(name="CLAIM"), start=0, end=9,
-                            text=TEXT[0:9])
+        article = make_article(target, text=TEXT)
+        for user in (annotator_a, annotator_b):  # two layers on one article: the article is marked once
+            layer = Annotation.objects.create(article=article, annotator=user, status="submitted")
+            Span.objects.create(annotation=layer, label=target.labels.get(name="CLAIM"), start=0, end=9,
+                                text=TEXT[0:9])
     call_command("refresh_figures")
     expected = _kept(project)
     ProjectFigure.objects.filter(project=project).update(n=42)  # a total gone wrong (a bug, a manual edit)
@@ -334,3 +335,16 @@ def test_concurrent_submits_and_readers_keep_the_totals_exact():
     assert errors == []
     assert _settled(project) == _recounted(project)
     assert figures.totals(project, "sources")[(entity.pk, "mentions")] == 24
+
+
+def test_the_import_command_counts_what_it_imported(tmp_path, project, annotator_a):
+    """The import marks its articles stale in its own transaction; the command then counts them."""
+    from django.core.management import call_command
+
+    from synthetic.corpus import annotated_records, to_jsonl
+
+    path = tmp_path / "batch.jsonl"
+    path.write_bytes(to_jsonl(annotated_records(12)))
+    call_command("import_articles", str(path), project="demo", annotator="anna")
+    assert not StaleArticle.objects.exists()
+    assert _kept(project) == _recounted(project) and _kept(project)

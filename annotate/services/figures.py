@@ -7,14 +7,15 @@ totals commit with the change. Whatever changed it otherwise left a stale mark t
 recounts (`settle`, a bounded number per request; the page says how many are still waiting) or that
 `manage.py refresh_figures` does. Recounting is idempotent: an article counted twice moves nothing.
 """
-import json
 from collections import Counter, defaultdict
 from collections.abc import Iterable
 
+import orjson
 from django.contrib.auth import get_user_model
 from django.db import connection, transaction
 from django.db.models import Count, Q
 from django.db.models.functions import Length
+from django.utils import timezone
 
 from ..agreement.report import Layer
 from ..agreement.tally import contribution
@@ -25,6 +26,7 @@ from ..models import (
     MapEntry,
     ProjectFigure,
     Relation,
+    RelationType,
     Span,
     StaleArticle,
     Stance,
@@ -39,11 +41,11 @@ UNKNOWN = ("u",)  # a stance holder with neither a source nor any text
 
 
 def encode(key: tuple) -> str:
-    return json.dumps(key, separators=(",", ":"), ensure_ascii=False)
+    return orjson.dumps(key).decode()
 
 
 def decode(text: str) -> tuple:
-    return tuple(json.loads(text))
+    return tuple(orjson.loads(text))
 
 
 # Counting ------------------------------------------------------------------------------------------------
@@ -51,7 +53,7 @@ def decode(text: str) -> tuple:
 
 def count_articles(projects: dict[int, int], entries: list | None = None) -> dict[int, dict[str, Counter]]:
     """{article id: {family: Counter of keys}} for the given articles ({id: project id}), in eight queries.
-    `entries`, if given, receives the stance map's entries (MapEntry) of these articles.
+    `entries`, if given, receives the stance map's entries of these articles (MapEntry's columns).
 
     * stances: (holder, target, polarity) of the stance map, from the gold layer where the article has an
       adjudicated one, else from its submitted layers. The holder is ("e", source) for the stance's source
@@ -84,10 +86,14 @@ def count_articles(projects: dict[int, int], entries: list | None = None) -> dic
     for article, entities in mentioned.items():
         for entity in entities:
             found[article]["sources"][(entity, "articles")] += 1
-    for layer, entity, n in (Relation.objects.filter(annotation_id__in=article_of, type__name="ATTRIBUTED_TO",
-                                                     to_span__entity__isnull=False)
+    # The quote type by id, and no "entity IS NOT NULL": PostgreSQL may answer that from the entity index by
+    # walking every mention of the corpus (as it did for the workspace, see Entity.objects.of_layer).
+    quoting = list(RelationType.objects.filter(project_id__in=set(projects.values()), name="ATTRIBUTED_TO")
+                   .values_list("pk", flat=True))
+    for layer, entity, n in (Relation.objects.filter(annotation_id__in=article_of, type_id__in=quoting)
                              .values_list("annotation_id", "to_span__entity_id").annotate(n=Count("id")).order_by()):
-        found[article_of[layer]]["sources"][(entity, "quotes")] += n
+        if entity is not None:
+            found[article_of[layer]]["sources"][(entity, "quotes")] += n
 
     stance_layers = defaultdict(Layer)  # layer id -> its stances as the agreement lines them up
     for pk, layer, entity, span_entity, span_text, target, polarity in (
@@ -106,8 +112,7 @@ def count_articles(projects: dict[int, int], entries: list | None = None) -> dic
             holder = ("e", entity or span_entity) if (entity or span_entity) else ("t", text) if text else UNKNOWN
             counts["stances"][(*holder, target, polarity)] += 1
             if entries is not None:
-                entries.append(MapEntry(stance_id=pk, article_id=article, project_id=projects[article],
-                                        target_id=target, holder=encode(holder)))
+                entries.append((pk, article, projects[article], target, encode(holder)))
         if span_entity or entity:
             stance_layers[layer].stances[(span_entity or entity, target)] = polarity  # the latest stance wins
 
@@ -153,15 +158,14 @@ def _refresh(ids: list[int]) -> None:
     # Hold every article's stale mark, making it if there is none. A writer's trigger marks the article in
     # the writer's own transaction, so a writer changing one of them now waits for this count to commit
     # (and its own change is then counted after it), and one that changed it before is waited for here.
-    StaleArticle.objects.bulk_create([StaleArticle(article_id=a, project_id=p) for a, p in projects.items()],
-                                     ignore_conflicts=True)
+    _insert(StaleArticle, ("article_id", "project_id"), list(projects.items()), "ON CONFLICT (article_id) DO NOTHING")
     list(StaleArticle.objects.select_for_update().filter(article_id__in=ids).order_by("article_id")
          .values_list("article_id"))
     kept = {row.article_id: row for row in ArticleFigures.objects.filter(article_id__in=ids)}
     entries = []
     fresh = count_articles(projects, entries)
     deltas = defaultdict(Counter)  # (project id, family) -> {key: change}
-    rows = []
+    rows, now = [], timezone.now()
     for article in ids:
         old = kept[article].counts if article in kept else {}
         new = {family: {encode(key): n for key, n in fresh[article][family].items()}
@@ -175,14 +179,28 @@ def _refresh(ids: list[int]) -> None:
                 if change := after.get(key, 0) - before.get(key, 0):
                     deltas[(project, family)][key] += change
         if article in projects:
-            rows.append(ArticleFigures(article_id=article, project_id=project, counts=new))
+            rows.append((article, project, orjson.dumps(new).decode(), now))
     add_to_totals(deltas)
-    ArticleFigures.objects.bulk_create(rows, update_conflicts=True, unique_fields=["article_id"],
-                                       update_fields=["project", "counts", "counted_at"])
+    _insert(ArticleFigures, ("article_id", "project_id", "counts", "counted_at"), rows,
+            "ON CONFLICT (article_id) DO UPDATE SET project_id = excluded.project_id, counts = excluded.counts,"
+            " counted_at = excluded.counted_at")
     ArticleFigures.objects.filter(article_id__in=[a for a in ids if a not in projects]).delete()
     MapEntry.objects.filter(article_id__in=ids).delete()
-    MapEntry.objects.bulk_create(entries, batch_size=BATCH)
+    _insert(MapEntry, ("stance_id", "article_id", "project_id", "target_id", "holder"), entries)
     StaleArticle.objects.filter(article_id__in=ids).delete()
+
+
+def _insert(model, columns: tuple[str, ...], rows: list[tuple], conflict: str = "") -> None:
+    """INSERT plain rows, 200 a statement, with bound parameters: bulk_create sends arrays whose literals
+    are escaped character by character (1-4 s per 500 articles' JSON counts and map entries)."""
+    table = connection.ops.quote_name(model._meta.db_table)
+    names = ", ".join(connection.ops.quote_name(column) for column in columns)
+    row = "(" + ", ".join(["%s"] * len(columns)) + ")"
+    with connection.cursor() as cursor:
+        for start in range(0, len(rows), 200):
+            chunk = rows[start:start + 200]
+            cursor.execute(f"INSERT INTO {table} ({names}) VALUES {', '.join([row] * len(chunk))} {conflict}",
+                           [value for values in chunk for value in values])
 
 
 def add_to_totals(deltas: dict[tuple[int, str], Counter]) -> None:
@@ -191,14 +209,8 @@ def add_to_totals(deltas: dict[tuple[int, str], Counter]) -> None:
     table = connection.ops.quote_name(ProjectFigure._meta.db_table)
     rows = sorted((project, family, key, change) for (project, family), changes in deltas.items()
                   for key, change in changes.items() if change)
-    with connection.cursor() as cursor:
-        for start in range(0, len(rows), 500):
-            chunk = rows[start:start + 500]
-            values = ", ".join(["(%s, %s, %s, %s)"] * len(chunk))
-            cursor.execute(
-                f'INSERT INTO {table} (project_id, family, "key", n) VALUES {values}'
-                f' ON CONFLICT (project_id, family, "key") DO UPDATE SET n = {table}.n + excluded.n',
-                [value for row in chunk for value in row])
+    _insert(ProjectFigure, ("project_id", "family", "key", "n"), rows,
+            f'ON CONFLICT (project_id, family, "key") DO UPDATE SET n = {table}.n + excluded.n')
     emptied = defaultdict(list)
     for project, family, key, change in rows:
         if change < 0:
@@ -221,6 +233,20 @@ def settle(project, *, limit: int | None = None) -> int:
     return StaleArticle.objects.filter(project_id=project.pk).count()
 
 
+def settle_all(project, *, progress=None) -> int:
+    """Count every stale article of the project, a batch per transaction (after an import, a rebuild, a
+    migration); `progress(n)` is told each batch's size. How many were counted."""
+    counted = 0
+    while left := StaleArticle.objects.filter(project_id=project.pk).count():
+        now_left = settle(project, limit=BATCH)
+        if progress:
+            progress(left - now_left)
+        counted += left - now_left
+        if now_left >= left:  # all held by another transaction counting them: it will finish them
+            break
+    return counted
+
+
 def rebuild(project) -> int:
     """Forget the project's figures and mark every article with a corpus layer stale (the repair after a
     bug or a manual edit of the database); `settle` or `manage.py refresh_figures` then counts them.
@@ -230,10 +256,10 @@ def rebuild(project) -> int:
         ProjectFigure.objects.filter(project=project).delete()
         MapEntry.objects.filter(project=project).delete()
         StaleArticle.objects.filter(project_id=project.pk).delete()
-        articles = Annotation.objects.filter(article__project=project).filter(CORPUS).values_list(
+        articles = Annotation.objects.filter(article__project=project).filter(CORPUS).order_by().values_list(
             "article_id", flat=True).distinct()
-        marks = [StaleArticle(article_id=article, project_id=project.pk) for article in articles.iterator()]
-        StaleArticle.objects.bulk_create(marks, batch_size=BATCH)
+        marks = [(article, project.pk) for article in articles.iterator()]
+        _insert(StaleArticle, ("article_id", "project_id"), marks, "ON CONFLICT (article_id) DO NOTHING")
     return len(marks)
 
 

@@ -5,6 +5,8 @@ from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
+from annotate.models import Project
+from annotate.services import figures
 from annotate.services.importing import ImportFailed, import_file
 
 
@@ -64,5 +66,15 @@ class Command(BaseCommand):
             self.stdout.write(report.summary())
             for line, external_id, why in report.skipped:
                 self.stdout.write(f"  skipped {external_id!r} (line {line}): {why}")
+            self._count_figures(options["project"], show_bar)
         if failed:
             raise CommandError("some files were not imported (see above)")
+
+    def _count_figures(self, slug: str, show_bar: bool) -> None:
+        """The dashboards' figures of what was imported, counted now that it is committed (the import marked
+        its articles stale in its own transaction: if this is cut short, pages and refresh_figures finish it)."""
+        project = Project.objects.filter(slug=slug).first()
+        if project is None:
+            return
+        with tqdm(desc="dashboard figures", unit=" articles", disable=not show_bar) as bar:
+            figures.settle_all(project, progress=bar.update)

@@ -28,7 +28,5 @@ class Command(BaseCommand):
                 figures.rebuild(each)
             total = StaleArticle.objects.filter(project_id=each.pk).count()
             with tqdm(total=total, desc=each.slug, unit=" articles", disable=not show_bar) as bar:
-                while left := StaleArticle.objects.filter(project_id=each.pk).count():
-                    figures.settle(each, limit=figures.BATCH)
-                    bar.update(left - StaleArticle.objects.filter(project_id=each.pk).count())
-            self.stdout.write(f"{each.slug}: {total} article(s) counted.")
+                counted = figures.settle_all(each, progress=bar.update)
+            self.stdout.write(f"{each.slug}: {counted} article(s) counted.")
