@@ -152,6 +152,19 @@ class Migration(migrations.Migration):
     dependencies = [("annotate", "0007_assignment_counts")]
 
     operations = [
+        # A source's mentions in order (its page lists the first ones): (entity, id) instead of (entity).
+        # On SQLite this rebuilds the span table, so it comes before the span triggers below are installed.
+        migrations.AlterField(
+            model_name="span",
+            name="entity",
+            field=models.ForeignKey(blank=True, db_index=False, null=True,
+                                    on_delete=django.db.models.deletion.SET_NULL, related_name="mentions",
+                                    to="annotate.entity"),
+        ),
+        migrations.AddIndex(
+            model_name="span",
+            index=models.Index(fields=["entity", "id"], name="span_entity_in_order"),
+        ),
         migrations.CreateModel(
             name="StaleArticle",
             fields=[

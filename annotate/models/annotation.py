@@ -108,7 +108,9 @@ class Span(models.Model):
     start = models.PositiveIntegerField()
     end = models.PositiveIntegerField()
     text = models.TextField(help_text="The covered text when the span was made: text[start:end].")
-    entity = models.ForeignKey(Entity, null=True, blank=True, on_delete=models.SET_NULL, related_name="mentions")
+    # Indexed with the span's id (Meta), so a source's mentions are read in order a page at a time.
+    entity = models.ForeignKey(Entity, null=True, blank=True, on_delete=models.SET_NULL, related_name="mentions",
+                               db_index=False)
     attributes = models.JSONField(default=dict, blank=True)
     provenance = models.JSONField(
         default=list, blank=True, help_text="Gold only: usernames of the annotators who had this item."
@@ -119,7 +121,8 @@ class Span(models.Model):
         ordering = ["annotation", "start", "end", "id"]
         constraints = [models.CheckConstraint(condition=Q(end__gt=F("start")), name="span_end_after_start"),
                        client_id_unique("span")]
-        indexes = [models.Index(fields=["annotation", "start"])]
+        indexes = [models.Index(fields=["annotation", "start"]), models.Index(fields=["entity", "id"],
+                                                                               name="span_entity_in_order")]
 
     def __str__(self):
         return f"{self.label.name} {self.start}:{self.end}"

@@ -212,13 +212,16 @@ def source_detail(request, slug, pk):
     for span in mentions:
         span.sentence = dashboards.sentence_around(span.annotation.article.text, span.start, span.end)
         span.layer_name = _layer_name(span.annotation)
+    # Quotes in the order of the mentions they are attributed to: read along the (entity, id) index.
     quotes = list(Relation.objects.filter(type__name="ATTRIBUTED_TO", to_span__entity=entity).filter(IN_CORPUS)
-                  .select_related("from_span", *layer).order_by("pk")[:LISTED_MENTIONS])
-    # Held as the stance's source, or through its holder span's: two reads by index, not one OR over a join.
-    held = Stance.objects.filter(holder_entity=entity).order_by().values("pk").union(
-        Stance.objects.filter(holder_span__entity=entity).order_by().values("pk"))
-    stances = list(Stance.objects.filter(pk__in=held).filter(IN_CORPUS).select_related("target", "polarity", *layer)
-                   .order_by("pk")[:LISTED_MENTIONS])
+                  .select_related("from_span", *layer).order_by("to_span_id", "pk")[:LISTED_MENTIONS])
+    # Held as the stance's source, or through its holder span's: two reads in index order, merged here
+    # (one OR over a join reads every stance of the corpus).
+    stances = Stance.objects.filter(IN_CORPUS).select_related("target", "polarity", *layer)
+    stances = sorted({stance.pk: stance for stance in (
+        *stances.filter(holder_entity=entity).order_by("pk")[:LISTED_MENTIONS],
+        *stances.filter(holder_span__entity=entity).order_by("holder_span_id", "pk")[:LISTED_MENTIONS],
+    )}.values(), key=lambda stance: stance.pk)[:LISTED_MENTIONS]
     for item in (*quotes, *stances):
         item.layer_name = _layer_name(item.annotation)
     others = Entity.objects.filter(project=project).exclude(pk=entity.pk).only("id", "name").order_by("name")
