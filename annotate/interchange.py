@@ -168,105 +168,163 @@ def parse_record(obj) -> ArticleRecord:
 
 
 def _parse_layer(reader: _Reader, layer: dict, text: str) -> LayerRecord:
+    # A file brings hundreds of thousands of items: each loop takes the plain case (every field
+    # present in its usual type and valid) inline, and hands anything else to the item's checker
+    # (_span, _relation, _stance), which decides the same thing field by field and says what is wrong.
     spans, span_ids, size = [], set(), len(text)
     for i, raw in enumerate(reader.listing(layer, "spans", "annotations.")):
-        path = f"annotations.spans[{i}]."
-        if not isinstance(raw, dict):
-            reader.fail(path[:-1], "must be an object")
-            continue
-        span_id = raw.get("id")
-        if type(span_id) is int:
-            span_id = str(span_id)
-        if type(span_id) is not str or not span_id:
-            reader.fail(path + "id", "is required (a string unique within the record)")
-            continue
-        if span_id in span_ids:
-            reader.fail(path + "id", f"{span_id!r} is used by another span of this record")
-            continue
-        span_ids.add(span_id)
-        start, end, label, snapshot = raw.get("start"), raw.get("end"), raw.get("label"), raw.get("text")
-        if snapshot is not None and type(snapshot) is not str:
-            reader.fail(path + "text", f"must be a string, got {type(snapshot).__name__}")
-            continue
-        # The common case in one expression; the checker below explains any failure.
-        if not (type(start) is int and type(end) is int and 0 <= start < end <= size
-                and (snapshot is None or text[start:end] == snapshot)):
-            try:
-                check_span_offsets(text, start, end, snapshot)
-            except ValidationError as error:
-                for key, messages in error.message_dict.items():
-                    reader.fail(path + key, messages[0])
+        if type(raw) is dict:
+            span_id, start, end, label = raw.get("id"), raw.get("start"), raw.get("end"), raw.get("label")
+            snapshot, entity, attributes = raw.get("text"), raw.get("entity"), raw.get("attributes")
+            if (type(span_id) is str and span_id and span_id not in span_ids
+                    and type(start) is int and type(end) is int and 0 <= start < end <= size
+                    and (snapshot is None or (type(snapshot) is str and text[start:end] == snapshot))
+                    and type(label) is str and label
+                    and (entity is None or (type(entity) is str and (entity := entity.strip())))
+                    and (attributes is None or type(attributes) is dict)):
+                span_ids.add(span_id)
+                spans.append(SpanRecord(span_id, start, end, label, text[start:end] if snapshot is None else snapshot,
+                                        entity, {} if attributes is None else attributes))
                 continue
-        if type(label) is not str or not label:
-            reader.fail(path + "label", "is required (a label name of the project)")
-            continue
-        entity = raw.get("entity")
-        if entity is not None and (type(entity) is not str or not entity.strip()):
-            reader.fail(path + "entity", "must be a non-empty string (the canonical source's name) or null")
-            entity = None
-        attributes = raw.get("attributes")
-        if attributes is None:
-            attributes = {}
-        elif type(attributes) is not dict:
-            reader.fail(path + "attributes", f"must be an object, got {type(attributes).__name__}")
-            continue
-        spans.append(SpanRecord(span_id, start, end, label, text[start:end], entity.strip() if entity else None,
-                                attributes))
-
-    def span_ref(value, path: str) -> str | None:
-        if isinstance(value, int) and not isinstance(value, bool):
-            value = str(value)
-        if not isinstance(value, str) or value not in span_ids:
-            reader.fail(path, f"{value!r} is not the id of a span in this record")
-            return None
-        return value
+        span = _span(reader, raw, f"annotations.spans[{i}].", span_ids, text)
+        if span is not None:
+            spans.append(span)
 
     relations, seen_relations = [], set()
     for i, raw in enumerate(reader.listing(layer, "relations", "annotations.")):
-        path = f"annotations.relations[{i}]."
-        if not isinstance(raw, dict):
-            reader.fail(path[:-1], "must be an object")
-            continue
-        from_id, to_id = span_ref(raw.get("from"), path + "from"), span_ref(raw.get("to"), path + "to")
-        rel_type = reader.string(raw, "type", path, required=True)
-        if from_id is not None and from_id == to_id:
-            reader.fail(path + "to", "a relation links two different spans")
-        elif from_id and to_id and rel_type:
-            relation = RelationRecord(from_id=from_id, to_id=to_id, type=rel_type)
-            if relation in seen_relations:
-                reader.fail(path[:-1], f"repeats relation {from_id} {rel_type} {to_id}")
-            seen_relations.add(relation)
-            relations.append(relation)
+        if type(raw) is dict:
+            from_id, to_id, rel_type = raw.get("from"), raw.get("to"), raw.get("type")
+            if (type(from_id) is str and type(to_id) is str and from_id != to_id
+                    and from_id in span_ids and to_id in span_ids and type(rel_type) is str and rel_type):
+                relation = RelationRecord(from_id, to_id, rel_type)
+                if relation not in seen_relations:
+                    seen_relations.add(relation)
+                    relations.append(relation)
+                    continue
+        _relation(reader, raw, f"annotations.relations[{i}].", span_ids, seen_relations, relations)
 
     stances = []
     for i, raw in enumerate(reader.listing(layer, "stances", "annotations.")):
-        path = f"annotations.stances[{i}]."
-        if not isinstance(raw, dict):
-            reader.fail(path[:-1], "must be an object")
-            continue
-        holder = raw.get("holder")
-        holder = span_ref(holder, path + "holder") if holder is not None else None
-        holder_entity = reader.string(raw, "holder_entity", path) or None
-        if raw.get("holder") is None and holder_entity is None:
-            reader.fail(path + "holder", "a stance needs a holder (span id) or holder_entity (name)")
-        evidence = raw.get("evidence")
-        evidence = [] if evidence is None else evidence if isinstance(evidence, list) else [evidence]
-        evidence_ids = tuple(
-            ref for j, item in enumerate(evidence) if (ref := span_ref(item, f"{path}evidence[{j}]")) is not None
-        )
-        explicit = raw.get("explicit", True)
-        if explicit is None:
-            explicit = True
-        if not isinstance(explicit, bool):
-            reader.fail(path + "explicit", f"must be true or false, got {explicit!r}")
-        stances.append(
-            StanceRecord(
-                target=reader.string(raw, "target", path, required=True),
-                polarity=reader.string(raw, "polarity", path, required=True),
-                holder=holder,
-                holder_entity=holder_entity,
-                explicit=bool(explicit),
-                evidence=tuple(dict.fromkeys(evidence_ids)),
-            )
-        )
+        if type(raw) is dict:
+            holder, holder_entity, target, polarity = (raw.get("holder"), raw.get("holder_entity"),
+                                                       raw.get("target"), raw.get("polarity"))
+            evidence, explicit = raw.get("evidence"), raw.get("explicit", True)
+            if type(evidence) is str:  # one span id, not in a list
+                evidence = [evidence]
+            if ((holder is None or (type(holder) is str and holder in span_ids))
+                    and (holder_entity is None or type(holder_entity) is str)
+                    and (holder is not None or holder_entity)
+                    and (evidence is None
+                         or (type(evidence) is list and all(type(e) is str and e in span_ids for e in evidence)))
+                    and (explicit is None or explicit is True or explicit is False)
+                    and type(target) is str and target and type(polarity) is str and polarity):
+                stances.append(StanceRecord(target, polarity, holder, holder_entity or None, explicit is not False,
+                                            () if evidence is None else tuple(dict.fromkeys(evidence))))
+                continue
+        stance = _stance(reader, raw, f"annotations.stances[{i}].", span_ids)
+        if stance is not None:
+            stances.append(stance)
     return LayerRecord(spans=tuple(spans), relations=tuple(relations), stances=tuple(stances))
+
+
+def _span(reader: _Reader, raw, path: str, span_ids: set[str], text: str) -> SpanRecord | None:
+    """One span, field by field: the span, or None with its problems reported."""
+    if not isinstance(raw, dict):
+        reader.fail(path[:-1], "must be an object")
+        return None
+    span_id = raw.get("id")
+    if type(span_id) is int:
+        span_id = str(span_id)
+    if type(span_id) is not str or not span_id:
+        reader.fail(path + "id", "is required (a string unique within the record)")
+        return None
+    if span_id in span_ids:
+        reader.fail(path + "id", f"{span_id!r} is used by another span of this record")
+        return None
+    span_ids.add(span_id)
+    start, end, label, snapshot = raw.get("start"), raw.get("end"), raw.get("label"), raw.get("text")
+    if snapshot is not None and type(snapshot) is not str:
+        reader.fail(path + "text", f"must be a string, got {type(snapshot).__name__}")
+        return None
+    # The common case in one expression; the checker below explains any failure.
+    if not (type(start) is int and type(end) is int and 0 <= start < end <= len(text)
+            and (snapshot is None or text[start:end] == snapshot)):
+        try:
+            check_span_offsets(text, start, end, snapshot)
+        except ValidationError as error:
+            for key, messages in error.message_dict.items():
+                reader.fail(path + key, messages[0])
+            return None
+    if type(label) is not str or not label:
+        reader.fail(path + "label", "is required (a label name of the project)")
+        return None
+    entity = raw.get("entity")
+    if entity is not None and (type(entity) is not str or not entity.strip()):
+        reader.fail(path + "entity", "must be a non-empty string (the canonical source's name) or null")
+        entity = None
+    attributes = raw.get("attributes")
+    if attributes is None:
+        attributes = {}
+    elif type(attributes) is not dict:
+        reader.fail(path + "attributes", f"must be an object, got {type(attributes).__name__}")
+        return None
+    return SpanRecord(span_id, start, end, label, text[start:end], entity.strip() if entity else None, attributes)
+
+
+def _span_ref(reader: _Reader, value, path: str, span_ids: set[str]) -> str | None:
+    if isinstance(value, int) and not isinstance(value, bool):
+        value = str(value)
+    if not isinstance(value, str) or value not in span_ids:
+        reader.fail(path, f"{value!r} is not the id of a span in this record")
+        return None
+    return value
+
+
+def _relation(reader: _Reader, raw, path: str, span_ids: set[str], seen: set[RelationRecord],
+              relations: list[RelationRecord]) -> None:
+    """One relation, field by field: appended to `relations`, and its problems reported."""
+    if not isinstance(raw, dict):
+        reader.fail(path[:-1], "must be an object")
+        return
+    from_id = _span_ref(reader, raw.get("from"), path + "from", span_ids)
+    to_id = _span_ref(reader, raw.get("to"), path + "to", span_ids)
+    rel_type = reader.string(raw, "type", path, required=True)
+    if from_id is not None and from_id == to_id:
+        reader.fail(path + "to", "a relation links two different spans")
+    elif from_id and to_id and rel_type:
+        relation = RelationRecord(from_id=from_id, to_id=to_id, type=rel_type)
+        if relation in seen:
+            reader.fail(path[:-1], f"repeats relation {from_id} {rel_type} {to_id}")
+        seen.add(relation)
+        relations.append(relation)
+
+
+def _stance(reader: _Reader, raw, path: str, span_ids: set[str]) -> StanceRecord | None:
+    """One stance, field by field: the stance (None if it is not an object), its problems reported."""
+    if not isinstance(raw, dict):
+        reader.fail(path[:-1], "must be an object")
+        return None
+    holder = raw.get("holder")
+    holder = _span_ref(reader, holder, path + "holder", span_ids) if holder is not None else None
+    holder_entity = reader.string(raw, "holder_entity", path) or None
+    if raw.get("holder") is None and holder_entity is None:
+        reader.fail(path + "holder", "a stance needs a holder (span id) or holder_entity (name)")
+    evidence = raw.get("evidence")
+    evidence = [] if evidence is None else evidence if isinstance(evidence, list) else [evidence]
+    evidence_ids = tuple(
+        ref for j, item in enumerate(evidence)
+        if (ref := _span_ref(reader, item, f"{path}evidence[{j}]", span_ids)) is not None
+    )
+    explicit = raw.get("explicit", True)
+    if explicit is None:
+        explicit = True
+    if not isinstance(explicit, bool):
+        reader.fail(path + "explicit", f"must be true or false, got {explicit!r}")
+    return StanceRecord(
+        target=reader.string(raw, "target", path, required=True),
+        polarity=reader.string(raw, "polarity", path, required=True),
+        holder=holder,
+        holder_entity=holder_entity,
+        explicit=bool(explicit),
+        evidence=tuple(dict.fromkeys(evidence_ids)),
+    )

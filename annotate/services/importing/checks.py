@@ -169,14 +169,19 @@ def check_limits(record: ArticleRecord) -> None:
 
 def relation_end_problems(record: ArticleRecord, relation_types: dict[str, RelationType]) -> list[tuple[str, str]]:
     """(field, message) for each relation end whose span has another label than the type wants."""
+    # The labels each type wants, by name (None: any): a few types, read once a record, not once a relation.
+    wanted = {name: (t.from_label.name if t.from_label else None, t.to_label.name if t.to_label else None)
+              for name, t in relation_types.items()}
     labels = {span.id: span.label for span in record.annotations.spans}
     problems = []
     for i, relation in enumerate(record.annotations.relations):
-        rel_type = relation_types[relation.type]
-        for end, span_id, wanted in (("from", relation.from_id, rel_type.from_label),
-                                     ("to", relation.to_id, rel_type.to_label)):
-            if wanted is not None and labels[span_id] != wanted.name:
-                message = f"{relation.type} needs a {wanted.name} span here, got {labels[span_id]} ({span_id!r})"
+        want_from, want_to = wanted[relation.type]
+        if (want_from is None or labels[relation.from_id] == want_from) and \
+                (want_to is None or labels[relation.to_id] == want_to):
+            continue
+        for end, span_id, want in (("from", relation.from_id, want_from), ("to", relation.to_id, want_to)):
+            if want is not None and labels[span_id] != want:
+                message = f"{relation.type} needs a {want} span here, got {labels[span_id]} ({span_id!r})"
                 problems.append((f"annotations.relations[{i}].{end}", message))
     return problems
 

@@ -9,8 +9,10 @@ The file lands whole or not at all. Problems are collected across the whole file
 report.MAX_PROBLEMS) so a user fixes them in one pass, each named by file, line and field; when
 there is any, the transaction is rolled back and the database is exactly as before.
 """
+import gc
 import io
 from collections.abc import Callable, Iterable
+from contextlib import contextmanager
 
 from django.db import transaction
 
@@ -34,6 +36,23 @@ def _project(slug: str, *, file: str, create: bool) -> Project:
                                               f"no project {slug!r} (create it with --create-project)")])
         project = create_project(name=slug.replace("-", " ").capitalize(), slug=slug)
     return project
+
+
+@contextmanager
+def _young_objects_collected_less_often():
+    """Run the cyclic garbage collector less often while a file is imported.
+
+    An import makes millions of short-lived objects (decoded JSON, records, rows), freed by reference
+    counting as each batch is written; with the default thresholds the collector runs every 700 of
+    them and walks the whole process's objects each tenth time: a third of the import's Python time.
+    Fewer, larger young collections keep finding cycles, at a fraction of the cost.
+    """
+    thresholds = gc.get_threshold()
+    gc.set_threshold(100_000, 20, 10)
+    try:
+        yield
+    finally:
+        gc.set_threshold(*thresholds)
 
 
 def _run(records: Iterable[Read], *, checks: RecordChecks, planner: BatchPlanner, rows: ImportRows,
@@ -87,7 +106,7 @@ def import_file(
     Raises ImportFailed, with every problem found, when anything is wrong;
     the database is then exactly as before.
     """
-    with transaction.atomic():
+    with _young_objects_collected_less_often(), transaction.atomic():
         project = _project(project_slug, file=name, create=create_project_if_missing)
         if annotator is not None:
             ensure_member(project=project, user=annotator)

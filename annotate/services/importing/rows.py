@@ -14,6 +14,7 @@ item, so a restore brings the old content back.
 """
 from collections import defaultdict
 
+import orjson
 from django.db import connection
 from django.utils import timezone
 
@@ -56,7 +57,7 @@ class ImportRows:
         self.project = project
         self.file = file
         self.report = report
-        self.entities = {e.name: e for e in Entity.objects.filter(project=project)}
+        self.entities = dict(Entity.objects.filter(project=project).values_list("name", "pk"))  # name -> id
         # (article id, owner key) -> (layer, its items before): layers that --replace empties and refills.
         self.replaced: dict[tuple, tuple[Annotation, dict]] = {}
         self.assigned: set[int] = set()  # articles whose assignments the file added or changed
@@ -101,11 +102,13 @@ class ImportRows:
                 record_event(layer, "status.import", before={"status": old_status}, after={"status": layer.status})
             record_event(layer, "import.replace", after={"file": self.file})
 
-    def entity(self, name: str) -> Entity:
-        if name not in self.entities:
-            self.entities[name] = Entity.objects.create(project=self.project, name=name)
+    def entity_id(self, name: str) -> int:
+        """The id of the project's entity `name`, created the first time the file names it."""
+        pk = self.entities.get(name)
+        if pk is None:
+            pk = self.entities[name] = Entity.objects.create(project=self.project, name=name).pk
             self.report.entities_created += 1
-        return self.entities[name]
+        return pk
 
     def write_articles(self, articles: list[Article]) -> None:
         for article, pk in zip(articles, allocate_ids(Article, len(articles))):
@@ -176,27 +179,29 @@ class ImportRows:
         self.writer.insert(AnnotationEvent, EVENT_COLUMNS,
                            [(pk, now, "import", 1, json_text({"file": self.file})) for pk, _, _ in new_layers])
 
+        # The loops below run once per span, relation and stance of the file: plain tuples, names bound
+        # locally, and the JSON of a span's attributes written only when it has any.
         span_ids = iter(allocate_ids(Span, sum(len(record.annotations.spans) for _, record, _ in layers)))
-        spans, relations, stances, evidence = [], [], [], []
-        stance_rows = []
+        spans, relations, stance_rows = [], [], []
+        entity, dumps = self.entity_id, orjson.dumps
         for annotation_id, (_, record, _) in zip(annotation_ids, layers):
             layer = record.annotations
             ids = {}
             for s in layer.spans:
                 ids[s.id] = pk = next(span_ids)
                 spans.append((pk, annotation_id, labels[s.label], s.start, s.end, s.text,
-                              self.entity(s.entity).pk if s.entity else None, json_text(s.attributes), "[]"))
-            relations.extend(
-                (annotation_id, relation_types[r.type], ids[r.from_id], ids[r.to_id], "[]") for r in layer.relations
-            )
-            for s in layer.stances:
-                stance_rows.append((annotation_id, s, [ids[e] for e in s.evidence], ids.get(s.holder)))
-        stance_ids = allocate_ids(Stance, len(stance_rows))
-        for pk, (annotation_id, s, evidence_ids, holder_id) in zip(stance_ids, stance_rows):
-            stances.append((pk, annotation_id, holder_id,
-                            self.entity(s.holder_entity).pk if s.holder_entity else None,
+                              entity(s.entity) if s.entity else None,
+                              dumps(s.attributes).decode() if s.attributes else "{}", "[]"))
+            relations += [(annotation_id, relation_types[r.type], ids[r.from_id], ids[r.to_id], "[]")
+                          for r in layer.relations]
+            stance_rows += [(annotation_id, s, [ids[e] for e in s.evidence], ids.get(s.holder))
+                            for s in layer.stances]
+        stances, evidence = [], []
+        for pk, (annotation_id, s, evidence_ids, holder_id) in zip(allocate_ids(Stance, len(stance_rows)),
+                                                                   stance_rows):
+            stances.append((pk, annotation_id, holder_id, entity(s.holder_entity) if s.holder_entity else None,
                             targets[s.target], polarities[s.polarity], s.explicit, "[]"))
-            evidence.extend((pk, span_id) for span_id in evidence_ids)
+            evidence += [(pk, span_id) for span_id in evidence_ids]
 
         self.writer.insert(Span, SPAN_COLUMNS, spans)
         self.writer.insert(Relation, RELATION_COLUMNS, relations)
