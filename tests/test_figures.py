@@ -348,3 +348,33 @@ def test_the_import_command_counts_what_it_imported(tmp_path, project, annotator
     call_command("import_articles", str(path), project="demo", annotator="anna")
     assert not StaleArticle.objects.exists()
     assert _kept(project) == _recounted(project) and _kept(project)
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="PostgreSQL plans")
+def test_a_sources_page_reads_its_first_mentions_along_the_index(project, annotator_a, reviewer, client):
+    """A source with 120 mentions among 1200: its page's mention list reads the source's own rows by its
+    index, never the corpus's. (With a LIMIT the planner walks that index in order once the source has
+    many mentions; for one as common as half the spans, walking the primary key and skipping the others
+    is as good: either way the page reads about 100 rows.)"""
+    from django.test.utils import CaptureQueriesContext
+
+    from .plans import explain, rows_of
+
+    france, spain = (Entity.objects.create(project=project, name=name) for name in ("France", "Spain"))
+    label = project.labels.get(name="SOURCE")
+    for _ in range(60):
+        layer = Annotation.objects.create(article=make_article(project, text=TEXT), annotator=annotator_a,
+                                          status="submitted")
+        Span.objects.bulk_create([Span(annotation=layer, label=label, start=24, end=30, text=TEXT[24:30],
+                                       entity=france if n % 10 == 0 else spain) for n in range(20)])
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE annotate_span, annotate_annotation")
+    client.force_login(reviewer)
+    with CaptureQueriesContext(connection) as queries:
+        assert client.get(reverse("review:source", args=[project.slug, france.pk])).status_code == 200
+    [mentions] = [q["sql"] for q in queries.captured_queries if q["sql"].startswith('SELECT "annotate_span"."id"')]
+    plan = explain(mentions, analyze=True)
+    text = "\n".join(plan)
+    reads = [line for line in plan if " on annotate_span" in line or " on span_entity_in_order" in line]
+    assert "span_entity_in_order" in text and "Seq Scan" not in text and "annotate_span_pkey" not in text, text
+    assert reads and all(rows_of(line) <= 120 for line in reads), text
