@@ -48,3 +48,22 @@ def test_a_failing_batch_raises_in_the_caller_and_rolls_everything_back(project)
             writer.close()
     assert "span_end_after_start" in str(error.value) or "check" in str(error.value).lower()
     assert Span.objects.count() == before
+
+
+def test_ids_are_never_those_of_rows_still_queued_and_flush_waits_for_them(project):
+    annotation = make_annotation(make_article(project, text="Rabat said so."), make_user())
+    label = project.labels.get(name="CLAIM")
+    with transaction.atomic():
+        writer = RowWriter()
+        try:
+            first = writer.allocate_ids(Span, 3)
+            writer.insert(Span, FIELDS, span_rows(annotation, label, first, annotation.article.text))
+            # The rows above may still be queued: on SQLite max(id) would not see them yet.
+            second = writer.allocate_ids(Span, 2)
+            assert not set(first) & set(second)
+            writer.flush()
+            assert Span.objects.filter(pk__in=first).count() == 3  # in the database now, same transaction
+            writer.insert(Span, FIELDS, span_rows(annotation, label, second, annotation.article.text))
+        finally:
+            writer.close()
+    assert Span.objects.filter(annotation=annotation).count() == 5

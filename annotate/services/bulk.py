@@ -10,13 +10,13 @@ Ids are allocated up front so that later rows (relations, stance evidence)
 can point at spans inserted in the same batch without reading them back:
 from the table's sequence on PostgreSQL, and from max(id) on SQLite, where the
 importer's IMMEDIATE transaction holds the write lock so nobody else can take
-the same ids meanwhile.
+the same ids meanwhile (RowWriter.allocate_ids then counts on from there).
 """
 import datetime as dt
 import queue
 import threading
 from collections.abc import Sequence
-from contextlib import contextmanager
+from contextlib import ExitStack, contextmanager
 
 import orjson
 from django.db import connection, models
@@ -97,41 +97,68 @@ def insert_rows(model: type[models.Model], fields: Sequence[str], rows: Sequence
 class RowWriter:
     """Inserts batches of rows, overlapping the database's work with the caller's.
 
-    On PostgreSQL a background thread runs the COPYs on the caller's own
-    connection (psycopg serialises use of a connection with a lock, and the
-    rows land in the caller's transaction), so the server checks foreign keys
-    and maintains indexes for one batch while Python prepares the next.
-    Constraints are made IMMEDIATE for that reason: deferred, they would all be
-    checked at COMMIT, after Python has finished, with nothing to overlap.
-    Elsewhere (SQLite) it simply inserts in line.
+    A background thread runs the inserts on the caller's own connection, so the rows land in the
+    caller's transaction, and the database checks foreign keys and maintains indexes for one batch
+    while Python prepares the next.
+
+    * PostgreSQL: COPY. psycopg serialises use of a connection with a lock. Constraints are made
+      IMMEDIATE: deferred, they would all be checked at COMMIT, after Python has finished, with
+      nothing to overlap.
+    * SQLite: executemany. The sqlite3 module lets go of the GIL while SQLite steps through a
+      statement, and SQLite serialises calls on one connection; the caller's own statements wait
+      for the insert under way (`_one_at_a_time`), so a count of changed rows is never another
+      statement's. Ids come from `allocate_ids` here, which counts on from its last allocation:
+      max(id) would not yet see the rows still queued.
     """
 
     def __init__(self):
-        self.background = connection.vendor == "postgresql"
+        self.vendor = connection.vendor
         self.error: BaseException | None = None
-        if self.background:
-            with connection.cursor() as cursor:
+        self.next_ids: dict[str, int] = {}  # SQLite: table -> the first id not handed out yet
+        self.busy = threading.Lock()  # held by the background thread while it inserts (SQLite)
+        self.wrapped = ExitStack()
+        with connection.cursor() as cursor:
+            if self.vendor == "postgresql":
                 cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
-            self.raw = connection.connection
-            self.wrap_errors = connection.wrap_database_errors
-            self.queue: queue.Queue = queue.Queue(maxsize=4)
-            self.thread = threading.Thread(target=self._drain, name="row-writer", daemon=True)
-            self.thread.start()
+        self.raw = connection.connection
+        self.wrap_errors = connection.wrap_database_errors
+        if self.vendor == "sqlite":
+            self.wrapped.enter_context(connection.execute_wrapper(self._one_at_a_time))
+        self.queue: queue.Queue = queue.Queue(maxsize=4)
+        self.thread = threading.Thread(target=self._drain, name="row-writer", daemon=True)
+        self.thread.start()
+
+    def allocate_ids(self, model: type[models.Model], count: int) -> Sequence[int]:
+        """`count` new ids for `model`, never one of a row still queued."""
+        if self.vendor != "sqlite":
+            return allocate_ids(model, count)
+        table = model._meta.db_table
+        if table not in self.next_ids:
+            self.next_ids[table] = allocate_ids(model, 1)[0]  # max(id) + 1, before any row of ours is queued
+        first = self.next_ids[table]
+        self.next_ids[table] = first + count
+        return range(first, first + count)
 
     def insert(self, model: type[models.Model], fields: Sequence[str], rows: Sequence[tuple]) -> None:
         if not rows:
             return
-        if not self.background:
-            insert_rows(model, fields, rows)
-            return
         self._raise()
+        table = connection.ops.quote_name(model._meta.db_table)
         columns = ", ".join(connection.ops.quote_name(model._meta.get_field(name).column) for name in fields)
-        self.queue.put((f"COPY {connection.ops.quote_name(model._meta.db_table)} ({columns}) FROM STDIN", rows))
+        if self.vendor == "postgresql":
+            self.queue.put((f"COPY {table} ({columns}) FROM STDIN", rows))
+        else:
+            self.queue.put((f"INSERT INTO {table} ({columns}) VALUES ({', '.join('?' * len(fields))})", rows))
+
+    def flush(self) -> None:
+        """Wait until every row queued so far is in the database (raising its failure, if any)."""
+        self.queue.join()
+        self._raise()
 
     @contextmanager
     def constraints_deferred(self):
         """For ORM deletes inside the import: Django's collector orders deletes for deferred FKs."""
-        if not self.background:
+        if self.vendor != "postgresql":
             yield
             return
         with connection.cursor() as cursor:
@@ -140,18 +167,34 @@ class RowWriter:
         with connection.cursor() as cursor:
             cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
 
+    def _one_at_a_time(self, execute, sql, params, many, context):
+        with self.busy:
+            return execute(sql, params, many, context)
+
     def _drain(self) -> None:
         while (item := self.queue.get()) is not None:
-            if self.error is not None:
-                continue  # the transaction is lost; just empty the queue
-            sql, rows = item
             try:
-                # Django's wrapper turns driver errors into django.db errors, as on the caller's own cursor.
-                with self.wrap_errors, self.raw.cursor() as cursor, cursor.copy(sql) as copy:
-                    for row in rows:
-                        copy.write_row(row)
+                if self.error is None:  # else the transaction is lost; just empty the queue
+                    self._write(*item)
             except BaseException as error:  # handed to the caller's thread by _raise()
                 self.error = error
+            finally:
+                self.queue.task_done()
+        self.queue.task_done()
+
+    def _write(self, sql: str, rows: Sequence[tuple]) -> None:
+        # Django's wrapper turns driver errors into django.db errors, as on the caller's own cursor.
+        if self.vendor == "postgresql":
+            with self.wrap_errors, self.raw.cursor() as cursor, cursor.copy(sql) as copy:
+                for row in rows:
+                    copy.write_row(row)
+            return
+        with self.wrap_errors, self.busy:
+            cursor = self.raw.cursor()
+            try:
+                cursor.executemany(sql, rows)
+            finally:
+                cursor.close()
 
     def _raise(self) -> None:
         if self.error is not None:
@@ -159,12 +202,12 @@ class RowWriter:
 
     def close(self) -> None:
         """Wait for every queued batch; re-raise the first failure in the caller's thread."""
-        if self.background:
-            self.queue.put(None)
-            self.thread.join()
-            if self.error is None:
-                # Back to Django's default for the rest of the caller's transaction: ORM deletes
-                # rely on deferred foreign keys to delete in any order.
-                with connection.cursor() as cursor:
-                    cursor.execute("SET CONSTRAINTS ALL DEFERRED")
+        self.queue.put(None)
+        self.thread.join()
+        self.wrapped.close()
+        if self.error is None and self.vendor == "postgresql":
+            # Back to Django's default for the rest of the caller's transaction: ORM deletes
+            # rely on deferred foreign keys to delete in any order.
+            with connection.cursor() as cursor:
+                cursor.execute("SET CONSTRAINTS ALL DEFERRED")
         self._raise()

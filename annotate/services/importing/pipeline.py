@@ -69,6 +69,10 @@ def _run(records: Iterable[Read], *, checks: RecordChecks, planner: BatchPlanner
         if not problems:  # else the transaction will be rolled back; only keep looking for problems
             rows.write_articles(plan.new_articles)
             rows.write_layers(plan.layers, vocabulary)
+            # Here, once per batch, is the place for work on the articles whose layers the batch wrote
+            # (their ids: article.pk for article, _, _ in plan.layers). Their rows may still be queued on
+            # the writer: a call that reads them calls rows.flush() first, which waits for them (and
+            # gives up overlapping this batch's inserts with the reading of the next one).
         # Later lines need no more of a created article than its id: memory stays flat in the file's size.
         planner.keep_ids_only(plan.new_articles)
 

@@ -3,7 +3,7 @@
 Nothing here checks or decides; `checks.BatchPlanner` has said what each record does. New
 articles, layers, spans, relations, stances, evidence, assignments and the layers' first history
 events are tuples in the order of the column lists beside them, written by services/bulk.py's
-RowWriter (COPY in a background thread on PostgreSQL, executemany on SQLite): a few statements a
+RowWriter (in a background thread: COPY on PostgreSQL, executemany on SQLite): a few statements a
 batch of articles whatever their number of spans, never one a row. Ids are allocated up front so
 that relations and evidence can point at spans of the same batch without reading them back.
 
@@ -21,7 +21,7 @@ from django.utils import timezone
 from ...interchange import ArticleRecord
 from ...models import Annotation, AnnotationEvent, Article, Assignment, Entity, Project, Relation, Span, Stance
 from ..assignments import refresh_needs_annotators
-from ..bulk import RowWriter, allocate_ids, json_text, timestamp
+from ..bulk import RowWriter, json_text, timestamp
 from ..history import layer_state, record_changes
 from ..history import record as record_event
 from ..locking import bump
@@ -64,6 +64,10 @@ class ImportRows:
         self.writer = RowWriter()
         self.now = timezone.now()
         self.stamp = timestamp(self.now)  # as the raw inserts write it
+
+    def flush(self) -> None:
+        """Wait until every row written so far is in the database (in the file's transaction)."""
+        self.writer.flush()
 
     def close(self) -> None:
         """Wait for every queued batch; a failed insert raises here."""
@@ -111,7 +115,7 @@ class ImportRows:
         return pk
 
     def write_articles(self, articles: list[Article]) -> None:
-        for article, pk in zip(articles, allocate_ids(Article, len(articles))):
+        for article, pk in zip(articles, self.writer.allocate_ids(Article, len(articles))):
             article.pk = pk
         self.writer.insert(Article, ARTICLE_COLUMNS, [
             (a.pk, a.project_id, a.external_id, a.title, a.text, a.caption, a.outlet, a.url,
@@ -157,7 +161,7 @@ class ImportRows:
         polarities = {name: p.pk for name, p in vocab["polarities"].items()}
         now = self.stamp
 
-        new_ids = iter(allocate_ids(Annotation, sum(
+        new_ids = iter(self.writer.allocate_ids(Annotation, sum(
             (article.pk, owner.key) not in self.replaced for article, _, owner in layers)))
         annotation_ids, new_layers = [], []
         for article, _, owner in layers:
@@ -181,7 +185,8 @@ class ImportRows:
 
         # The loops below run once per span, relation and stance of the file: plain tuples, names bound
         # locally, and the JSON of a span's attributes written only when it has any.
-        span_ids = iter(allocate_ids(Span, sum(len(record.annotations.spans) for _, record, _ in layers)))
+        span_count = sum(len(record.annotations.spans) for _, record, _ in layers)
+        span_ids = iter(self.writer.allocate_ids(Span, span_count))
         spans, relations, stance_rows = [], [], []
         entity, dumps = self.entity_id, orjson.dumps
         for annotation_id, (_, record, _) in zip(annotation_ids, layers):
@@ -197,8 +202,8 @@ class ImportRows:
             stance_rows += [(annotation_id, s, [ids[e] for e in s.evidence], ids.get(s.holder))
                             for s in layer.stances]
         stances, evidence = [], []
-        for pk, (annotation_id, s, evidence_ids, holder_id) in zip(allocate_ids(Stance, len(stance_rows)),
-                                                                   stance_rows):
+        stance_ids = self.writer.allocate_ids(Stance, len(stance_rows))
+        for pk, (annotation_id, s, evidence_ids, holder_id) in zip(stance_ids, stance_rows):
             stances.append((pk, annotation_id, holder_id, entity(s.holder_entity) if s.holder_entity else None,
                             targets[s.target], polarities[s.polarity], s.explicit, "[]"))
             evidence += [(pk, span_id) for span_id in evidence_ids]
