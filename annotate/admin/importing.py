@@ -12,6 +12,7 @@ from django.template.response import TemplateResponse
 from django.urls import reverse
 
 from ..models import Project
+from ..services import figures
 from ..services.importing import READABLE_SUFFIXES, ImportFailed, import_file
 from ..services.importing.reading import FORMATS
 
@@ -107,6 +108,7 @@ def import_view(model_admin, request):
                 more = f"; and {hidden} more" if hidden > 0 else ""
                 model_admin.message_user(request, f"Skipped {shown}{more}.", messages.WARNING)
             project = Project.objects.get(slug=data["project"])
+            figures.settle_all(project)  # the dashboards' figures of what was imported (it marked them stale)
             url = reverse("admin:annotate_article_changelist")
             return redirect(f"{url}?project__id__exact={project.pk}")
 

@@ -72,7 +72,9 @@ def _run(records: Iterable[Read], *, checks: RecordChecks, planner: BatchPlanner
             # Here, once per batch, is the place for work on the articles whose layers the batch wrote
             # (their ids: article.pk for article, _, _ in plan.layers). Their rows may still be queued on
             # the writer: a call that reads them calls rows.flush() first, which waits for them (and
-            # gives up overlapping this batch's inserts with the reading of the next one).
+            # gives up overlapping this batch's inserts with the reading of the next one). The dashboards'
+            # figures are not counted here: the triggers mark these articles stale in this transaction,
+            # and the doors count them once it has committed (figures.settle_all), off the import's time.
         # Later lines need no more of a created article than its id: memory stays flat in the file's size.
         planner.keep_ids_only(plan.new_articles)
 
