@@ -124,7 +124,6 @@ class EvidencePage:
     next_after: int | None  # the `after` of the next page, None on the last one
 
 
-@replica_reads()
 def stance_evidence(project, holder: str, target: str, *, after: int = 0, limit: int | None = None) -> EvidencePage:
     """One map cell's stances with their article and the sentences of their evidence, a page at a time.
 
