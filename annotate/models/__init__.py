@@ -1,6 +1,7 @@
 """The domain model. One module per area; import from `annotate.models`."""
 from .annotation import Annotation, Relation, Span, Stance
 from .article import Article, Assignment
+from .counters import AssignmentCount, AssignmentDayCount, DurationBucket, ProjectCount
 from .entity import Entity
 from .figures import ArticleFigures, MapEntry, ProjectFigure, StaleArticle
 from .history import AnnotationEvent
@@ -12,6 +13,9 @@ __all__ = [
     "AnnotationEvent",
     "Article",
     "Assignment",
+    "AssignmentCount",
+    "AssignmentDayCount",
+    "DurationBucket",
     "Entity",
     "Label",
     "MapEntry",
@@ -19,6 +23,7 @@ __all__ = [
     "Polarity",
     "ProjectFigure",
     "Project",
+    "ProjectCount",
     "Relation",
     "RelationType",
     "Span",

@@ -78,9 +78,16 @@ class Article(models.Model):
     def from_db(cls, db, field_names, values):
         article = super().from_db(db, field_names, values)
         article._stored_text = article.__dict__.get("text")
+        article._stored_project_id = article.__dict__.get("project_id")
         return article
 
     def clean(self):
+        # Its layers use its project's vocabulary and its assignments are counted in its project; the
+        # database refuses the move too (migration 0007), this says so on the admin's form.
+        stored_project = getattr(self, "_stored_project_id", None)
+        if stored_project is not None and self.project_id != stored_project and (
+                self.assignments.exists() or self.annotations.exists()):
+            raise ValidationError({"project": "This article has assignments or annotations: it stays in its project."})
         if len(self.text) > settings.MAX_ARTICLE_CHARS:
             raise ValidationError(
                 {"text": f"is {len(self.text)} characters long; the limit is {settings.MAX_ARTICLE_CHARS}."}

@@ -2,12 +2,11 @@
 from dataclasses import dataclass, field
 
 from django.contrib.auth.decorators import login_required
-from django.db.models import Count
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
 from annotate.access import project_for
-from annotate.models import Assignment, Membership, Project
+from annotate.models import Assignment, AssignmentCount, Membership, Project
 from annotate.services.assignments import take_next_article
 
 # Roles that take articles to annotate (the ML engineer only reads exports).
@@ -64,19 +63,22 @@ def my_work_by_project(user) -> list[ProjectWork]:
     """Every project the user annotates in, with their assignments by status.
 
     Three queries whatever the number of assignments: the projects with the
-    user's role, the counts by (project, status) over the user's own
-    assignments (the (annotator, status, updated_at) index), and the listed
-    assignments: for each (project, status) with any, its newest few read
-    by that index in updated_at order and stopped at the limit, so the page
-    never sorts or ranks everything the annotator has done.
+    user's role, the user's counts by (project, status) as the triggers keep
+    them (AssignmentCount: a few rows, by the assignmentcount_mine index),
+    and the listed assignments: for each (project, status) with any, its
+    newest few read by the (annotator, status, updated_at) index in
+    updated_at order and stopped at the limit, so the page never counts,
+    sorts or ranks everything the annotator has done.
     """
     projects = Project.objects.visible_to(user).with_role(user).only("id", "name", "slug", "description")
     work = {project.pk: ProjectWork(project=project, role=project.role) for project in projects.order_by("name")}
 
+    for project_id, status, n in AssignmentCount.objects.filter(annotator=user, n__gt=0).values_list(
+            "project_id", "status", "n"):
+        if project_id in work:
+            work[project_id].counts[status] = n
+
     mine = Assignment.objects.filter(annotator=user)
-    for row in mine.values("article__project_id", "status").annotate(n=Count("id")).order_by():
-        if row["article__project_id"] in work:
-            work[row["article__project_id"]].counts[row["status"]] = row["n"]
 
     # Each slice inside its own IN: SQLite refuses LIMIT directly in a member of a UNION.
     newest_ids = [
