@@ -25,6 +25,16 @@ def replica_reads():
             _replica_reads.set(False)
 
 
+@contextmanager
+def primary_reads():
+    """Reads inside go to the primary even within replica_reads(): for writers that read what they count."""
+    token = _replica_reads.set(False)
+    try:
+        yield
+    finally:
+        _replica_reads.reset(token)
+
+
 class PrimaryReplicaRouter:
     def db_for_read(self, model, **hints):
         alias = getattr(settings, "READ_REPLICA_ALIAS", None)

@@ -17,6 +17,8 @@ from django.db.models import Count, Q
 from django.db.models.functions import Length
 from django.utils import timezone
 
+from config.routers import primary_reads
+
 from ..agreement.report import Layer
 from ..agreement.tally import contribution
 from ..models import (
@@ -149,7 +151,7 @@ def refresh(article_ids: Iterable[int]) -> None:
     """Recount these articles and move their projects' totals by the difference, in the caller's transaction."""
     ids = sorted(set(article_ids))
     for start in range(0, len(ids), BATCH):
-        with transaction.atomic():
+        with transaction.atomic(), primary_reads():  # what is counted is read where it is written
             _refresh(ids[start:start + BATCH])
 
 
