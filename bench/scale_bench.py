@@ -16,14 +16,14 @@ Per-article and per-annotator paths (the workspace page, a layer's detail, takin
 creating a span, one article's review page, My work of an annotator with few or many assignments) should
 stay near 1.0. Project aggregates (dashboard, stance map, registry, agreement, a source's page) are read
 from kept totals and should stay flat too; one stance-map cell's evidence is paginated. "peak MB" is
-the most the process's peak memory grew during any one request of that kind.
+the most memory Python held during one request of that kind (tracemalloc, in a run apart from the timed ones).
 """
 import argparse
 import io
-import resource
 import statistics
 import sys
 import time
+import tracemalloc
 from collections import defaultdict
 from pathlib import Path
 from urllib.parse import urlencode
@@ -99,13 +99,11 @@ def child(path: str, runs: int, size: int) -> None:
         headers = {"If-Match": f'"{version}"'} if version is not None else {}
         kwargs = {"content_type": "application/json", "data": orjson.dumps(body)} if body is not None else {}
         with CaptureQueriesContext(connection) as queries:
-            peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
             start = time.perf_counter()
             response = getattr(clients[who], method)(url, headers=headers, **kwargs)
             elapsed = time.perf_counter() - start
-            grown = (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - peak) / 1024
         assert response.status_code < 300, (url, response.status_code, response.content[:300])
-        return elapsed, len(queries), response, grown
+        return elapsed, len(queries), response
 
     # The worker's open article: taken once through "next", opened, kept for the workspace and the writes.
     taken = timed("worker", "post", "/api/v1/projects/scale/next/")[2].json()
@@ -122,19 +120,18 @@ def child(path: str, runs: int, size: int) -> None:
 
     def next_article():
         # Each take is a new article: the one taken is skipped (untimed) before the next run.
-        elapsed, n, response, grown = timed("worker", "post", "/api/v1/projects/scale/next/")
+        elapsed, n, response = timed("worker", "post", "/api/v1/projects/scale/next/")
         clients["worker"].post(f"/api/v1/assignments/{response.json()['id']}/skip/",
                                data={"reason": "benchmark"}, content_type="application/json")
-        return elapsed, n, response, grown
+        return elapsed, n, response
 
     def create_span():
         start = state["at"] % (text_length - 1)
         state["at"] += 1
-        elapsed, n, response, grown = timed("worker", "post", f"/api/v1/annotations/{layer['id']}/spans/",
-                                            {"label": "CLAIM", "start": start, "end": start + 1},
-                                            version=state["version"])
+        elapsed, n, response = timed("worker", "post", f"/api/v1/annotations/{layer['id']}/spans/",
+                                     {"label": "CLAIM", "start": start, "end": start + 1}, version=state["version"])
         state["version"] = response.json()["annotation_version"]
-        return elapsed, n, response, grown
+        return elapsed, n, response
 
     requests = {
         "workspace page": lambda: timed("worker", "get", f"/work/{taken['id']}/"),
@@ -156,8 +153,13 @@ def child(path: str, runs: int, size: int) -> None:
         request()  # warm: first-use imports, template compilation, caches
         count = runs if name in PER_ARTICLE else max(3, runs // 5)
         samples = [request() for _ in range(count)]
+        # Memory apart from the timings (tracing slows Python down): the most Python held during one request.
+        tracemalloc.start()
+        request()
+        peak = tracemalloc.get_traced_memory()[1] / 2**20
+        tracemalloc.stop()
         results[name] = {"ms": statistics.median(s[0] for s in samples) * 1000, "queries": samples[-1][1],
-                         "mb": max(s[3] for s in samples)}
+                         "mb": peak}
     results["_counting"] = counting
     print(orjson.dumps(results).decode())
 
