@@ -6,55 +6,16 @@ costs the same whatever the corpus holds; each first recounts a bounded number o
 changed without being counted (`figures.settle`).
 """
 import re
-import statistics
 from collections import Counter, defaultdict
 from dataclasses import dataclass
-from datetime import timedelta
 
 from django.contrib.auth import get_user_model
-from django.db.models import Count
-from django.db.models.functions import TruncDate
-
-from config.routers import replica_reads
 
 from .agreement import tally
 from .agreement.report import agreement_report
-from .models import Annotation, Assignment, Entity, MapEntry, Stance
+from .models import Entity, MapEntry, Stance
+from .progress import progress  # noqa: F401 - progress is read from counters kept by triggers (progress.py)
 from .services import figures
-
-STATUSES = [s.value for s in Assignment.Status]
-
-
-@replica_reads()
-def progress(project) -> dict:
-    """Assignments per annotator by status, daily submitted/skipped counts (cumulative), median minutes per article."""
-    assignments = Assignment.objects.filter(article__project=project)
-    per_annotator = defaultdict(lambda: dict.fromkeys(STATUSES, 0))
-    for username, status, n in assignments.values_list("annotator__username", "status").annotate(n=Count("id")):
-        per_annotator[username][status] = n
-    daily = defaultdict(Counter)
-    finished = assignments.filter(status__in=["submitted", "skipped"], finished_at__isnull=False)
-    for day, status, n in finished.annotate(day=TruncDate("finished_at")).values_list("day", "status").annotate(
-            n=Count("id")).order_by("day"):
-        daily[day][status] += n
-    cumulative, running = [], Counter()
-    for day in sorted(daily):
-        running.update(daily[day])
-        cumulative.append((day.isoformat(), {"submitted": running["submitted"], "skipped": running["skipped"]}))
-    durations = defaultdict(list)
-    for username, started, ended in assignments.filter(status="submitted", started_at__isnull=False,
-                                                       finished_at__isnull=False).values_list(
-            "annotator__username", "started_at", "finished_at"):
-        durations[username].append((ended - started) / timedelta(minutes=1))
-    every = [d for values in durations.values() for d in values]
-    return {
-        "per_annotator": dict(sorted(per_annotator.items())),
-        "over_time": cumulative,
-        "median_minutes": {name: round(statistics.median(values), 1) for name, values in sorted(durations.items())},
-        "median_minutes_all": round(statistics.median(every), 1) if every else None,
-        "articles": project.articles.count(),
-        "gold": Annotation.objects.filter(article__project=project, is_gold=True, status="adjudicated").count(),
-    }
 
 
 def label_distribution(project) -> list[tuple[str, int]]:
