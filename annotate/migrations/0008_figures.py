@@ -24,29 +24,22 @@ FROM annotate_annotation a JOIN annotate_article r ON r.id = a.article_id
 WHERE a.id IN ({layers}) AND a.status IN {corpus}
 """
 
+
+def _pg_mark(name: str, layers: str) -> str:
+    """A statement trigger's function: mark the articles of the layers its transition tables name."""
+    return f"""
+CREATE OR REPLACE FUNCTION annotate_stale_{name}() RETURNS trigger AS $$
+BEGIN
+    {MARK.format(layers=layers, corpus=CORPUS)} ON CONFLICT (article_id) DO NOTHING;
+    RETURN NULL;
+END;
+$$ LANGUAGE plpgsql;"""
+
+
 POSTGRES = [
-    f"""
-CREATE OR REPLACE FUNCTION annotate_stale_from_new() RETURNS trigger AS $$
-BEGIN
-    {MARK.format(layers="SELECT annotation_id FROM changed", corpus=CORPUS)} ON CONFLICT (article_id) DO NOTHING;
-    RETURN NULL;
-END;
-$$ LANGUAGE plpgsql;""",
-    f"""
-CREATE OR REPLACE FUNCTION annotate_stale_from_old() RETURNS trigger AS $$
-BEGIN
-    {MARK.format(layers="SELECT annotation_id FROM gone", corpus=CORPUS)} ON CONFLICT (article_id) DO NOTHING;
-    RETURN NULL;
-END;
-$$ LANGUAGE plpgsql;""",
-    f"""
-CREATE OR REPLACE FUNCTION annotate_stale_from_both() RETURNS trigger AS $$
-BEGIN
-    {MARK.format(layers="SELECT annotation_id FROM changed UNION SELECT annotation_id FROM gone", corpus=CORPUS)}
-    ON CONFLICT (article_id) DO NOTHING;
-    RETURN NULL;
-END;
-$$ LANGUAGE plpgsql;""",
+    _pg_mark("from_new", "SELECT annotation_id FROM changed"),
+    _pg_mark("from_old", "SELECT annotation_id FROM gone"),
+    _pg_mark("from_both", "SELECT annotation_id FROM changed UNION SELECT annotation_id FROM gone"),
     f"""
 CREATE OR REPLACE FUNCTION annotate_stale_layer() RETURNS trigger AS $$
 BEGIN
