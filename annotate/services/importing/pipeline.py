@@ -26,6 +26,8 @@ from .rows import ImportRows, refresh_statistics
 
 # Records checked before a batch is planned and written: a few statements each, whatever its spans.
 BATCH_ARTICLES = 250
+# The collector's thresholds while a file is imported (the default is (700, 10, 10)).
+IMPORT_GC_THRESHOLDS = (100_000, 20, 10)
 
 
 def _project(slug: str, *, file: str, create: bool) -> Project:
@@ -47,12 +49,13 @@ def _young_objects_collected_less_often():
     them and walks the whole process's objects each tenth time: a third of the import's Python time.
     Fewer, larger young collections keep finding cycles, at a fraction of the cost.
     """
-    thresholds = gc.get_threshold()
-    gc.set_threshold(100_000, 20, 10)
+    before = gc.get_threshold()
+    gc.set_threshold(*IMPORT_GC_THRESHOLDS)
     try:
         yield
     finally:
-        gc.set_threshold(*thresholds)
+        if gc.get_threshold() == IMPORT_GC_THRESHOLDS:  # else an import beside this one has restored them
+            gc.set_threshold(*before)
 
 
 def _run(records: Iterable[Read], *, checks: RecordChecks, planner: BatchPlanner, rows: ImportRows,
