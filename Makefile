@@ -73,6 +73,7 @@ bench: install
 	$(BIN)/python bench/ui_bench.py
 	$(BIN)/python bench/agreement_bench.py
 	$(BIN)/python bench/scale_bench.py
+	$(BIN)/python bench/admin_bench.py
 
 # Not in CI: N simulated annotators against gunicorn on PostgreSQL (DATABASE_URL), then SQLite with 10.
 loadtest: install

@@ -2,7 +2,8 @@
 
 Span tables grow to millions of rows, so no form here offers a select of all
 spans: inside a layer the selects hold that layer's spans only, elsewhere a
-span is picked by id (raw_id_fields).
+span is picked by id (raw_id_fields). Their changelists count, sort and search
+within a fixed cost (large.py, search.py).
 """
 from django import forms
 from django.contrib import admin
@@ -25,6 +26,8 @@ from ..models import (
 from ..services.editing import RecordedEdit, delete_layers, recorded_edit
 from .common import ModelCleanNeedsFieldsForm, count_rows, in_project, limit_choices, vocabulary_filter
 from .history import HistoryInline, restore_view
+from .large import LargeTableAdmin
+from .search import IndexedSearchMixin, among, articles_matching, contains, layers_of_article, users_named
 
 SPAN_CONTEXT = ["annotation__article", "annotation__annotator"]
 
@@ -117,17 +120,20 @@ class StanceInline(LayerInline):
 
 
 @admin.register(Annotation)
-class AnnotationAdmin(admin.ModelAdmin):
+class AnnotationAdmin(IndexedSearchMixin, LargeTableAdmin):
     list_display = ["id", "article", "layer", "project", "status", "version", "spans", "updated_at"]
     list_display_links = ["id", "article"]
     list_filter = ["status", "is_gold", "article__project"]
     list_select_related = ["article__project", "annotator"]
     search_fields = ["article__external_id", "article__title", "annotator__username"]
+    search_help_text = ("Finds layers by their article's external id (exact) or a word of its title "
+                        "(3 characters or more), or by the annotator's username.")
     raw_id_fields = ["article"]
     autocomplete_fields = ["annotator", "reviewer"]
     readonly_fields = ["version", "created_at", "updated_at"]
-    # Meta.ordering sorts through article and project: two joins per page.
-    ordering = ["-pk"]
+    # The layer's own columns: a top-N sort of one table the size of the corpus. Not the article,
+    # annotator or project (sorts through joins), nor the span count (a count for every layer).
+    sortable_by = ["id", "status", "version", "updated_at"]
 
     def get_queryset(self, request):
         # The changelist ignores list_select_related once get_queryset has
@@ -155,7 +161,10 @@ class AnnotationAdmin(admin.ModelAdmin):
     def project(self, annotation):
         return annotation.article.project
 
-    @admin.display(description="spans", ordering="n_spans")
+    def search_word(self, word):
+        return among("article", articles_matching(word)) | among("annotator", users_named(word))
+
+    @admin.display(description="spans")
     def spans(self, annotation):
         return getattr(annotation, "n_spans", "-")
 
@@ -181,13 +190,14 @@ class AnnotationAdmin(admin.ModelAdmin):
 # The contents on their own pages -----------------------------------------------
 
 
-class LayerPartAdmin(admin.ModelAdmin):
+class LayerPartAdmin(IndexedSearchMixin, LargeTableAdmin):
     """Spans, relations and stances edited one by one; every write is recorded in the layer's history
-    and bumps its version (services/editing.py)."""
+    and bumps its version (services/editing.py).
+
+    Millions of rows: counted up to a cap, listed newest first, sorted by id only (large.py).
+    """
 
     form = ModelCleanNeedsFieldsForm
-    show_full_result_count = False  # a second COUNT(*) over a large table on every page
-    ordering = ["-pk"]  # Meta.ordering sorts through annotation, article and project
 
     def get_queryset(self, request):
         # The changelist ignores list_select_related once get_queryset has
@@ -230,7 +240,12 @@ class SpanAdmin(LayerPartAdmin):
     list_filter = [vocabulary_filter("label", Label, "label"), "annotation__is_gold"]
     list_select_related = ["label", "entity", *SPAN_CONTEXT]
     search_fields = ["text", "annotation__article__external_id"]
+    search_help_text = ("Finds spans whose text contains every word (words of 3 characters or more), "
+                        "or the spans of the article with that external id (exact).")
     raw_id_fields = ["annotation", "entity"]
+
+    def search_word(self, word):
+        return contains("text", word) | among("annotation", layers_of_article(word))
 
     def get_form(self, request, obj=None, **kwargs):
         form = super().get_form(request, obj, **kwargs)
@@ -248,7 +263,11 @@ class RelationAdmin(LayerPartAdmin):
     list_filter = [vocabulary_filter("type", RelationType, "type")]
     list_select_related = ["type", "from_span__label", "to_span__label", *SPAN_CONTEXT]
     search_fields = ["annotation__article__external_id"]
+    search_help_text = "Finds the relations of the article with that external id (exact)."
     raw_id_fields = ["annotation", "from_span", "to_span"]
+
+    def search_word(self, word):
+        return among("annotation", layers_of_article(word))
 
     def get_form(self, request, obj=None, **kwargs):
         form = super().get_form(request, obj, **kwargs)
@@ -266,8 +285,16 @@ class StanceAdmin(LayerPartAdmin):
         "explicit",
     ]
     list_select_related = ["holder_entity", "holder_span__label", "polarity", "target", *SPAN_CONTEXT]
-    search_fields = ["annotation__article__external_id", "holder_entity__name", "holder_span__text"]
+    search_fields = ["annotation__article__external_id", "holder_entity__name"]
+    # Not the holder span's text: matching it is a join of stances with every span containing the
+    # word (0.5 s for "France" at 50k articles). The source registry lists a source's stances.
+    search_help_text = ("Finds the stances of the article with that external id (exact), or those "
+                        "held by a canonical source whose name contains the word.")
     raw_id_fields = ["annotation", "holder_span", "holder_entity", "evidence"]
+
+    def search_word(self, word):
+        return among("annotation", layers_of_article(word)) | among(
+            "holder_entity", Entity.objects.filter(name__icontains=word))
 
     def get_queryset(self, request):
         evidence = Stance.evidence.through.objects.filter(stance=OuterRef("pk"))
@@ -283,6 +310,6 @@ class StanceAdmin(LayerPartAdmin):
     def holder(self, stance):
         return stance.holder_entity or stance.holder_span
 
-    @admin.display(description="evidence", ordering="n_evidence")
+    @admin.display(description="evidence")
     def evidence_count(self, stance):
         return stance.n_evidence

@@ -1,7 +1,7 @@
 """Small pieces the admin modules share: subquery counts, scoped choices, filters, links."""
 from django import forms
 from django.contrib import admin
-from django.db.models import F, Func, IntegerField, Subquery
+from django.db.models import Func, IntegerField, Subquery
 from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils.html import format_html
@@ -12,9 +12,12 @@ def count_rows(queryset):
 
     One scalar per row and no join in the outer query, so two counts never
     multiply each other the way two `Count()`s over joins do. COUNT() as a
-    plain Func (not an aggregate) keeps Django from adding a GROUP BY.
+    plain Func (not an aggregate) keeps Django from adding a GROUP BY. COUNT(*),
+    not COUNT(id): PostgreSQL can then count from an index alone (the
+    project's articles from the project_id index) without reading the rows.
     """
-    counted = queryset.order_by().annotate(_n=Func(F("pk"), function="COUNT")).values("_n")
+    count = Func(function="COUNT", template="COUNT(*)", output_field=IntegerField())
+    counted = queryset.order_by().annotate(_n=count).values("_n")
     return Coalesce(Subquery(counted, output_field=IntegerField()), 0)
 
 

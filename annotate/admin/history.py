@@ -2,25 +2,69 @@
 from django import forms
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
+from django.db.models import Prefetch, Q
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 
 from ..access import can_restore
 from ..models import Annotation, AnnotationEvent
 from ..services.restoring import restore
+from .large import LargeTableAdmin
+from .search import IndexedSearchMixin, among, layers_of_article, users_named
+
+
+class ActionKindFilter(admin.SimpleListFilter):
+    """The kind of change (span.add, span.delete... are "span"), from a fixed list.
+
+    Django's filter by `action` would read its values with a DISTINCT over the whole history, which
+    grows with every write. A kind missing here is still listed and searchable, only not offered.
+    """
+
+    title = "change"
+    parameter_name = "kind"
+    KINDS = [("span", "spans"), ("relation", "relations"), ("stance", "stances"),
+             ("status", "layer status"), ("gold", "gold layers"), ("layer", "layers deleted"),
+             ("restore", "restores")]
+
+    def lookups(self, request, model_admin):
+        return self.KINDS
+
+    def queryset(self, request, queryset):
+        if self.value():
+            return queryset.filter(Q(action=self.value()) | Q(action__startswith=f"{self.value()}."))
+        return queryset
 
 
 @admin.register(AnnotationEvent)
-class AnnotationEventAdmin(admin.ModelAdmin):
-    """Append-only: nobody adds, changes or deletes events, superusers included."""
+class AnnotationEventAdmin(IndexedSearchMixin, LargeTableAdmin):
+    """Append-only: nobody adds, changes or deletes events, superusers included.
 
-    list_display = ["id", "annotation", "version", "action", "actor", "created_at"]
-    list_filter = ["action"]
-    list_select_related = ["annotation__article", "annotation__annotator", "actor"]
-    search_fields = ["annotation__article__external_id", "actor__username", "action"]
+    The history grows with every write (more rows than spans): counted up to a cap, listed newest
+    first, sorted by id only (large.py). The history outlives its layer, so the list reads the page's
+    layers apart (a prefetch) rather than joining them: a join would hide a deleted layer's events.
+    """
+
+    list_display = ["id", "layer", "version", "action", "actor", "created_at"]
+    list_filter = [ActionKindFilter]
+    list_select_related = ["actor"]
+    search_fields = ["annotation__article__external_id", "actor__username"]
+    search_help_text = ("Finds the history of the article with that external id (exact), or the changes "
+                        "made by users whose username contains the word.")
     readonly_fields = ["annotation", "actor", "created_at", "action", "version", "before", "after"]
-    ordering = ["-pk"]
-    show_full_result_count = False
+
+    def get_queryset(self, request):
+        layers = Annotation.objects.select_related("article", "annotator")
+        return super().get_queryset(request).prefetch_related(Prefetch("annotation", queryset=layers))
+
+    def search_word(self, word):
+        return among("annotation", layers_of_article(word)) | among("actor", users_named(word))
+
+    @admin.display(description="annotation")
+    def layer(self, event):
+        try:
+            return event.annotation
+        except Annotation.DoesNotExist:
+            return f"deleted layer {event.annotation_id}"
 
     def has_add_permission(self, request):
         return False

@@ -1,16 +1,19 @@
 """Projects, their vocabulary and their members."""
 from django.contrib import admin
 from django.contrib.auth import get_user_model
-from django.db.models import Exists, OuterRef
+from django.db.models import Exists, IntegerField, OuterRef, Subquery, Sum
+from django.db.models.functions import Coalesce
 
 from ..models import (
     Annotation,
     Article,
     Assignment,
+    AssignmentCount,
     Label,
     Membership,
     Polarity,
     Project,
+    ProjectCount,
     RelationType,
     StanceTarget,
 )
@@ -77,16 +80,20 @@ class ProjectAdmin(admin.ModelAdmin):
 
     def get_queryset(self, request):
         # Progress as correlated subqueries: one SELECT for the whole page,
-        # and no join that would let one count multiply another.
+        # and no join that would let one count multiply another. Articles and
+        # submitted assignments are read from the counters the triggers keep
+        # (models/counters.py); articles assigned have no counter: they are
+        # counted from the (project_id, id) and assignment indexes (0009).
         project = OuterRef("pk")
         active = Assignment.objects.filter(article=OuterRef("pk")).exclude(status=Assignment.Status.SKIPPED)
+        articles = ProjectCount.objects.filter(project=project).values("articles")
+        submitted = (AssignmentCount.objects.filter(project=project, status=Assignment.Status.SUBMITTED)
+                     .order_by().values("project").annotate(total=Sum("n")).values("total"))
         return super().get_queryset(request).annotate(
             n_members=count_rows(Membership.objects.filter(project=project)),
-            n_articles=count_rows(Article.objects.filter(project=project)),
+            n_articles=Coalesce(Subquery(articles, output_field=IntegerField()), 0),
             n_assigned=count_rows(Article.objects.filter(Exists(active), project=project)),
-            n_submitted=count_rows(
-                Assignment.objects.filter(article__project=project, status=Assignment.Status.SUBMITTED)
-            ),
+            n_submitted=Coalesce(Subquery(submitted, output_field=IntegerField()), 0),
             # At most one gold layer per article (a unique constraint), so
             # counting layers counts articles.
             n_gold=count_rows(Annotation.objects.filter(article__project=project, is_gold=True)),
