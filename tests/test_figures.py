@@ -378,3 +378,24 @@ def test_a_sources_page_reads_its_first_mentions_along_the_index(project, annota
     reads = [line for line in plan if " on annotate_span" in line or " on span_entity_in_order" in line]
     assert "span_entity_in_order" in text and "Seq Scan" not in text and "annotate_span_pkey" not in text, text
     assert reads and all(rows_of(line) <= 120 for line in reads), text
+
+
+def test_an_import_marks_its_articles_itself_and_leaves_no_pause_behind(project, annotator_a):
+    """On SQLite the import pauses the item triggers (one per span) and marks each batch's articles."""
+    import io
+
+    from annotate.models import MarkingPaused
+    from annotate.services.importing import ImportFailed, import_file
+    from synthetic.corpus import annotated_records, to_jsonl
+
+    report = import_file(io.BytesIO(to_jsonl(annotated_records(6))), name="six.jsonl", project_slug="demo",
+                         annotator=annotator_a)
+    assert report.articles_created == 6 and not MarkingPaused.objects.exists()
+    assert set(StaleArticle.objects.values_list("article_id", flat=True)) == set(
+        project.articles.values_list("pk", flat=True))
+    with pytest.raises(ImportFailed):
+        import_file(io.BytesIO(b'{"not": "a record"}\n'), name="bad.jsonl", project_slug="demo")
+    assert not MarkingPaused.objects.exists()
+    assert _settled(project) == _recounted(project)
+    Span.objects.filter(annotation__article__project=project).first().delete()  # outside an import: marked
+    assert StaleArticle.objects.exists()

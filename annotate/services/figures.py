@@ -9,6 +9,7 @@ recounts (`settle`, a bounded number per request; the page says how many are sti
 """
 from collections import Counter, defaultdict
 from collections.abc import Iterable
+from contextlib import contextmanager
 
 import orjson
 from django.contrib.auth import get_user_model
@@ -26,6 +27,7 @@ from ..models import (
     Article,
     ArticleFigures,
     MapEntry,
+    MarkingPaused,
     ProjectFigure,
     Relation,
     RelationType,
@@ -38,6 +40,7 @@ CORPUS = Q(is_gold=False, status=Annotation.Status.SUBMITTED) | Q(is_gold=True, 
 CORPUS_STATUSES = (Annotation.Status.SUBMITTED, Annotation.Status.ADJUDICATED)
 FAMILIES = ("stances", "sources", "labels", "agreement")
 BATCH = 500  # articles counted together: a handful of queries each
+ANALYZE_AFTER = 10_000  # articles counted at once from which PostgreSQL's statistics are refreshed
 SETTLE_PER_REQUEST = 200  # stale articles a page recounts before it reads (about 0.1-0.3 s)
 UNKNOWN = ("u",)  # a stance holder with neither a source nor any text
 
@@ -223,6 +226,26 @@ def add_to_totals(deltas: dict[tuple[int, str], Counter]) -> None:
                                          n=0).delete()
 
 
+@contextmanager
+def marking_paused():
+    """Inside the caller's transaction, SQLite's item triggers mark nothing (see MarkingPaused): for a bulk
+    writer that marks the articles it writes itself (mark_stale). No-op elsewhere."""
+    if connection.vendor != "sqlite":
+        yield
+        return
+    pause = MarkingPaused.objects.create()
+    try:
+        yield
+    finally:
+        pause.delete()
+
+
+def mark_stale(project_id: int, article_ids: Iterable[int]) -> None:
+    """Mark articles stale, as the triggers would: for writers that paused them."""
+    _insert(StaleArticle, ("article_id", "project_id"), [(article, project_id) for article in set(article_ids)],
+            "ON CONFLICT (article_id) DO NOTHING")
+
+
 def settle(project, *, limit: int | None = None) -> int:
     """Recount up to `limit` of the project's stale articles (skipping any another transaction is counting);
     how many are still stale afterwards, for the page to say."""
@@ -246,6 +269,12 @@ def settle_all(project, *, progress=None) -> int:
         counted += left - now_left
         if now_left >= left:  # all held by another transaction counting them: it will finish them
             break
+    if counted >= ANALYZE_AFTER and connection.vendor == "postgresql":
+        # As the import does for its tables: until autovacuum gets to them, plans would be made for
+        # the figures' tables as they were before this bulk count.
+        with connection.cursor() as cursor:
+            cursor.execute("ANALYZE " + ", ".join(connection.ops.quote_name(model._meta.db_table)
+                                                  for model in (ArticleFigures, MapEntry, ProjectFigure)))
     return counted
 
 

@@ -3,14 +3,11 @@ from pathlib import Path
 
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError
-from django.db import connection
 from tqdm import tqdm
 
 from annotate.models import Project
 from annotate.services import figures
 from annotate.services.importing import ImportFailed, import_file
-
-ANALYZE_AFTER = 1000  # imported articles from which the command refreshes PostgreSQL's statistics
 
 
 class Command(BaseCommand):
@@ -80,10 +77,4 @@ class Command(BaseCommand):
         if project is None:
             return
         with tqdm(desc="dashboard figures", unit=" articles", disable=not show_bar) as bar:
-            counted = figures.settle_all(project, progress=bar.update)
-        if counted >= ANALYZE_AFTER and connection.vendor == "postgresql":
-            # The planner's statistics after a bulk load: autovacuum would gather them within a minute or so,
-            # and until then pages may plan as if the tables were still small.
-            with connection.cursor() as cursor:
-                cursor.execute("ANALYZE annotate_article, annotate_annotation, annotate_span, annotate_relation,"
-                               " annotate_stance, annotate_mapentry")
+            figures.settle_all(project, progress=bar.update)

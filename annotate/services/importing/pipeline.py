@@ -17,6 +17,7 @@ from contextlib import contextmanager
 from django.db import transaction
 
 from ...models import Project
+from .. import figures
 from ..membership import ensure_member
 from ..projects import create_project
 from .checks import BatchPlanner, Checked, Owners, RecordChecks, Vocabulary
@@ -75,9 +76,10 @@ def _run(records: Iterable[Read], *, checks: RecordChecks, planner: BatchPlanner
             # Here, once per batch, is the place for work on the articles whose layers the batch wrote
             # (their ids: article.pk for article, _, _ in plan.layers). Their rows may still be queued on
             # the writer: a call that reads them calls rows.flush() first, which waits for them (and
-            # gives up overlapping this batch's inserts with the reading of the next one). The dashboards'
-            # figures are not counted here: the triggers mark these articles stale in this transaction,
-            # and the doors count them once it has committed (figures.settle_all), off the import's time.
+            # gives up overlapping this batch's inserts with the reading of the next one).
+            # The dashboards' figures are not counted here but marked stale (no rows read), in this
+            # transaction; the doors count them once it has committed (figures.settle_all).
+            figures.mark_stale(planner.project.pk, [article.pk for article, _, _ in plan.layers])
         # Later lines need no more of a created article than its id: memory stays flat in the file's size.
         planner.keep_ids_only(plan.new_articles)
 
@@ -129,13 +131,15 @@ def import_file(
         planner = BatchPlanner(project, update=update, replace=replace, problems=problems)
         report = ImportReport(file=name)
         rows = ImportRows(project=project, file=name, report=report)
-        try:
-            _run(read_records(stream, name, language=language), checks=checks, planner=planner, rows=rows,
-                 vocabulary=vocabulary, problems=problems, progress=progress)
-            problems.extend(vocabulary.problems(name))
-            report.vocabulary_created = vocabulary.created
-        finally:
-            rows.close()
+        # SQLite's row triggers would mark an article per imported span: the batches mark their articles instead.
+        with figures.marking_paused():
+            try:
+                _run(read_records(stream, name, language=language), checks=checks, planner=planner, rows=rows,
+                     vocabulary=vocabulary, problems=problems, progress=progress)
+                problems.extend(vocabulary.problems(name))
+                report.vocabulary_created = vocabulary.created
+            finally:
+                rows.close()
         if problems:
             # Raising inside atomic() rolls the whole file back.
             raise problems.failure()
