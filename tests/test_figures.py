@@ -380,22 +380,24 @@ def test_a_sources_page_reads_its_first_mentions_along_the_index(project, annota
     assert reads and all(rows_of(line) <= 120 for line in reads), text
 
 
-def test_an_import_marks_its_articles_itself_and_leaves_no_pause_behind(project, annotator_a):
-    """On SQLite the import pauses the item triggers (one per span) and marks each batch's articles."""
+def test_an_import_marks_its_articles_itself_and_puts_the_triggers_back(project, annotator_a):
+    """On SQLite the import takes the item triggers off in its own transaction (one per span) and marks each
+    batch's articles itself; after it, and after a failed one, the triggers are back."""
     import io
 
-    from annotate.models import MarkingPaused
     from annotate.services.importing import ImportFailed, import_file
     from synthetic.corpus import annotated_records, to_jsonl
 
     report = import_file(io.BytesIO(to_jsonl(annotated_records(6))), name="six.jsonl", project_slug="demo",
                          annotator=annotator_a)
-    assert report.articles_created == 6 and not MarkingPaused.objects.exists()
+    assert report.articles_created == 6
     assert set(StaleArticle.objects.values_list("article_id", flat=True)) == set(
         project.articles.values_list("pk", flat=True))
+    test_the_triggers_are_installed()
     with pytest.raises(ImportFailed):
-        import_file(io.BytesIO(b'{"not": "a record"}\n'), name="bad.jsonl", project_slug="demo")
-    assert not MarkingPaused.objects.exists()
+        import_file(io.BytesIO(to_jsonl(annotated_records(2)) + b'{"not": "a record"}\n'), name="bad.jsonl",
+                    project_slug="demo")
+    test_the_triggers_are_installed()
     assert _settled(project) == _recounted(project)
     Span.objects.filter(annotation__article__project=project).first().delete()  # outside an import: marked
     assert StaleArticle.objects.exists()

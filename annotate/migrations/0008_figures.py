@@ -84,16 +84,20 @@ def _sqlite_mark(row: str) -> str:
     return "INSERT OR IGNORE" + MARK.format(layers=f"{row}.annotation_id", corpus=CORPUS).replace("\nINSERT", " ", 1)
 
 
-# An import pauses the item triggers in its own transaction (MarkingPaused) and marks its articles itself.
-UNPAUSED = "WHEN NOT EXISTS (SELECT 1 FROM annotate_markingpaused)"
-
-SQLITE = [
+# An import takes the item triggers off in its own transaction and marks its articles itself
+# (services/figures.item_triggers_paused).
+SQLITE_ITEMS = [
     *(sql for table in ITEM_TABLES for sql in (
-        f"CREATE TRIGGER {table}_stale_insert AFTER INSERT ON {table} {UNPAUSED} BEGIN {_sqlite_mark('NEW')}; END;",
-        f"CREATE TRIGGER {table}_stale_delete AFTER DELETE ON {table} {UNPAUSED} BEGIN {_sqlite_mark('OLD')}; END;",
-        f"CREATE TRIGGER {table}_stale_update AFTER UPDATE ON {table} {UNPAUSED} BEGIN {_sqlite_mark('OLD')}; "
+        f"CREATE TRIGGER {table}_stale_insert AFTER INSERT ON {table} BEGIN {_sqlite_mark('NEW')}; END;",
+        f"CREATE TRIGGER {table}_stale_delete AFTER DELETE ON {table} BEGIN {_sqlite_mark('OLD')}; END;",
+        f"CREATE TRIGGER {table}_stale_update AFTER UPDATE ON {table} BEGIN {_sqlite_mark('OLD')}; "
         f"{_sqlite_mark('NEW')}; END;",
     )),
+]
+SQLITE_ITEM_REVERSE = [f"DROP TRIGGER IF EXISTS {table}_stale_{event};" for table in ITEM_TABLES
+                       for event in ("insert", "delete", "update")]
+SQLITE = [
+    *SQLITE_ITEMS,
     f"""CREATE TRIGGER annotate_annotation_stale_insert AFTER INSERT ON annotate_annotation
     WHEN NEW.status IN {CORPUS} BEGIN
     INSERT OR IGNORE INTO annotate_stalearticle (article_id, project_id, marked_at)
@@ -160,13 +164,6 @@ class Migration(migrations.Migration):
         migrations.AddIndex(
             model_name="span",
             index=models.Index(fields=["entity", "id"], name="span_entity_in_order"),
-        ),
-        migrations.CreateModel(
-            name="MarkingPaused",
-            fields=[
-                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
-                ("paused_at", models.DateTimeField(auto_now_add=True)),
-            ],
         ),
         migrations.CreateModel(
             name="StaleArticle",

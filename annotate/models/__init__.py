@@ -3,7 +3,7 @@ from .annotation import Annotation, Relation, Span, Stance
 from .article import Article, Assignment
 from .counters import AssignmentCount, AssignmentDayCount, DurationBucket, ProjectCount
 from .entity import Entity
-from .figures import ArticleFigures, MapEntry, MarkingPaused, ProjectFigure, StaleArticle
+from .figures import ArticleFigures, MapEntry, ProjectFigure, StaleArticle
 from .history import AnnotationEvent
 from .project import Label, Membership, Polarity, Project, RelationType, StanceTarget
 
@@ -19,7 +19,6 @@ __all__ = [
     "Entity",
     "Label",
     "MapEntry",
-    "MarkingPaused",
     "Membership",
     "Polarity",
     "ProjectFigure",

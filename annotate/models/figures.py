@@ -71,19 +71,6 @@ class MapEntry(models.Model):
         return f"stance {self.stance_id} under {self.holder}"
 
 
-class MarkingPaused(models.Model):
-    """While a row is here, SQLite's item triggers mark nothing: an import inserts one in its own transaction
-    and marks the articles it writes itself, a batch at a time (a row trigger per imported span, relation
-    and stance cost a third of the import). Rolled back or deleted with that transaction, it is never seen
-    by another writer: SQLite has one writer at a time. PostgreSQL's statement triggers need no such pause.
-    """
-
-    paused_at = models.DateTimeField(auto_now_add=True)
-
-    def __str__(self):
-        return f"marking paused since {self.paused_at}"
-
-
 class StaleArticle(models.Model):
     """An article whose corpus changed since its figures were counted (written by triggers).
 

@@ -10,6 +10,7 @@ recounts (`settle`, a bounded number per request; the page says how many are sti
 from collections import Counter, defaultdict
 from collections.abc import Iterable
 from contextlib import contextmanager
+from importlib import import_module
 
 import orjson
 from django.contrib.auth import get_user_model
@@ -27,7 +28,6 @@ from ..models import (
     Article,
     ArticleFigures,
     MapEntry,
-    MarkingPaused,
     ProjectFigure,
     Relation,
     RelationType,
@@ -227,21 +227,29 @@ def add_to_totals(deltas: dict[tuple[int, str], Counter]) -> None:
 
 
 @contextmanager
-def marking_paused():
-    """Inside the caller's transaction, SQLite's item triggers mark nothing (see MarkingPaused): for a bulk
-    writer that marks the articles it writes itself (mark_stale). No-op elsewhere."""
+def item_triggers_paused():
+    """Inside the caller's transaction, SQLite's span, relation and stance triggers are taken off and put
+    back: for a bulk writer that marks the articles it writes itself (mark_stale). SQLite's schema changes
+    are transactional, so a rollback (a failed import, a crash) brings them back too, and no one else can
+    write meanwhile (one writer at a time). An import of 10k articles took 27 s with them, 14 s without;
+    PostgreSQL's statement triggers cost little and stay. No-op elsewhere."""
     if connection.vendor != "sqlite":
         yield
         return
-    pause = MarkingPaused.objects.create()
+    triggers = import_module("annotate.migrations.0008_figures")
+    with connection.cursor() as cursor:
+        for sql in triggers.SQLITE_ITEM_REVERSE:
+            cursor.execute(sql)
     try:
         yield
     finally:
-        pause.delete()
+        with connection.cursor() as cursor:
+            for sql in triggers.SQLITE_ITEMS:
+                cursor.execute(sql)
 
 
 def mark_stale(project_id: int, article_ids: Iterable[int]) -> None:
-    """Mark articles stale, as the triggers would: for writers that paused them."""
+    """Mark articles stale, as the triggers would: for writers that took them off."""
     _insert(StaleArticle, ("article_id", "project_id"), [(article, project_id) for article in set(article_ids)],
             "ON CONFLICT (article_id) DO NOTHING")
 

@@ -132,7 +132,7 @@ def import_file(
         report = ImportReport(file=name)
         rows = ImportRows(project=project, file=name, report=report)
         # SQLite's row triggers would mark an article per imported span: the batches mark their articles instead.
-        with figures.marking_paused():
+        with figures.item_triggers_paused():
             try:
                 _run(read_records(stream, name, language=language), checks=checks, planner=planner, rows=rows,
                      vocabulary=vocabulary, problems=problems, progress=progress)
