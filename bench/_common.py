@@ -72,6 +72,47 @@ def run_child(args: list[str], database_url: str) -> dict:
     return json.loads(result.stdout.strip().splitlines()[-1])
 
 
+def load_corpus(path: Path, slug: str = "scale"):
+    """In a child with Django set up: migrate, import the corpus file as the submitted layers of a user
+    "loader" into a new project `slug`, and link every SOURCE span to one canonical source named by its
+    text (the synthetic corpus names none: without this the registry and the stance map's holders would be
+    empty aggregates). Returns (project, loader)."""
+    from django.contrib.auth import get_user_model
+    from django.core.management import call_command
+
+    from annotate.models import Project
+    from annotate.services.importing import import_file
+
+    call_command("migrate", verbosity=0)
+    loader = get_user_model().objects.create_user("loader")
+    with open(path, "rb") as stream:
+        import_file(stream, name=Path(path).name, project_slug=slug, annotator=loader,
+                    create_project_if_missing=True)
+    project = Project.objects.get(slug=slug)
+    link_sources(project)
+    return project, loader
+
+
+def link_sources(project) -> None:
+    """Every SOURCE span of the project linked to the canonical source named by its text (made if missing)."""
+    from django.db import connection
+
+    from annotate.models import Entity
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT DISTINCT s.text FROM annotate_span s JOIN annotate_label l ON l.id = s.label_id "
+            "WHERE l.project_id = %s AND l.name = 'SOURCE'", [project.pk])
+        names = [row[0] for row in cursor.fetchall()]
+    Entity.objects.bulk_create((Entity(project=project, name=name) for name in names), ignore_conflicts=True)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "UPDATE annotate_span SET entity_id = (SELECT e.id FROM annotate_entity e "
+            "WHERE e.project_id = %s AND e.name = annotate_span.text) "
+            "WHERE label_id = (SELECT id FROM annotate_label WHERE project_id = %s AND name = 'SOURCE')",
+            [project.pk, project.pk])
+
+
 def peak_rss_mb() -> float:
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 

@@ -19,7 +19,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench._common import corpus, databases, fresh_database, run_child
+from bench._common import corpus, databases, fresh_database, load_corpus, run_child
 
 A = "/admin/annotate/"
 PAGES = {
@@ -56,23 +56,15 @@ def child(path: str, runs: int) -> None:
     import orjson
     from django.conf import settings
     from django.contrib.auth import get_user_model
-    from django.core.management import call_command
     from django.db import connection
     from django.test import Client
     from django.test.utils import CaptureQueriesContext
 
-    from annotate.models import Article, Entity, Project
-    from annotate.services.importing import import_file
+    from annotate.models import Article
 
     settings.ALLOWED_HOSTS.append("testserver")
-    call_command("migrate", verbosity=0)
     User = get_user_model()
-    loader = User.objects.create_user("loader")
-    with open(path, "rb") as stream:
-        import_file(stream, name=Path(path).name, project_slug="scale", annotator=loader,
-                    create_project_if_missing=True)
-    project = Project.objects.get(slug="scale")
-    link_sources(connection, project, Entity)
+    load_corpus(path)
     with connection.cursor() as cursor:
         cursor.execute("VACUUM ANALYZE" if connection.vendor == "postgresql" else "ANALYZE")
     client = Client()
@@ -96,22 +88,6 @@ def child(path: str, runs: int) -> None:
         samples = [timed(url) for _ in range(runs)]
         results[name] = {"ms": statistics.median(s[0] for s in samples) * 1000, "queries": samples[-1][1]}
     print(orjson.dumps(results).decode())
-
-
-def link_sources(connection, project, Entity) -> None:
-    """One canonical source per distinct SOURCE span text, every such span linked to it (one UPDATE)."""
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT DISTINCT s.text FROM annotate_span s JOIN annotate_label l ON l.id = s.label_id "
-            "WHERE l.project_id = %s AND l.name = 'SOURCE'", [project.pk])
-        names = [row[0] for row in cursor.fetchall()]
-    Entity.objects.bulk_create(Entity(project=project, name=name) for name in names)
-    with connection.cursor() as cursor:
-        cursor.execute(
-            "UPDATE annotate_span SET entity_id = (SELECT e.id FROM annotate_entity e "
-            "WHERE e.project_id = %s AND e.name = annotate_span.text) "
-            "WHERE label_id = (SELECT id FROM annotate_label WHERE project_id = %s AND name = 'SOURCE')",
-            [project.pk, project.pk])
 
 
 def main() -> None:

@@ -24,13 +24,12 @@ import statistics
 import sys
 import time
 import tracemalloc
-from collections import defaultdict
 from pathlib import Path
 from urllib.parse import urlencode
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench._common import corpus, databases, fresh_database, run_child
+from bench._common import corpus, databases, fresh_database, link_sources, load_corpus, run_child
 
 PER_ARTICLE = ["workspace page", "layer detail", "next article (new)", "create span", "review of one article",
                "My work (new annotator)", "My work (all done)"]
@@ -51,34 +50,20 @@ def child(path: str, runs: int, size: int) -> None:
     from django.test.utils import CaptureQueriesContext
 
     from annotate import dashboards
-    from annotate.models import Annotation, Entity, Membership, Project, Span, StaleArticle
+    from annotate.models import Annotation, Membership, StaleArticle
     from annotate.services.assignments import refresh_project_needs_annotators
     from annotate.services.importing import import_file
 
     settings.ALLOWED_HOSTS.append("testserver")
-    call_command("migrate", verbosity=0)
     User = get_user_model()
-    loader = User.objects.create_user("loader")
-    with open(path, "rb") as stream:
-        import_file(stream, name=Path(path).name, project_slug="scale", annotator=loader,
-                    create_project_if_missing=True)
-    project = Project.objects.get(slug="scale")
+    project, loader = load_corpus(path)
     # Two more annotators on a part of the corpus: the same records, so agreement has pairs to count.
     with open(path, "rb") as stream:
         part = b"".join(line for _, line in zip(range(min(2000, size // 5)), stream))
     for name in ("second", "third"):
         other = User.objects.create_user(name)
         import_file(io.BytesIO(part), name="part.jsonl", project_slug="scale", annotator=other)
-    # The synthetic corpus names no canonical sources: link each SOURCE span to one by its text (a dozen
-    # names), so the registry and the stance map's holders are real aggregates, not empty ones.
-    by_name = defaultdict(list)
-    for pk, name in Span.objects.filter(annotation__article__project=project, label__name="SOURCE").values_list(
-            "pk", "text"):
-        by_name[name].append(pk)
-    for name, ids in by_name.items():
-        entity, _ = Entity.objects.get_or_create(project=project, name=name)
-        for i in range(0, len(ids), 900):  # by id, in batches within SQLite's limit on parameters
-            Span.objects.filter(pk__in=ids[i:i + 900]).update(entity=entity)
+    link_sources(project)  # their SOURCE spans too
     project.annotators_per_article = 2  # a slot left on every article for the worker's "next"
     project.save()
     refresh_project_needs_annotators(project=project)
