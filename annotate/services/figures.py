@@ -35,8 +35,17 @@ from ..models import (
     StaleArticle,
     Stance,
 )
+from .bulk import insert_rows, json_text, timestamp
 
-CORPUS = Q(is_gold=False, status=Annotation.Status.SUBMITTED) | Q(is_gold=True, status=Annotation.Status.ADJUDICATED)
+
+def in_corpus(layer: str = "") -> Q:
+    """The corpus's layers (annotators' submitted ones, adjudicated gold), or items of them with `layer`
+    the path to their layer ("annotation__")."""
+    return (Q(**{f"{layer}is_gold": False, f"{layer}status": Annotation.Status.SUBMITTED})
+            | Q(**{f"{layer}is_gold": True, f"{layer}status": Annotation.Status.ADJUDICATED}))
+
+
+CORPUS = in_corpus()
 CORPUS_STATUSES = (Annotation.Status.SUBMITTED, Annotation.Status.ADJUDICATED)
 FAMILIES = ("stances", "sources", "labels", "agreement")
 BATCH = 500  # articles counted together: a handful of queries each
@@ -163,14 +172,14 @@ def _refresh(ids: list[int]) -> None:
     # Hold every article's stale mark, making it if there is none. A writer's trigger marks the article in
     # the writer's own transaction, so a writer changing one of them now waits for this count to commit
     # (and its own change is then counted after it), and one that changed it before is waited for here.
-    _insert(StaleArticle, ("article_id", "project_id"), list(projects.items()), "ON CONFLICT (article_id) DO NOTHING")
+    _upsert(StaleArticle, ("article_id", "project_id"), list(projects.items()), "ON CONFLICT (article_id) DO NOTHING")
     list(StaleArticle.objects.select_for_update().filter(article_id__in=ids).order_by("article_id")
          .values_list("article_id"))
     kept = {row.article_id: row for row in ArticleFigures.objects.filter(article_id__in=ids)}
     entries = []
     fresh = count_articles(projects, entries)
     deltas = defaultdict(Counter)  # (project id, family) -> {key: change}
-    rows, now = [], timezone.now()
+    rows, now = [], timestamp(timezone.now())
     for article in ids:
         old = kept[article].counts if article in kept else {}
         new = {family: {encode(key): n for key, n in fresh[article][family].items()}
@@ -184,20 +193,21 @@ def _refresh(ids: list[int]) -> None:
                 if change := after.get(key, 0) - before.get(key, 0):
                     deltas[(project, family)][key] += change
         if article in projects:
-            rows.append((article, project, orjson.dumps(new).decode(), now))
+            rows.append((article, project, json_text(new), now))
     add_to_totals(deltas)
-    _insert(ArticleFigures, ("article_id", "project_id", "counts", "counted_at"), rows,
+    _upsert(ArticleFigures, ("article_id", "project_id", "counts", "counted_at"), rows,
             "ON CONFLICT (article_id) DO UPDATE SET project_id = excluded.project_id, counts = excluded.counts,"
             " counted_at = excluded.counted_at")
     ArticleFigures.objects.filter(article_id__in=[a for a in ids if a not in projects]).delete()
     MapEntry.objects.filter(article_id__in=ids).delete()
-    _insert(MapEntry, ("stance_id", "article_id", "project_id", "target_id", "holder"), entries)
+    insert_rows(MapEntry, ("stance_id", "article_id", "project", "target_id", "holder"), entries)
     StaleArticle.objects.filter(article_id__in=ids).delete()
 
 
-def _insert(model, columns: tuple[str, ...], rows: list[tuple], conflict: str = "") -> None:
-    """INSERT plain rows, 200 a statement, with bound parameters: bulk_create sends arrays whose literals
-    are escaped character by character (1-4 s per 500 articles' JSON counts and map entries)."""
+def _upsert(model, columns: tuple[str, ...], rows: list[tuple], conflict: str) -> None:
+    """INSERT ... ON CONFLICT, 200 rows a statement, with bound parameters (COPY, bulk.insert_rows, takes no
+    ON CONFLICT; bulk_create sends arrays whose literals are escaped character by character: 1-4 s per 500
+    articles' JSON counts)."""
     table = connection.ops.quote_name(model._meta.db_table)
     names = ", ".join(connection.ops.quote_name(column) for column in columns)
     row = "(" + ", ".join(["%s"] * len(columns)) + ")"
@@ -214,7 +224,7 @@ def add_to_totals(deltas: dict[tuple[int, str], Counter]) -> None:
     table = connection.ops.quote_name(ProjectFigure._meta.db_table)
     rows = sorted((project, family, key, change) for (project, family), changes in deltas.items()
                   for key, change in changes.items() if change)
-    _insert(ProjectFigure, ("project_id", "family", "key", "n"), rows,
+    _upsert(ProjectFigure, ("project_id", "family", "key", "n"), rows,
             f'ON CONFLICT (project_id, family, "key") DO UPDATE SET n = {table}.n + excluded.n')
     emptied = defaultdict(list)
     for project, family, key, change in rows:
@@ -250,7 +260,7 @@ def item_triggers_paused():
 
 def mark_stale(project_id: int, article_ids: Iterable[int]) -> None:
     """Mark articles stale, as the triggers would: for writers that took them off."""
-    _insert(StaleArticle, ("article_id", "project_id"), [(article, project_id) for article in set(article_ids)],
+    _upsert(StaleArticle, ("article_id", "project_id"), [(article, project_id) for article in set(article_ids)],
             "ON CONFLICT (article_id) DO NOTHING")
 
 
@@ -298,7 +308,7 @@ def rebuild(project) -> int:
         articles = Annotation.objects.filter(article__project=project).filter(CORPUS).order_by().values_list(
             "article_id", flat=True).distinct()
         marks = [(article, project.pk) for article in articles.iterator()]
-        _insert(StaleArticle, ("article_id", "project_id"), marks, "ON CONFLICT (article_id) DO NOTHING")
+        _upsert(StaleArticle, ("article_id", "project_id"), marks, "ON CONFLICT (article_id) DO NOTHING")
     return len(marks)
 
 

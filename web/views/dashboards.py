@@ -12,14 +12,15 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.core.paginator import Paginator
-from django.db.models import Count, Q
+from django.db.models import Count
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.views.decorators.http import require_http_methods
 
 from annotate import dashboards
-from annotate.models import Annotation, Entity, Relation, Span, Stance
+from annotate.models import Entity, Relation, Span, Stance
+from annotate.services import figures
 from annotate.services.review import merge_entities
 
 from .. import charts
@@ -29,8 +30,7 @@ from .review import reviewed_project
 STATUS_COLOURS = {"submitted": "#23845a", "skipped": "#a8b0bd", "in_progress": "#e9a23b", "assigned": "#9db4ee"}
 LISTED_MENTIONS = 100
 # An item of the corpus: in a submitted annotator's layer or an adjudicated gold layer.
-IN_CORPUS = (Q(annotation__is_gold=False, annotation__status=Annotation.Status.SUBMITTED)
-             | Q(annotation__is_gold=True, annotation__status=Annotation.Status.ADJUDICATED))
+IN_CORPUS = figures.in_corpus("annotation__")
 SOURCES_PER_PAGE = 100  # the registry's counts are all read (kept totals, one row per figure); the page shows 100
 
 
