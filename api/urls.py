@@ -2,7 +2,7 @@
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
-from .views import agreement, annotations, articles, assignments, projects, review
+from .views import agreement, annotations, articles, assignments, jobs, projects, review
 
 app_name = "api"
 
@@ -15,6 +15,13 @@ v1 = [
     path("projects/<slug:slug>/next/", projects.NextArticle.as_view(), name="next-article"),
     path("projects/<slug:slug>/export/", include("api.export_urls")),
     path("projects/<slug:slug>/agreement/", agreement.Agreement.as_view(), name="agreement"),
+    path("projects/<slug:slug>/agreement/reports/", jobs.StartAgreementReport.as_view(), name="agreement-report"),
+    path("projects/<slug:slug>/imports/", jobs.StartImport.as_view(), name="import-start"),
+    path("projects/<slug:slug>/snapshots/", jobs.StartSnapshot.as_view(), name="snapshot-start"),
+    path("jobs/", jobs.JobList.as_view(), name="job-list"),
+    path("jobs/<id:pk>/", jobs.JobDetail.as_view(), name="job-detail"),
+    path("jobs/<id:pk>/cancel/", jobs.CancelJob.as_view(), name="job-cancel"),
+    path("jobs/<id:pk>/download/", jobs.DownloadJobFile.as_view(), name="job-download"),
     path("articles/", articles.ArticleList.as_view(), name="article-list"),
     path("articles/<id:pk>/", articles.ArticleDetail.as_view(), name="article-detail"),
     path("articles/<id:pk>/review/", review.ArticleReview.as_view(), name="article-review"),

@@ -60,6 +60,7 @@ INSTALLED_APPS = [
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "django_tasks_db",
     "annotate",
     "api",
     "web",
@@ -247,6 +248,50 @@ DATA_UPLOAD_MAX_MEMORY_SIZE = int(os.environ.get("MAX_REQUEST_BYTES", str(10 * 1
 IMPORT_MAX_UPLOAD_BYTES = int(os.environ.get("IMPORT_MAX_UPLOAD_BYTES", str(200 * 1024 * 1024)))
 MAX_ARTICLE_CHARS = int(os.environ.get("MAX_ARTICLE_CHARS", "200000"))  # code points of one article's text
 MAX_SPANS_PER_ANNOTATION = int(os.environ.get("MAX_SPANS_PER_ANNOTATION", "5000"))
+
+# Background jobs (annotate/jobs/) on Django's Tasks API (the django-tasks backport until Django 6).
+# TASKS_BACKEND=database (default): the task queue is a table in this database and `manage.py db_worker`
+# runs the jobs: nothing else to install. TASKS_BACKEND=rq: RQ on Redis (REDIS_URL), `manage.py rqworker`
+# on as many machines as needed (docs/jobs.md). TASKS_BACKEND=immediate runs each job inside the request
+# that starts it: for a shell session, never for a server.
+REDIS_URL = os.environ.get("REDIS_URL", "redis://127.0.0.1:6379/0")
+TASKS_BACKEND = os.environ.get("TASKS_BACKEND", "database")
+_TASK_BACKENDS = {
+    "database": "django_tasks_db.DatabaseBackend",
+    "rq": "django_tasks_rq.RQBackend",
+    "immediate": "django_tasks.backends.immediate.ImmediateBackend",
+}
+if TASKS_BACKEND not in _TASK_BACKENDS:
+    raise ImproperlyConfigured(f"TASKS_BACKEND must be one of {', '.join(_TASK_BACKENDS)}, got {TASKS_BACKEND!r}")
+TASKS = {"default": {"BACKEND": _TASK_BACKENDS[TASKS_BACKEND], "QUEUES": ["default"]}}
+if TASKS_BACKEND == "rq":
+    INSTALLED_APPS.append("django_rq")
+# A job may run this long before RQ stops it (the database worker has no limit).
+JOB_TIMEOUT_SECONDS = int(os.environ.get("JOB_TIMEOUT_SECONDS", str(6 * 3600)))
+RQ_QUEUES = {"default": {"URL": REDIS_URL, "DEFAULT_TIMEOUT": JOB_TIMEOUT_SECONDS}}
+# A running job tells it is alive every JOB_BEAT_SECONDS; one silent for JOB_STALE_SECONDS has lost its
+# worker and is marked failed by the next reader (its work, all-or-nothing, was rolled back with it).
+JOB_BEAT_SECONDS = float(os.environ.get("JOB_BEAT_SECONDS", "1"))
+JOB_STALE_SECONDS = float(os.environ.get("JOB_STALE_SECONDS", "60"))
+# Finished jobs, their results and their files are deleted this many days after they end (clean_jobs).
+JOB_RETENTION_DAYS = int(os.environ.get("JOB_RETENTION_DAYS", "14"))
+# Running jobs' progress, heartbeats and cancel requests: shared by web processes and workers. Redis when
+# the jobs run on RQ, else files under var/ (every process of a one-machine deployment sees them).
+CACHES = {
+    "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+    "jobs": (
+        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL, "KEY_PREFIX": "jobs"}
+        if TASKS_BACKEND == "rq" else
+        {"BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
+         "LOCATION": os.environ.get("JOBS_CACHE_DIR", str(VAR_DIR / "jobs-cache")),
+         "OPTIONS": {"MAX_ENTRIES": 100_000}}
+    ),
+}
+# Uploaded imports waiting for their job, and snapshots: files in the default storage, under MEDIA_ROOT.
+# Several machines need a shared storage here (a mounted volume, or django-storages' S3).
+MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", str(VAR_DIR / "files")))
+# Webhooks go to public addresses only; a deployment whose pipeline listens on a private network lists it.
+WEBHOOK_ALLOW_PRIVATE = env_bool("WEBHOOK_ALLOW_PRIVATE", False)
 
 LOGGING = {
     "version": 1,

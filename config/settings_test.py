@@ -1,5 +1,6 @@
 """Settings for the test suite: the real settings with a throwaway key and a fast hasher."""
 import os
+import tempfile
 
 os.environ.setdefault("SECRET_KEY", "tests-only-not-a-secret")
 # The test client speaks plain HTTP; production's HTTPS-only defaults are tested on their own.
@@ -7,6 +8,10 @@ for name in ("SECURE_SSL_REDIRECT", "SESSION_COOKIE_SECURE", "CSRF_COOKIE_SECURE
              "COMPRESS_STATIC"):
     os.environ.setdefault(name, "0")
 os.environ.setdefault("SECURE_HSTS_SECONDS", "0")
+# Jobs' files and live progress in a directory of this run's own (workers started by tests inherit it).
+os.environ.setdefault("MEDIA_ROOT", tempfile.mkdtemp(prefix="annotate-test-files-"))
+os.environ.setdefault("JOBS_CACHE_DIR", tempfile.mkdtemp(prefix="annotate-test-jobs-"))
+os.environ.setdefault("JOB_BEAT_SECONDS", "0.2")
 
 from config.settings import *  # noqa: E402, F403 - the base settings, read after the environment above
 

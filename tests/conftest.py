@@ -49,3 +49,28 @@ def outsider(db):
 @pytest.fixture
 def superuser(db):
     return make_user("root", is_staff=True, is_superuser=True)
+
+
+def run_queued_jobs() -> int:
+    """Run every job queued on the database backend, in this process (and this test's transaction), as
+    `manage.py db_worker` would: claim a task, run it, record it. How many ran."""
+    from django.db import transaction
+    from django_tasks_db.management.commands.db_worker import Worker
+    from django_tasks_db.models import DBTaskResult
+
+    worker = Worker(queue_names=["*"], interval=0, batch=True, backend_name="default", startup_delay=False,
+                    max_tasks=None, worker_id="test-worker", excluded_queue_names=[])
+    ran = 0
+    while True:
+        with transaction.atomic():
+            task = DBTaskResult.objects.ready().get_locked()
+            if task is None:
+                return ran
+            task.claim(worker.worker_id)
+        worker.run_task(task)
+        ran += 1
+
+
+@pytest.fixture
+def run_jobs(db):
+    return run_queued_jobs

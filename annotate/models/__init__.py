@@ -5,6 +5,7 @@ from .counters import AssignmentCount, AssignmentDayCount, DurationBucket, Proje
 from .entity import Entity
 from .figures import ArticleFigures, MapEntry, ProjectFigure, StaleArticle
 from .history import AnnotationEvent
+from .job import Job
 from .project import Label, Membership, Polarity, Project, RelationType, StanceTarget
 
 __all__ = [
@@ -17,6 +18,7 @@ __all__ = [
     "AssignmentDayCount",
     "DurationBucket",
     "Entity",
+    "Job",
     "Label",
     "MapEntry",
     "Membership",

@@ -273,6 +273,11 @@ def settle(project, *, limit: int | None = None) -> int:
         ids = list(StaleArticle.objects.select_for_update(skip_locked=True).filter(project_id=project.pk)
                    .order_by("article_id").values_list("article_id", flat=True)[:limit or SETTLE_PER_REQUEST])
         refresh(ids)
+    return stale_count(project)
+
+
+def stale_count(project) -> int:
+    """How many of the project's articles wait to be counted."""
     return StaleArticle.objects.filter(project_id=project.pk).count()
 
 
@@ -280,7 +285,7 @@ def settle_all(project, *, progress=None) -> int:
     """Count every stale article of the project, a batch per transaction (after an import, a rebuild, a
     migration); `progress(n)` is told each batch's size. How many were counted."""
     counted = 0
-    while left := StaleArticle.objects.filter(project_id=project.pk).count():
+    while left := stale_count(project):
         now_left = settle(project, limit=BATCH)
         if progress:
             progress(left - now_left)

@@ -1,0 +1,114 @@
+"""Starting, reading, cancelling and forgetting jobs: the doors (admin, API, commands) call these."""
+import time
+from datetime import timedelta
+
+from django.conf import settings
+from django.core.files.storage import default_storage
+from django.db import transaction
+from django.db.models import Q, QuerySet
+from django.utils import timezone
+
+from ..models import Job, Membership
+from . import live
+from .backend import enqueues_in_transaction
+from .runner import run_job
+
+
+def start(kind: str, *, user=None, project=None, arguments: dict | None = None, input_file: str = "") -> Job:
+    """Record a job and queue it. In the caller's transaction: if that rolls back, no job ran or will."""
+    with transaction.atomic():
+        job = Job.objects.create(kind=kind, project=project, started_by=user, arguments=arguments or {},
+                                 input_file=input_file)
+        if enqueues_in_transaction():
+            _enqueue(job)
+        else:
+            transaction.on_commit(lambda: _enqueue(job))
+    return job
+
+
+def _enqueue(job: Job) -> None:
+    result = run_job.enqueue(job.pk)
+    Job.objects.filter(pk=job.pk).update(task_id=str(result.id))
+    job.task_id = str(result.id)
+
+
+def visible_to(user) -> QuerySet[Job]:
+    """Jobs a user may see: their own, and every job of a project they manage (superusers: all).
+
+    A starter who has since left the project no longer sees its jobs (or their files).
+    """
+    if user.is_superuser:
+        return Job.objects.all()
+    managed = Membership.objects.filter(user=user, role=Membership.Role.MANAGER).values("project_id")
+    member_of = Membership.objects.filter(user=user).values("project_id")
+    return Job.objects.filter(
+        Q(project__in=managed) | Q(started_by=user, project__in=member_of) | Q(started_by=user, project=None)
+    )
+
+
+def cancel(job: Job) -> Job:
+    """Stop a job: a queued one at once, a running one at its next progress step (its work rolls back)."""
+    if Job.objects.filter(pk=job.pk, status=Job.Status.QUEUED).update(
+        status=Job.Status.CANCELLED, finished_at=timezone.now(),
+        error={"message": "Cancelled at the user's request before it started."},
+    ):
+        _discard_input(job)
+    elif job.status == Job.Status.RUNNING:
+        # Not on the row: a running import may hold the database's write lock (SQLite) until it ends.
+        live.ask_to_cancel(job.pk)
+    job.refresh_from_db()
+    return job
+
+
+def reap(jobs) -> None:
+    """Mark failed the running jobs among `jobs` whose worker stopped beating (killed, machine lost).
+
+    Their work was all-or-nothing and rolled back with the worker's connection; nothing is left "running".
+    """
+    running = [job for job in jobs if job.status == Job.Status.RUNNING]
+    if not running:
+        return
+    beats = live.last_beats(job.pk for job in running)
+    now = time.time()
+    for job in running:
+        started = job.started_at.timestamp() if job.started_at else None
+        if live.is_silent(beats.get(job.pk), started, now):
+            message = (f"The worker stopped responding (no heartbeat for {settings.JOB_STALE_SECONDS:g} s): it was "
+                       "stopped or its machine was lost. Nothing it was writing was kept; start the job again.")
+            if Job.objects.filter(pk=job.pk, status=Job.Status.RUNNING).update(
+                status=Job.Status.FAILED, finished_at=timezone.now(), error={"message": message},
+            ):
+                job.status, job.error = Job.Status.FAILED, {"message": message}
+                job.finished_at = timezone.now()
+                _discard_input(job)
+
+
+def progress_of(job: Job, beat: dict | None = None) -> dict:
+    """{"done", "total", "message"}: live while it runs, as recorded once it has ended."""
+    if job.status == Job.Status.RUNNING:
+        beat = beat if beat is not None else live.last_beat(job.pk)
+        if beat:
+            return {"done": beat["done"], "total": beat["total"], "message": beat["message"]}
+        return {"done": 0, "total": None, "message": "starting"}
+    return {"done": job.progress_done, "total": job.progress_total, "message": job.progress_message}
+
+
+def _discard_input(job: Job) -> None:
+    if job.input_file:
+        default_storage.delete(job.input_file)
+
+
+def clean(*, older_than_days: int | None = None) -> int:
+    """Delete ended jobs (and their files) older than the retention setting; returns how many."""
+    days = settings.JOB_RETENTION_DAYS if older_than_days is None else older_than_days
+    cutoff = timezone.now() - timedelta(days=days)
+    reap(Job.objects.filter(status=Job.Status.RUNNING))
+    old = Job.objects.exclude(status__in=Job.ACTIVE).filter(finished_at__lt=cutoff)
+    deleted = 0
+    for job in old.iterator(chunk_size=500):
+        for name in (job.input_file, job.output_file):
+            if name:
+                default_storage.delete(name)
+        deleted += 1
+    old.delete()
+    return deleted
