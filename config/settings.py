@@ -292,6 +292,10 @@ CACHES = {
 MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", str(VAR_DIR / "files")))
 # Webhooks go to public addresses only; a deployment whose pipeline listens on a private network lists it.
 WEBHOOK_ALLOW_PRIVATE = env_bool("WEBHOOK_ALLOW_PRIVATE", False)
+# A delivery is tried this many times in all (backoff 30 s, 2 min, 10 min, 1 h, 6 h between tries), and
+# each try waits this long for the receiver to connect and answer.
+WEBHOOK_MAX_ATTEMPTS = int(os.environ.get("WEBHOOK_MAX_ATTEMPTS", "6"))
+WEBHOOK_TIMEOUT_SECONDS = float(os.environ.get("WEBHOOK_TIMEOUT_SECONDS", "10"))
 
 LOGGING = {
     "version": 1,

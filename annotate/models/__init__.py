@@ -7,6 +7,7 @@ from .figures import ArticleFigures, MapEntry, ProjectFigure, StaleArticle
 from .history import AnnotationEvent
 from .job import Job
 from .project import Label, Membership, Polarity, Project, RelationType, StanceTarget
+from .webhook import Webhook, WebhookDelivery
 
 __all__ = [
     "Annotation",
@@ -32,4 +33,6 @@ __all__ = [
     "StaleArticle",
     "Stance",
     "StanceTarget",
+    "Webhook",
+    "WebhookDelivery",
 ]
