@@ -25,8 +25,12 @@ demo: migrate
 	DEBUG=1 $(MANAGE) loaddata demo_project
 	DEBUG=1 $(MANAGE) create_demo_users
 
+# The web server and one background worker (imports, snapshots, reports: docs/jobs.md) together; Ctrl-C
+# stops both. The worker does not reload on code changes: restart `make run` after editing a job's code.
 run: demo
-	@echo "Serving on http://127.0.0.1:8000/ (admin at /admin/)"
+	@echo "Serving on http://127.0.0.1:8000/ (admin at /admin/), with a background worker (db_worker)"
+	@DEBUG=1 $(MANAGE) db_worker --queue-name '*' --no-reload --interval 0.5 & worker=$$!; \
+	trap 'kill $$worker 2>/dev/null; wait $$worker 2>/dev/null' EXIT INT TERM; \
 	DEBUG=1 $(MANAGE) runserver 127.0.0.1:8000
 
 # The linter, configured in ruff.toml (its version pinned in requirements-dev.txt). `make test` runs

@@ -18,9 +18,20 @@ from .progress import progress  # noqa: F401 - progress is read from counters ke
 from .services import figures
 
 
+def _settle(project) -> int:
+    """Count a bounded number of the project's stale articles now; what is left is counted by a background
+    job (one per project at a time), so no page waits for a bulk change. How many are left."""
+    pending = figures.settle(project)
+    if pending:
+        from .jobs.kinds.figures import refresh_in_background
+
+        refresh_in_background(project)
+    return pending
+
+
 def label_distribution(project) -> list[tuple[str, int]]:
     """Spans per label in submitted and adjudicated layers, in the project's label order (kept totals)."""
-    figures.settle(project)
+    _settle(project)
     counts = {key[0]: n for key, n in figures.totals(project, "labels").items()}
     return [(name, counts.get(pk, 0)) for pk, name in project.labels.values_list("pk", "name")]
 
@@ -31,7 +42,7 @@ UNKNOWN_HOLDER = "(unknown)"
 def _stance_cells(project, keys: dict | None = None) -> tuple[dict, int]:
     """{(holder, target): {polarity: n}} from the kept totals, and how many articles are still being counted.
     `keys`, if given, receives each cell's (holder key, target id) pairs: the cell's MapEntry rows."""
-    pending = figures.settle(project)
+    pending = _settle(project)
     found = figures.totals(project, "stances")
     names = dict(Entity.objects.filter(pk__in={key[1] for key in found if key[0] == "e"}).values_list("pk", "name"))
     targets = dict(project.stance_targets.values_list("pk", "name"))
@@ -116,7 +127,7 @@ def stance_evidence(project, holder: str, target: str, *, after: int = 0, limit:
 def source_registry(project) -> list[Entity]:
     """Every canonical source with its mentions, quotes attributed to it, stances it holds and articles, in the
     corpus (submitted and adjudicated layers), most mentioned first: read from the kept totals."""
-    figures.settle(project)
+    _settle(project)
     found = figures.totals(project, "sources")
     registry = list(Entity.objects.filter(project=project))
     for entity in registry:
@@ -129,7 +140,7 @@ def source_registry(project) -> list[Entity]:
 
 def source_counts(project, entity) -> dict[str, int]:
     """One source's registry figures: {"mentions", "articles", "quotes", "stances"}, four kept totals."""
-    figures.settle(project)
+    _settle(project)
     kinds = ("mentions", "articles", "quotes", "stances")
     found = figures.totals(project, "sources", keys=[(entity.pk, kind) for kind in kinds])
     return {kind: found.get((entity.pk, kind), 0) for kind in kinds}
@@ -141,7 +152,7 @@ def agreement(project, *, annotators=None, articles=None, labels=None) -> dict:
     names = list(project.labels.values_list("pk", "name"))
     if annotators or articles or (labels and not {name for _, name in names} <= set(labels)):
         return agreement_report(project, annotators=annotators, articles=articles, labels=labels)
-    figures.settle(project)
+    _settle(project)
     found = figures.totals(project, "agreement")
     users = {key[1] for key in found if key[0] in ("layer", "gold")} | {
         user for key in found if key[0] == "pair" for user in key[1:3]}

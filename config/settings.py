@@ -269,6 +269,7 @@ if TASKS_BACKEND == "rq":
 # A job may run this long before RQ stops it (the database worker has no limit).
 JOB_TIMEOUT_SECONDS = int(os.environ.get("JOB_TIMEOUT_SECONDS", str(6 * 3600)))
 RQ_QUEUES = {"default": {"URL": REDIS_URL, "DEFAULT_TIMEOUT": JOB_TIMEOUT_SECONDS}}
+RQ = {"JOB_CLASS": "django_tasks_rq.Job"}  # the Tasks API's job class, for `manage.py rqworker` too
 # A running job tells it is alive every JOB_BEAT_SECONDS; one silent for JOB_STALE_SECONDS has lost its
 # worker and is marked failed by the next reader (its work, all-or-nothing, was rolled back with it).
 JOB_BEAT_SECONDS = float(os.environ.get("JOB_BEAT_SECONDS", "1"))

@@ -74,3 +74,12 @@ def run_queued_jobs() -> int:
 @pytest.fixture
 def run_jobs(db):
     return run_queued_jobs
+
+
+@pytest.fixture(autouse=True)
+def _fresh_jobs_cache():
+    """Jobs' live progress is keyed by job id, and ids come round again once a test's rows are rolled back."""
+    from django.core.cache import caches
+
+    caches["jobs"].clear()
+    yield

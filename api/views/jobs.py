@@ -82,17 +82,17 @@ class StartImport(APIView):
     )
     def post(self, request, slug):
         user = request.user
-        create_project = _flag(request.data, "create_project")
-        project = Project.objects.filter(slug=slug).first()
-        if project is None or not Project.objects.visible_to(user).filter(pk=project.pk).exists():
-            if not (create_project and user.has_perm("annotate.add_project")):
-                raise Http404("No such project.")
-            if project is not None:
+        project = Project.objects.visible_to(user).filter(slug=slug).first()
+        if project is not None:
+            if not holds_role(user, project, {Membership.Role.MANAGER}):
                 raise PermissionDenied("Importing is for the project's managers.")
-        elif not holds_role(user, project, {Membership.Role.MANAGER}):
-            raise PermissionDenied("Importing is for the project's managers.")
-        if create_project and not user.has_perm("annotate.add_project"):
-            raise ValidationError({"create_project": ["You may not create projects."]})
+            create_project = _flag(request.data, "create_project")
+        else:  # only those who may create projects may name one that does not exist (yet)
+            if not user.has_perm("annotate.add_project") or Project.objects.filter(slug=slug).exists():
+                raise Http404("No such project.")
+            create_project = _flag(request.data, "create_project")
+            if not create_project:
+                raise Http404("No such project (send create_project=true to create it).")
         options = {"create_project": create_project, "create_users": _flag(request.data, "create_users"),
                    "update": _flag(request.data, "update"), "replace": _flag(request.data, "replace"),
                    "language": str(request.data.get("language", ""))[:20],

@@ -140,8 +140,16 @@ def stance_map(request, slug):
                 counts=[(p, counts.get(p, 0), colours.get(p, "#999999")) for p in data["polarities"]],
                 href=f"{base}?{urlencode({'holder': holder, 'target': target})}" if total else ""))
         rows.append({"holder": holder, "cells": cells, "total": sum(c.total for c in cells)})
+    refresh = None
+    if data["pending"]:
+        from annotate.jobs import progress_of
+        from annotate.jobs.kinds.figures import refresh_in_background
+
+        job = refresh_in_background(project)
+        refresh = {"status": job.status, **progress_of(job)} if job else None
     return render(request, "annotate/review/stance_map.html", {
         "project": project, "tab": "stances", "targets": data["targets"], "rows": rows, "pending": data["pending"],
+        "refresh": refresh,
         "polarities": [(p, colours.get(p, "#999999")) for p in data["polarities"]],
     })
 

@@ -32,6 +32,9 @@ class Command(BaseCommand):
         parser.add_argument("--replace", action="store_true",
                             help="Replace the annotator's existing layer on an article instead of failing.")
         parser.add_argument("--language", default="", help="Language code for scraped text files (e.g. en).")
+        parser.add_argument("--background", action="store_true",
+                            help="Queue each file as a background job (run by the workers: db_worker, or rqworker "
+                                 "on RQ) and return at once, printing the jobs to follow (GET /api/v1/jobs/<id>/).")
 
     def handle(self, *args, **options):
         annotator = None
@@ -40,10 +43,14 @@ class Command(BaseCommand):
                 annotator = get_user_model().objects.get_by_natural_key(options["annotator"])
             except get_user_model().DoesNotExist:
                 raise CommandError(f"no user {options['annotator']!r}") from None
-        failed = False
         for path in options["files"]:
             if not path.is_file():
                 raise CommandError(f"{path}: no such file")
+        if options["background"]:
+            self._queue(options)
+            return
+        failed = False
+        for path in options["files"]:
             show_bar = sys.stderr.isatty() and options["verbosity"] > 0
             with path.open("rb") as stream, tqdm(desc=path.name, unit=" articles", disable=not show_bar) as bar:
                 try:
@@ -69,6 +76,19 @@ class Command(BaseCommand):
             self._count_figures(options["project"], show_bar)
         if failed:
             raise CommandError("some files were not imported (see above)")
+
+    def _queue(self, options) -> None:
+        """Each file as an import job: copied into the storage (the workers may run on other machines)."""
+        from django.core.files import File
+
+        from annotate.jobs.kinds.imports import start_import
+
+        names = ("annotator", "create_users", "create_project", "update", "replace", "language")
+        for path in options["files"]:
+            with path.open("rb") as stream:
+                job = start_import(File(stream, name=path.name), user=None, project_slug=options["project"],
+                                   **{name: options[name] for name in names})
+            self.stdout.write(f"{path}: queued as job {job.pk} (/api/v1/jobs/{job.pk}/)")
 
     def _count_figures(self, slug: str, show_bar: bool) -> None:
         """The dashboards' figures of what was imported, counted now that it is committed (the import marked

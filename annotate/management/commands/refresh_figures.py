@@ -15,6 +15,8 @@ class Command(BaseCommand):
     def add_arguments(self, parser):
         parser.add_argument("--project", help="Slug of the project (default: every project).")
         parser.add_argument("--rebuild", action="store_true", help="Count every article again from scratch.")
+        parser.add_argument("--background", action="store_true",
+                            help="Queue a job per project instead (run by the workers) and return at once.")
 
     def handle(self, *args, project=None, rebuild=False, **options):
         projects = Project.objects.order_by("pk")
@@ -22,6 +24,20 @@ class Command(BaseCommand):
             projects = projects.filter(slug=project)
             if not projects.exists():
                 raise CommandError(f"no project {project!r}")
+        if options["background"]:
+            from django.db import IntegrityError, transaction
+
+            from annotate.jobs import start
+
+            for each in projects:
+                try:
+                    with transaction.atomic():
+                        job = start("figures", project=each, arguments={"rebuild": rebuild})
+                except IntegrityError:  # one refresh per project at a time
+                    self.stdout.write(f"{each.slug}: a refresh is already queued or running.")
+                    continue
+                self.stdout.write(f"{each.slug}: queued as job {job.pk} (/api/v1/jobs/{job.pk}/)")
+            return
         show_bar = sys.stderr.isatty() and options["verbosity"] > 0
         for each in projects:
             if rebuild:
