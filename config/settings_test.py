@@ -12,6 +12,8 @@ os.environ.setdefault("SECURE_HSTS_SECONDS", "0")
 os.environ.setdefault("MEDIA_ROOT", tempfile.mkdtemp(prefix="annotate-test-files-"))
 os.environ.setdefault("JOBS_CACHE_DIR", tempfile.mkdtemp(prefix="annotate-test-jobs-"))
 os.environ.setdefault("JOB_BEAT_SECONDS", "0.2")
+# RQ tests use a Redis database of their own, apart from a development server's or a benchmark's queues.
+os.environ.setdefault("REDIS_URL", "redis://127.0.0.1:6379/14")
 
 from config.settings import *  # noqa: E402, F403 - the base settings, read after the environment above
 

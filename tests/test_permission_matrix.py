@@ -11,8 +11,12 @@ from django.contrib import admin
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
+from annotate import jobs
+from annotate.jobs.kinds.snapshots import start_snapshot
 from annotate.models import Membership
 from annotate.services import annotating
+
+from .conftest import run_queued_jobs
 
 from .factories import api_client, make_article, make_assignment, make_entity, make_user
 
@@ -37,8 +41,13 @@ def world(project, annotator_a, annotator_b, reviewer, manager, outsider, superu
     stance = annotating.add_stance(annotation=layer, expected_version=4, holder_span=source, polarity="favor",
                                    target="Moroccan sovereignty over Western Sahara", evidence=[quote])
     make_assignment(make_article(project, text="Another article."), annotator_b)
+    # erin's snapshot, done (its file to download), and her agreement report, still queued (to cancel).
+    snapshot = start_snapshot(project, user=engineer)
+    run_queued_jobs()
+    report = jobs.start("agreement", user=engineer, project=project)
     return dict(project=project, article=article, assignment=assignment, layer=layer, span=quote,
                 relation=relation, stance=stance, entity=make_entity(project), other=make_entity(project, "Other"),
+                snapshot=snapshot, report=report,
                 users={"anna": annotator_a, "ben": annotator_b, "rita": reviewer, "max": manager, "otto": outsider,
                        "erin": engineer, "root": superuser})
 
@@ -120,6 +129,16 @@ API = {
     "api:export-csv": [("get", SLUG, None, row(401, 403, 403, 200, 200, 404, 200, 200))],
     "api:export-conll": [("get", SLUG, None, row(401, 403, 403, 200, 200, 404, 200, 200))],
     "api:export-brat": [("get", SLUG, None, row(401, 403, 403, 200, 200, 404, 200, 200))],
+    # Jobs: seen by their starter (erin) and the project's managers; started by those the work is for.
+    "api:job-list": [("get", lambda w: [], None, row(401, 200, 200, 200, 200, 200, 200, 200))],
+    "api:job-detail": [("get", lambda w: [w["snapshot"].pk], None, row(401, 404, 404, 404, 200, 404, 200, 200))],
+    "api:job-cancel": [("post", lambda w: [w["report"].pk], None, row(401, 404, 404, 404, 202, 404, 202, 202))],
+    "api:job-download": [("get", lambda w: [w["snapshot"].pk], None,
+                          row(401, 404, 404, 404, 200, 404, 200, 200))],
+    # No file sent: 400 for those who may import (the project's managers), before anything is stored.
+    "api:import-start": [("post", SLUG, None, row(401, 403, 403, 403, 400, 404, 403, 400))],
+    "api:snapshot-start": [("post", SLUG, {}, row(401, 403, 403, 202, 202, 404, 202, 202))],
+    "api:agreement-report": [("post", SLUG, {}, row(401, 403, 403, 202, 202, 404, 202, 202))],
     # The API's description is public, like any published API reference; it holds no data.
     "api:schema": [("get", lambda w: [], None, row(200, 200, 200, 200, 200, 200, 200, 200))],
     "api:docs": [("get", lambda w: [], None, row(200, 200, 200, 200, 200, 200, 200, 200))],
