@@ -83,3 +83,18 @@ def _fresh_jobs_cache():
 
     caches["jobs"].clear()
     yield
+
+
+def require_redis() -> None:
+    """Skip an RQ test when no Redis answers at REDIS_URL, saying so; CI (REQUIRE_REDIS_TESTS=1) fails instead."""
+    import os
+
+    import redis
+    from django.conf import settings
+
+    try:
+        redis.Redis.from_url(settings.REDIS_URL, socket_connect_timeout=1).ping()
+    except redis.RedisError as error:
+        if os.environ.get("REQUIRE_REDIS_TESTS") == "1":
+            pytest.fail(f"REQUIRE_REDIS_TESTS=1 but no Redis at {settings.REDIS_URL}: {error}")
+        pytest.skip(f"no Redis at {settings.REDIS_URL} (RQ backend tests)")

@@ -22,6 +22,7 @@ from annotate.jobs.runner import run_job
 from annotate.models import Article, Job, Membership
 from synthetic.corpus import annotated_records, to_jsonl
 
+from .conftest import require_redis
 from .factories import api_client, make_project, make_user
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -107,6 +108,7 @@ def test_a_database_worker_killed_mid_import_leaves_nothing_and_the_job_failed(s
 def test_an_rq_worker_killed_mid_import_leaves_nothing_and_the_job_failed(settings):
     import django_rq
 
+    require_redis()
     redis_url = os.environ["REDIS_URL"]
     settings.TASKS = {"default": {"BACKEND": "django_tasks_rq.RQBackend", "QUEUES": ["default"]}}
     settings.CACHES = {**settings.CACHES, "jobs": {"BACKEND": "django.core.cache.backends.redis.RedisCache",
@@ -124,6 +126,7 @@ def test_an_rq_worker_killed_mid_import_leaves_nothing_and_the_job_failed(settin
 def test_several_rq_workers_run_every_job_exactly_once(settings):
     import django_rq
 
+    require_redis()
     settings.TASKS = {"default": {"BACKEND": "django_tasks_rq.RQBackend", "QUEUES": ["default"]}}
     django_rq.get_queue("default").empty()
     manager = make_user("mona")

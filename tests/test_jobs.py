@@ -23,7 +23,7 @@ from annotate.services import figures
 from annotate.services.importing import import_file
 from synthetic.corpus import annotated_records, to_jsonl
 
-from .conftest import run_queued_jobs
+from .conftest import require_redis, run_queued_jobs
 from .factories import api_client, make_project, make_user
 
 BAD_LINE = (b'{"external_id": "x2", "text": "Short.", '
@@ -64,6 +64,7 @@ def backend(request, settings, django_capture_on_commit_callbacks):
         return
     import django_rq
 
+    require_redis()
     settings.TASKS = {"default": {"BACKEND": "django_tasks_rq.RQBackend", "QUEUES": ["default"]}}
     queue = django_rq.get_queue("default")
     queue.empty()
@@ -254,6 +255,17 @@ def test_clean_jobs_deletes_old_ended_jobs_and_their_files(project, manager):
     assert "1 ended job(s) deleted" in out.getvalue()
     assert set(Job.objects.values_list("pk", flat=True)) == {recent.pk, running.pk}
     assert not default_storage.exists(name)
+
+
+def test_clean_jobs_forgets_the_queues_old_task_rows(project, manager, run_jobs):
+    from django_tasks_db.models import DBTaskResult
+
+    old, recent = start_snapshot(project, user=manager), start_snapshot(project, user=manager)
+    run_jobs()
+    Job.objects.filter(pk=old.pk).update(finished_at=timezone.now() - timedelta(days=30))
+    DBTaskResult.objects.filter(args_kwargs__args=[old.pk]).update(enqueued_at=timezone.now() - timedelta(days=30))
+    call_command("clean_jobs", stdout=io.StringIO())
+    assert [task.args_kwargs["args"] for task in DBTaskResult.objects.all()] == [[recent.pk]]
 
 
 def test_the_command_queues_files_in_the_background(project, run_jobs, tmp_path, annotator_a):

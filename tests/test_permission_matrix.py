@@ -17,7 +17,6 @@ from annotate.models import Membership
 from annotate.services import annotating
 
 from .conftest import run_queued_jobs
-
 from .factories import api_client, make_article, make_assignment, make_entity, make_user
 
 pytestmark = pytest.mark.django_db

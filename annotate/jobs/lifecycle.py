@@ -2,6 +2,7 @@
 import time
 from datetime import timedelta
 
+from django.apps import apps
 from django.conf import settings
 from django.core.files.storage import default_storage
 from django.db import transaction
@@ -111,4 +112,15 @@ def clean(*, older_than_days: int | None = None) -> int:
                 default_storage.delete(name)
         deleted += 1
     old.delete()
+    _forget_old_tasks(cutoff)
     return deleted
+
+
+def _forget_old_tasks(cutoff) -> None:
+    """The database backend's own rows of tasks (the queue) that ended, or were left running by a lost
+    worker, before the cutoff: what their jobs say is kept on the jobs themselves."""
+    if not apps.is_installed("django_tasks_db"):
+        return
+    from django_tasks_db.models import DBTaskResult
+
+    DBTaskResult.objects.exclude(status="READY").filter(enqueued_at__lt=cutoff).delete()
