@@ -289,7 +289,7 @@ CACHES = {
     ),
 }
 # Uploaded imports waiting for their job, and snapshots: files in the default storage, under MEDIA_ROOT.
-# Several machines need a shared storage here (a mounted volume, or django-storages' S3).
+# Several machines need a volume mounted here on each (snapshots are written and served as local files).
 MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", str(VAR_DIR / "files")))
 # Webhooks go to public addresses only; a deployment whose pipeline listens on a private network lists it.
 WEBHOOK_ALLOW_PRIVATE = env_bool("WEBHOOK_ALLOW_PRIVATE", False)
