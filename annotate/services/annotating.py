@@ -22,6 +22,7 @@ from django.db import transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
+from .. import webhooks
 from ..models import (
     Annotation,
     AnnotationEvent,
@@ -179,6 +180,7 @@ def submit(
     annotation.refresh_from_db()
     record(annotation, "status.submit", actor=actor, before={"status": before}, after={"status": annotation.status})
     figures.refresh([annotation.article_id])
+    webhooks.emit(annotation.article.project_id, "layer.submitted", webhooks.layer_data(annotation))
     return annotation
 
 

@@ -3,6 +3,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from .. import webhooks
 from ..models import Annotation, Assignment, Entity, Relation, Span, Stance
 from ..review import Item, layers_of, line_up, span_key
 from . import figures
@@ -142,6 +143,7 @@ def adjudicate(*, gold: Annotation, expected_version, reviewer) -> Annotation:
     gold.refresh_from_db()
     record(gold, "status.adjudicate", actor=reviewer, before={"status": before}, after={"status": gold.status})
     figures.refresh([gold.article_id])
+    webhooks.emit(gold.article.project_id, "gold.adjudicated", webhooks.layer_data(gold))
     return gold
 
 
@@ -164,6 +166,7 @@ def return_to_annotator(*, annotation: Annotation, reviewer, comment: str) -> An
     record(annotation, "status.return", actor=reviewer, before={"status": Annotation.Status.SUBMITTED},
            after={"status": annotation.status, "comment": comment})
     figures.refresh([annotation.article_id])
+    webhooks.emit(annotation.article.project_id, "layer.returned", webhooks.layer_data(annotation))
     return annotation
 
 

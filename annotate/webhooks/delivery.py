@@ -40,15 +40,20 @@ USER_AGENT = "annotate-webhooks/1"
 
 
 def emit(project, event: str, data: dict) -> list[WebhookDelivery]:
-    """Queue a delivery of `event` to each of the project's active hooks that listen for it."""
+    """Queue a delivery of `event` to each of the project's active hooks that listen for it.
+
+    `project` is a Project or its id. One query when no hook listens.
+    """
     if event not in EVENTS:
         raise ValueError(f"unknown webhook event {event!r}; the events are {', '.join(EVENTS)}")
+    project_id = getattr(project, "pk", project)
     # A project has a handful of hooks: their events are matched here, the same way on every database.
-    hooks = [hook for hook in Webhook.objects.filter(project=project, active=True) if hook.listens_to(event)]
+    hooks = [hook for hook in Webhook.objects.filter(project_id=project_id, active=True).select_related("project")
+             if hook.listens_to(event)]
     if not hooks:
         return []
     now = timezone.now()
-    payload = {"event": event, "project": {"id": project.pk, "slug": project.slug},
+    payload = {"event": event, "project": {"id": project_id, "slug": hooks[0].project.slug},
                "created_at": now.isoformat(), "data": data}
     with transaction.atomic():
         deliveries = WebhookDelivery.objects.bulk_create(
@@ -60,6 +65,16 @@ def emit(project, event: str, data: dict) -> list[WebhookDelivery]:
         else:
             transaction.on_commit(lambda: _enqueue_first(ids))
     return deliveries
+
+
+def layer_data(annotation) -> dict:
+    """What the layer events tell: which layer, of which article and annotator, in which state."""
+    data = {"annotation": annotation.pk, "article": annotation.article_id, "annotator": annotation.annotator_id,
+            "reviewer": annotation.reviewer_id, "is_gold": annotation.is_gold, "status": annotation.status,
+            "version": annotation.version}
+    if annotation.status == "returned":
+        data["comment"] = annotation.review_comment
+    return data
 
 
 def _enqueue_first(ids: list[int]) -> None:
