@@ -268,6 +268,19 @@ def test_clean_jobs_forgets_the_queues_old_task_rows(project, manager, run_jobs)
     assert [task.args_kwargs["args"] for task in DBTaskResult.objects.all()] == [[recent.pk]]
 
 
+def test_clean_jobs_forgets_old_webhook_deliveries_but_not_pending_ones(project, manager):
+    from annotate.models import Webhook, WebhookDelivery
+
+    hook = Webhook.objects.create(project=project, url="https://hooks.example.org/x", events=["snapshot.ready"])
+    long_ago = timezone.now() - timedelta(days=30)
+    sent, failed, pending, recent = (WebhookDelivery.objects.create(
+        webhook=hook, event="snapshot.ready", payload={}, status=status) for status in
+        ("sent", "failed", "pending", "sent"))
+    WebhookDelivery.objects.filter(pk__in=[sent.pk, failed.pk, pending.pk]).update(created_at=long_ago)
+    call_command("clean_jobs", stdout=io.StringIO())
+    assert set(WebhookDelivery.objects.values_list("pk", flat=True)) == {pending.pk, recent.pk}
+
+
 def test_the_command_queues_files_in_the_background(project, run_jobs, tmp_path, annotator_a):
     path = tmp_path / "one.jsonl"
     path.write_bytes(b'{"external_id": "bg1", "text": "Queued."}\n')

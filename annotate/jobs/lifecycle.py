@@ -100,7 +100,8 @@ def _discard_input(job: Job) -> None:
 
 
 def clean(*, older_than_days: int | None = None) -> int:
-    """Delete ended jobs (and their files) older than the retention setting; returns how many."""
+    """Delete ended jobs (and their files), the queue's ended task rows and the webhooks' ended deliveries
+    older than the retention setting; returns how many jobs."""
     days = settings.JOB_RETENTION_DAYS if older_than_days is None else older_than_days
     cutoff = timezone.now() - timedelta(days=days)
     reap(Job.objects.filter(status=Job.Status.RUNNING))
@@ -113,6 +114,9 @@ def clean(*, older_than_days: int | None = None) -> int:
         deleted += 1
     old.delete()
     _forget_old_tasks(cutoff)
+    from ..webhooks.delivery import forget_old
+
+    forget_old(cutoff)
     return deleted
 
 

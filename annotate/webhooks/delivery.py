@@ -200,3 +200,10 @@ def _connection(parts, addresses: list[str], timeout: float) -> http.client.HTTP
 
     connection._create_connection = connect_to_checked
     return connection
+
+
+def forget_old(cutoff) -> int:
+    """Delete the log's ended deliveries (sent or failed) made before `cutoff` (clean_jobs' retention)."""
+    deleted, _ = WebhookDelivery.objects.exclude(status=WebhookDelivery.Status.PENDING).filter(
+        created_at__lt=cutoff).delete()
+    return deleted
