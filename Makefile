@@ -78,6 +78,7 @@ bench: install
 	$(BIN)/python bench/agreement_bench.py
 	$(BIN)/python bench/scale_bench.py
 	$(BIN)/python bench/admin_bench.py
+	$(BIN)/python bench/jobs_bench.py --articles 10000
 
 # Not in CI: N simulated annotators against gunicorn on PostgreSQL (DATABASE_URL), then SQLite with 10.
 loadtest: install
