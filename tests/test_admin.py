@@ -11,12 +11,12 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
-from annotate.admin import importing as import_admin
 from annotate.models import (
     Annotation,
     Article,
     Assignment,
     Entity,
+    Job,
     Label,
     Membership,
     Polarity,
@@ -429,62 +429,57 @@ def post_import(client, name, content, **data):
     return client.post(import_url(), data)
 
 
-@pytest.fixture
-def upload_types(monkeypatch):
-    """The class of the upload the view hands to import_file (in memory or a temporary file)."""
-    seen = []
-    real = import_admin.import_file
-
-    def spy(stream, **kwargs):
-        seen.append(type(stream).__name__)
-        return real(stream, **kwargs)
-
-    monkeypatch.setattr(import_admin, "import_file", spy)
-    return seen
-
-
 def test_article_changelist_links_to_import(admin_client):
     response = admin_client.get(url_of(Article, "changelist"))
     assert f'href="{import_url()}"' in response.content.decode()
 
 
-@pytest.mark.parametrize("memory_limit,upload_type", [(2_621_440, "InMemoryUploadedFile"),
-                                                      (0, "TemporaryUploadedFile")])
-def test_import_creates_project_articles_and_layers(admin_client, annotator_a, settings, upload_types,
-                                                    memory_limit, upload_type):
+def job_page(client, response):
+    """The job page the import page redirected to."""
+    assert response.status_code == 302
+    return client.get(response["Location"])
+
+
+@pytest.mark.parametrize("memory_limit", [2_621_440, 0], ids=["in-memory upload", "temporary file upload"])
+def test_import_creates_project_articles_and_layers(admin_client, annotator_a, settings, run_jobs, memory_limit):
     settings.FILE_UPLOAD_MAX_MEMORY_SIZE = memory_limit
     records = annotated_records(3)
 
     response = post_import(admin_client, "batch.jsonl", to_jsonl(records), annotator=annotator_a.pk)
 
-    assert upload_types == [upload_type]
+    job = Job.objects.get()
+    assert response.status_code == 302 and response["Location"] == url_of(Job, "change", job.pk)
+    assert (job.kind, job.status, job.arguments["annotator"]) == ("import", "queued", "anna")
+    assert not Project.objects.filter(slug="news").exists()  # nothing yet: the job imports
+    assert run_jobs() == 1
     project = Project.objects.get(slug="news")
-    assert response.status_code == 302
-    assert response["Location"] == f"{url_of(Article, 'changelist')}?project__id__exact={project.pk}"
     assert sorted(project.articles.values_list("external_id", flat=True)) == ["gen-00001", "gen-00002", "gen-00003"]
     assert Span.objects.filter(annotation__article__project=project).count() == sum(
         len(r["annotations"]["spans"]) for r in records)
     assert list(Annotation.objects.values_list("annotator__username", flat=True)) == ["anna"] * 3
-    summary = shown_messages(admin_client.get(response["Location"]))[0]
-    assert summary[0] == messages.SUCCESS and summary[1].startswith("batch.jsonl: 3 article(s) created")
+    page = job_page(admin_client, response).content.decode()
+    assert "batch.jsonl: 3 article(s) created" in page
+    assert f"?project__id__exact={project.pk}" in page  # a link to what it imported
 
 
-def test_import_shows_every_problem_by_line_and_writes_nothing(admin_client, annotator_a):
+def test_import_shows_every_problem_by_line_and_writes_nothing(admin_client, annotator_a, run_jobs):
     records = annotated_records(3)
     content = to_jsonl(records[:1]) + b'{"external_id": "broken",\n' + to_jsonl(records[1:])
 
     response = post_import(admin_client, "bad.jsonl", content, annotator=annotator_a.pk)
+    run_jobs()
 
-    assert response.status_code == 200
-    problems = response.context["problems"]
+    page = job_page(admin_client, response)
+    problems = page.context["problems"]
     assert len(problems) == 1 and problems[0].startswith("bad.jsonl:2: malformed JSON")
-    assert "bad.jsonl:2:" in response.content.decode()
+    assert "bad.jsonl:2:" in page.content.decode() and "nothing written" in page.content.decode()
+    assert Job.objects.get().status == "failed"
     assert not Project.objects.filter(slug="news").exists()
     assert Article.objects.count() == 0
 
 
-def test_import_counts_lines_across_upload_chunks(admin_client, annotator_a, settings, upload_types):
-    # A temporary upload is read in 64 KiB chunks that cut lines in two.
+def test_import_counts_lines_across_upload_chunks(admin_client, annotator_a, settings, run_jobs):
+    # A temporary upload is copied in 64 KiB chunks that cut lines in two; the job reads the copy.
     settings.FILE_UPLOAD_MAX_MEMORY_SIZE = 0
     lines = to_jsonl(annotated_records(60)).splitlines(keepends=True)
     lines[49] = b"not json\n"
@@ -492,9 +487,9 @@ def test_import_counts_lines_across_upload_chunks(admin_client, annotator_a, set
     assert len(content) > 2 * 64 * 1024
 
     response = post_import(admin_client, "big.jsonl", content, annotator=annotator_a.pk)
+    run_jobs()
 
-    assert upload_types == ["TemporaryUploadedFile"]
-    assert [p.split(": ")[0] for p in response.context["problems"]] == ["big.jsonl:50"]
+    assert [p.split(": ")[0] for p in job_page(admin_client, response).context["problems"]] == ["big.jsonl:50"]
     assert Article.objects.count() == 0
 
 
@@ -505,6 +500,7 @@ def test_import_refuses_an_oversized_upload(admin_client, annotator_a, settings)
 
     assert response.status_code == 200
     assert "upload limit is 100\xa0bytes" in response.context["form"].errors["file"][0]
+    assert not Job.objects.exists()
     assert Article.objects.count() == 0 and not Project.objects.filter(slug="news").exists()
 
 
@@ -514,7 +510,7 @@ def test_import_refuses_an_unknown_extension(admin_client, annotator_a):
     assert response.status_code == 200
     assert response.context["form"].errors["file"] == [
         "“batch.csv” is not an importable file: use .jsonl, .ndjson, .txt."]
-    assert Article.objects.count() == 0
+    assert not Job.objects.exists()
 
 
 def test_import_page_is_for_staff_who_may_add_articles(client, annotator_a):
@@ -542,4 +538,4 @@ def test_creating_a_project_on_import_needs_the_add_project_permission(client, a
     response = post_import(client, "batch.jsonl", to_jsonl(annotated_records(1)), annotator=annotator_a.pk)
 
     assert response.context["form"].errors["create_project"] == ["You may not create projects."]
-    assert not Project.objects.filter(slug="news").exists()
+    assert not Job.objects.exists()

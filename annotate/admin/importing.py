@@ -1,9 +1,12 @@
-"""The "Import articles" page: the admin's door to services.importing.import_file."""
+"""The "Import articles" page: checks the upload and its options, then starts an import job (annotate/jobs/).
+
+The import itself (one transaction, every problem by file:line, the dashboards' figures after it) runs
+in the job; the page lands on the job's page (admin/jobs.py), which follows it and shows its result.
+"""
 from pathlib import Path
 
 from django import forms
 from django.conf import settings
-from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import redirect
@@ -11,15 +14,14 @@ from django.template.defaultfilters import filesizeformat
 from django.template.response import TemplateResponse
 from django.urls import reverse
 
+from ..jobs.kinds.imports import start_import
 from ..models import Project
-from ..services import figures
-from ..services.importing import READABLE_SUFFIXES, ImportFailed, import_file
+from ..services.importing import READABLE_SUFFIXES
 from ..services.importing.reading import FORMATS
 
 ALLOWED_SUFFIXES = sorted(READABLE_SUFFIXES)  # every format the reading stage registers
 # "interchange (.jsonl, .ndjson) or scraped text (.txt)": each format with its own suffixes.
 FORMATS_HELP = " or ".join(f"{fmt.name} ({', '.join(fmt.suffixes)})" for fmt in FORMATS)
-SKIPPED_SHOWN = 20
 
 
 class ImportForm(forms.Form):
@@ -79,46 +81,27 @@ def import_view(model_admin, request):
         raise PermissionDenied
     bound = request.method == "POST"
     form = ImportForm(request.POST if bound else None, request.FILES if bound else None, user=request.user)
-    problems, truncated = [], False
     if bound and form.is_valid():
         data = form.cleaned_data
-        upload = data["file"]
-        try:
-            # An UploadedFile, in memory or on disk, iterates by lines over
-            # bytes (File.__iter__ joins lines split across chunks), which is
-            # what the JSONL reader needs.
-            report = import_file(
-                upload,
-                name=upload.name,
-                project_slug=data["project"],
-                annotator=data["annotator"],
-                create_project_if_missing=data["create_project"],
-                update=data["update"],
-                replace=data["replace"],
-                language=data["language"],
-            )
-        except ImportFailed as failed:
-            problems, truncated = [str(problem) for problem in failed.problems], failed.truncated
-        else:
-            model_admin.message_user(request, report.summary(), messages.SUCCESS)
-            if report.skipped:
-                shown = "; ".join(f"line {line} ({external_id}): {why}"
-                                  for line, external_id, why in report.skipped[:SKIPPED_SHOWN])
-                hidden = len(report.skipped) - SKIPPED_SHOWN
-                more = f"; and {hidden} more" if hidden > 0 else ""
-                model_admin.message_user(request, f"Skipped {shown}{more}.", messages.WARNING)
-            project = Project.objects.get(slug=data["project"])
-            figures.settle_all(project)  # the dashboards' figures of what was imported (it marked them stale)
-            url = reverse("admin:annotate_article_changelist")
-            return redirect(f"{url}?project__id__exact={project.pk}")
+        annotator = data["annotator"]
+        # The upload is copied to the storage and read by the worker; the request answers at once.
+        job = start_import(
+            data["file"],
+            user=request.user,
+            project_slug=data["project"],
+            annotator=annotator.username if annotator else None,
+            create_project=data["create_project"],
+            update=data["update"],
+            replace=data["replace"],
+            language=data["language"],
+        )
+        return redirect(reverse("admin:annotate_job_change", args=[job.pk]))
 
     context = {
         **model_admin.admin_site.each_context(request),
         "title": "Import articles",
         "opts": model_admin.opts,
         "form": form,
-        "problems": problems,
-        "truncated": truncated,
         "project_slugs": Project.objects.order_by("slug").values_list("slug", flat=True),
     }
     return TemplateResponse(request, "admin/annotate/article/import_articles.html", context)

@@ -1,9 +1,13 @@
 """Projects, their vocabulary and their members."""
-from django.contrib import admin
+from django.contrib import admin, messages
 from django.contrib.auth import get_user_model
 from django.db.models import Exists, IntegerField, OuterRef, Subquery, Sum
 from django.db.models.functions import Coalesce
+from django.shortcuts import redirect
+from django.urls import reverse
 
+from ..access import holds_role
+from ..jobs.kinds.snapshots import start_snapshot
 from ..models import (
     Annotation,
     Article,
@@ -69,6 +73,32 @@ class MembershipInline(ProjectInline):
         return formset
 
 
+def snapshot_action(export_format: str, label: str):
+    """An action that starts a snapshot job of the submitted layers of each selected project the user manages,
+    then lands on the job's page (one project) or the list of the jobs (several)."""
+
+    @admin.action(description=f"Export snapshot ({label}, submitted layers)")
+    def export_snapshot(model_admin, request, queryset):
+        started, refused = [], []
+        for project in queryset:
+            if holds_role(request.user, project, {Membership.Role.MANAGER}):
+                started.append(start_snapshot(project, user=request.user, format=export_format, status="submitted"))
+            else:
+                refused.append(project.slug)
+        if refused:
+            model_admin.message_user(request, f"Exports are for the project's managers; not exported: "
+                                              f"{', '.join(refused)}.", messages.WARNING)
+        if not started:
+            return None
+        model_admin.message_user(request, f"Started {len(started)} snapshot job(s).", messages.SUCCESS)
+        if len(started) == 1:
+            return redirect(reverse("admin:annotate_job_change", args=[started[0].pk]))
+        return redirect(f"{reverse('admin:annotate_job_changelist')}?kind=snapshot")
+
+    export_snapshot.__name__ = f"export_snapshot_{export_format}"
+    return export_snapshot
+
+
 @admin.register(Project)
 class ProjectAdmin(admin.ModelAdmin):
     list_display = [
@@ -77,6 +107,7 @@ class ProjectAdmin(admin.ModelAdmin):
     search_fields = ["name", "slug"]
     prepopulated_fields = {"slug": ["name"]}
     readonly_fields = ["created_at", "updated_at"]
+    actions = [snapshot_action("jsonl", "JSONL"), snapshot_action("csv", "CSV")]
 
     def get_queryset(self, request):
         # Progress as correlated subqueries: one SELECT for the whole page,
