@@ -242,7 +242,7 @@ def test_a_job_whose_worker_went_silent_is_marked_failed(project, manager, setti
     assert Job.objects.get(pk=quiet.pk).status == "failed"  # recorded, not only shown
 
 
-def test_clean_jobs_deletes_old_ended_jobs_and_their_files(project, manager):
+def test_clean_jobs_deletes_old_ended_jobs_and_their_files(project, manager, django_capture_on_commit_callbacks):
     old, recent, running = (start_snapshot(project, user=manager) for _ in range(3))
     name = default_storage.save("snapshots/demo/old.jsonl", ContentFile(b"{}\n"))
     Job.objects.filter(pk=old.pk).update(status="done", output_file=name,
@@ -251,7 +251,8 @@ def test_clean_jobs_deletes_old_ended_jobs_and_their_files(project, manager):
     Job.objects.filter(pk=running.pk).update(status="running", started_at=timezone.now())
     live.beat(running.pk, done=0, total=None, message="")
     out = io.StringIO()
-    call_command("clean_jobs", stdout=out)
+    with django_capture_on_commit_callbacks(execute=True):  # the files go once the rows' deletion commits
+        call_command("clean_jobs", stdout=out)
     assert "1 ended job(s) deleted" in out.getvalue()
     assert set(Job.objects.values_list("pk", flat=True)) == {recent.pk, running.pk}
     assert not default_storage.exists(name)
@@ -279,6 +280,17 @@ def test_clean_jobs_forgets_old_webhook_deliveries_but_not_pending_ones(project,
     WebhookDelivery.objects.filter(pk__in=[sent.pk, failed.pk, pending.pk]).update(created_at=long_ago)
     call_command("clean_jobs", stdout=io.StringIO())
     assert set(WebhookDelivery.objects.values_list("pk", flat=True)) == {pending.pk, recent.pk}
+
+
+def test_a_job_rq_could_not_hear_of_is_failed_not_left_queued(project, manager, backend):
+    if backend.name != "rq":
+        pytest.skip("the database backend queues in the job's own transaction: both or neither")
+    from django.test import override_settings
+
+    with override_settings(RQ_QUEUES={"default": {"URL": "redis://127.0.0.1:1/0"}}), backend.starting():
+        job = start_snapshot(project, user=manager)
+    job.refresh_from_db()
+    assert job.status == "failed" and "could not be queued" in job.error["message"]
 
 
 def test_the_command_queues_files_in_the_background(project, run_jobs, tmp_path, annotator_a):

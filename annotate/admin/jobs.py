@@ -11,8 +11,6 @@ from datetime import timedelta
 
 from django.contrib import admin, messages
 from django.contrib.admin.utils import unquote
-from django.core.files.storage import default_storage
-from django.db import transaction
 from django.http import Http404
 from django.shortcuts import redirect
 from django.template.defaultfilters import filesizeformat
@@ -141,11 +139,7 @@ class JobAdmin(admin.ModelAdmin):
         self.delete_queryset(request, Job.objects.filter(pk=obj.pk))
 
     def delete_queryset(self, request, queryset):
-        ended = queryset.exclude(status__in=Job.ACTIVE)
-        files = [name for pair in ended.values_list("input_file", "output_file") for name in pair if name]
-        ended.delete()
-        # Once the rows are gone for good: a rolled-back delete keeps its files.
-        transaction.on_commit(lambda: [default_storage.delete(name) for name in files])
+        jobs.delete_ended(queryset)
 
     # The job's page, in place of the change form.
     def get_urls(self):

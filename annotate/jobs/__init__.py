@@ -9,13 +9,13 @@
     runner.py       run_job(job_id), the one task: claims the job once, runs its kind, records the end
     context.py      JobContext: what a kind's code reports (progress, log) and checks (cancel)
     live.py         progress, heartbeat and cancel requests of running jobs, through the jobs cache
-    lifecycle.py    start, visible_to, cancel, reap (a lost worker's job fails), clean (retention)
+    lifecycle.py    start, visible_to, cancel, reap (a lost worker's job fails), delete_ended, clean (retention)
     registry.py     the kinds by name; kinds/ holds the built-in ones, each registered by @kind
     events.py       what a finished job tells the project's webhooks
 """
 from .context import JobCancelled, JobContext, JobFailed
-from .lifecycle import cancel, clean, progress_of, reap, start, visible_to
+from .lifecycle import cancel, clean, delete_ended, progress_of, reap, start, visible_to
 from .registry import kind
 
-__all__ = ["JobCancelled", "JobContext", "JobFailed", "cancel", "clean", "kind", "progress_of", "reap", "start",
-           "visible_to"]
+__all__ = ["JobCancelled", "JobContext", "JobFailed", "cancel", "clean", "delete_ended", "kind", "progress_of",
+           "reap", "start", "visible_to"]

@@ -28,7 +28,18 @@ def start(kind: str, *, user=None, project=None, arguments: dict | None = None, 
 
 
 def _enqueue(job: Job) -> None:
-    result = run_job.enqueue(job.pk)
+    try:
+        result = run_job.enqueue(job.pk)
+    except Exception as error:
+        if enqueues_in_transaction():
+            raise  # the caller's transaction rolls back: no job was recorded
+        # After the commit (RQ): the job exists, but no worker will ever hear of it. Say so, not "queued".
+        Job.objects.filter(pk=job.pk, status=Job.Status.QUEUED).update(
+            status=Job.Status.FAILED, finished_at=timezone.now(),
+            error={"message": f"The job could not be queued ({type(error).__name__}: {error}); start it again."})
+        job.refresh_from_db()
+        _discard_input(job)
+        return
     Job.objects.filter(pk=job.pk).update(task_id=str(result.id))
     job.task_id = str(result.id)
 
@@ -99,20 +110,24 @@ def _discard_input(job: Job) -> None:
         default_storage.delete(job.input_file)
 
 
+def delete_ended(jobs: QuerySet[Job]) -> int:
+    """Delete the ended jobs among `jobs` and, once that has committed, the files they name (an upload not
+    yet read, a snapshot): a rolled-back delete keeps its files. Queued and running jobs are kept (cancel
+    them first). How many were deleted."""
+    ended = jobs.exclude(status__in=Job.ACTIVE)
+    files = [name for pair in ended.values_list("input_file", "output_file") for name in pair if name]
+    deleted, _ = ended.delete()
+    transaction.on_commit(lambda: [default_storage.delete(name) for name in files])
+    return deleted
+
+
 def clean(*, older_than_days: int | None = None) -> int:
     """Delete ended jobs (and their files), the queue's ended task rows and the webhooks' ended deliveries
     older than the retention setting; returns how many jobs."""
     days = settings.JOB_RETENTION_DAYS if older_than_days is None else older_than_days
     cutoff = timezone.now() - timedelta(days=days)
     reap(Job.objects.filter(status=Job.Status.RUNNING))
-    old = Job.objects.exclude(status__in=Job.ACTIVE).filter(finished_at__lt=cutoff)
-    deleted = 0
-    for job in old.iterator(chunk_size=500):
-        for name in (job.input_file, job.output_file):
-            if name:
-                default_storage.delete(name)
-        deleted += 1
-    old.delete()
+    deleted = delete_ended(Job.objects.filter(finished_at__lt=cutoff))
     _forget_old_tasks(cutoff)
     from ..webhooks.delivery import forget_old
 

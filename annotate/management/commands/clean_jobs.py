@@ -7,7 +7,8 @@ from annotate import jobs
 class Command(BaseCommand):
     help = (
         "Delete jobs that ended more than JOB_RETENTION_DAYS days ago, with their files (uploads, snapshots), "
-        "and ended webhook deliveries as old; mark failed the running jobs whose worker stopped beating. Run it daily (cron, systemd timer)."
+        "and ended webhook deliveries as old; mark failed the running jobs whose worker stopped beating. "
+        "Run it daily (cron, systemd timer)."
     )
 
     def add_arguments(self, parser):
