@@ -263,12 +263,15 @@ _TASK_BACKENDS = {
 }
 if TASKS_BACKEND not in _TASK_BACKENDS:
     raise ImproperlyConfigured(f"TASKS_BACKEND must be one of {', '.join(_TASK_BACKENDS)}, got {TASKS_BACKEND!r}")
-TASKS = {"default": {"BACKEND": _TASK_BACKENDS[TASKS_BACKEND], "QUEUES": ["default"]}}
+# The queue the jobs go to: one per deployment (tests take one of their own, apart from anything else
+# that shares the Redis server).
+JOBS_QUEUE = os.environ.get("JOBS_QUEUE", "default")
+TASKS = {"default": {"BACKEND": _TASK_BACKENDS[TASKS_BACKEND], "QUEUES": [JOBS_QUEUE]}}
 if TASKS_BACKEND == "rq":
     INSTALLED_APPS.append("django_rq")
 # A job may run this long before RQ stops it (the database worker has no limit).
 JOB_TIMEOUT_SECONDS = int(os.environ.get("JOB_TIMEOUT_SECONDS", str(6 * 3600)))
-RQ_QUEUES = {"default": {"URL": REDIS_URL, "DEFAULT_TIMEOUT": JOB_TIMEOUT_SECONDS}}
+RQ_QUEUES = {JOBS_QUEUE: {"URL": REDIS_URL, "DEFAULT_TIMEOUT": JOB_TIMEOUT_SECONDS}}
 RQ = {"JOB_CLASS": "django_tasks_rq.Job"}  # the Tasks API's job class, for `manage.py rqworker` too
 # A running job tells it is alive every JOB_BEAT_SECONDS; one silent for JOB_STALE_SECONDS has lost its
 # worker and is marked failed by the next reader (its work, all-or-nothing, was rolled back with it).
@@ -281,7 +284,8 @@ JOB_RETENTION_DAYS = int(os.environ.get("JOB_RETENTION_DAYS", "14"))
 CACHES = {
     "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
     "jobs": (
-        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL, "KEY_PREFIX": "jobs"}
+        {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL,
+         "KEY_PREFIX": f"jobs-{JOBS_QUEUE}"}
         if TASKS_BACKEND == "rq" else
         {"BACKEND": "django.core.cache.backends.filebased.FileBasedCache",
          "LOCATION": os.environ.get("JOBS_CACHE_DIR", str(VAR_DIR / "jobs-cache")),

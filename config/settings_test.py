@@ -14,6 +14,7 @@ os.environ.setdefault("JOBS_CACHE_DIR", tempfile.mkdtemp(prefix="annotate-test-j
 os.environ.setdefault("JOB_BEAT_SECONDS", "0.2")
 # RQ tests use a Redis database of their own, apart from a development server's or a benchmark's queues.
 os.environ.setdefault("REDIS_URL", "redis://127.0.0.1:6379/14")
+os.environ.setdefault("JOBS_QUEUE", f"tests-{os.getpid()}")
 
 from config.settings import *  # noqa: E402, F403 - the base settings, read after the environment above
 

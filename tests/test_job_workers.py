@@ -110,32 +110,33 @@ def test_an_rq_worker_killed_mid_import_leaves_nothing_and_the_job_failed(settin
 
     require_redis()
     redis_url = os.environ["REDIS_URL"]
-    settings.TASKS = {"default": {"BACKEND": "django_tasks_rq.RQBackend", "QUEUES": ["default"]}}
+    settings.TASKS = {"default": {"BACKEND": "django_tasks_rq.RQBackend", "QUEUES": [settings.JOBS_QUEUE]}}
     settings.CACHES = {**settings.CACHES, "jobs": {"BACKEND": "django.core.cache.backends.redis.RedisCache",
-                                                   "LOCATION": redis_url, "KEY_PREFIX": "jobs"}}
-    django_rq.get_queue("default").empty()
-    project, job = _killed_mid_import(settings, ["rqworker", "default"], TASKS_BACKEND="rq")
-    worker = _worker("rqworker", "default", "--burst", TASKS_BACKEND="rq")
+                                                   "LOCATION": redis_url,
+                                                   "KEY_PREFIX": f"jobs-{settings.JOBS_QUEUE}"}}
+    django_rq.get_queue(settings.JOBS_QUEUE).empty()
+    project, job = _killed_mid_import(settings, ["rqworker", settings.JOBS_QUEUE], TASKS_BACKEND="rq")
+    worker = _worker("rqworker", settings.JOBS_QUEUE, "--burst", TASKS_BACKEND="rq")
     worker.wait(60)
     job.refresh_from_db()
     assert job.status == "failed" and job.attempts == 1
     assert not Article.objects.filter(project=project).exists()
-    django_rq.get_queue("default").empty()
+    django_rq.get_queue(settings.JOBS_QUEUE).empty()
 
 
 def test_several_rq_workers_run_every_job_exactly_once(settings):
     import django_rq
 
     require_redis()
-    settings.TASKS = {"default": {"BACKEND": "django_tasks_rq.RQBackend", "QUEUES": ["default"]}}
-    django_rq.get_queue("default").empty()
+    settings.TASKS = {"default": {"BACKEND": "django_tasks_rq.RQBackend", "QUEUES": [settings.JOBS_QUEUE]}}
+    django_rq.get_queue(settings.JOBS_QUEUE).empty()
     manager = make_user("mona")
     started = []
     for i in range(20):
         project = make_project(f"p{i}")
         started.append(jobs.start("figures", user=manager, project=project))
     run_job.enqueue(started[0].pk)  # a duplicate delivery of the first
-    workers = [_worker("rqworker", "default", "--burst", TASKS_BACKEND="rq") for _ in range(3)]
+    workers = [_worker("rqworker", settings.JOBS_QUEUE, "--burst", TASKS_BACKEND="rq") for _ in range(3)]
     for worker in workers:
         worker.wait(120)
     done = Job.objects.filter(pk__in=[job.pk for job in started])

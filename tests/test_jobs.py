@@ -65,8 +65,8 @@ def backend(request, settings, django_capture_on_commit_callbacks):
     import django_rq
 
     require_redis()
-    settings.TASKS = {"default": {"BACKEND": "django_tasks_rq.RQBackend", "QUEUES": ["default"]}}
-    queue = django_rq.get_queue("default")
+    settings.TASKS = {"default": {"BACKEND": "django_tasks_rq.RQBackend", "QUEUES": [settings.JOBS_QUEUE]}}
+    queue = django_rq.get_queue(settings.JOBS_QUEUE)
     queue.empty()
     yield Backend("rq", django_capture_on_commit_callbacks, queue)
     queue.empty()
@@ -282,12 +282,12 @@ def test_clean_jobs_forgets_old_webhook_deliveries_but_not_pending_ones(project,
     assert set(WebhookDelivery.objects.values_list("pk", flat=True)) == {pending.pk, recent.pk}
 
 
-def test_a_job_rq_could_not_hear_of_is_failed_not_left_queued(project, manager, backend):
+def test_a_job_rq_could_not_hear_of_is_failed_not_left_queued(project, manager, backend, settings):
     if backend.name != "rq":
         pytest.skip("the database backend queues in the job's own transaction: both or neither")
     from django.test import override_settings
 
-    with override_settings(RQ_QUEUES={"default": {"URL": "redis://127.0.0.1:1/0"}}), backend.starting():
+    with override_settings(RQ_QUEUES={settings.JOBS_QUEUE: {"URL": "redis://127.0.0.1:1/0"}}), backend.starting():
         job = start_snapshot(project, user=manager)
     job.refresh_from_db()
     assert job.status == "failed" and "could not be queued" in job.error["message"]

@@ -7,6 +7,7 @@ duplicate enqueue) finds nothing to claim and returns.
 import logging
 import traceback
 
+from django.conf import settings
 from django.db.models import F
 from django.utils import timezone
 
@@ -20,7 +21,7 @@ logger = logging.getLogger(__name__)
 LOG_LIMIT = 100_000  # characters of a job's log kept on its row
 
 
-@task()
+@task(queue_name=settings.JOBS_QUEUE)
 def run_job(job_id: int) -> str:
     return execute(job_id)
 

@@ -98,7 +98,7 @@ def _queue_copy(delivery: WebhookDelivery) -> WebhookDelivery:
     return copy
 
 
-@task()
+@task(queue_name=settings.JOBS_QUEUE)
 def deliver(delivery_id: int, attempt: int = 1) -> str:
     return attempt_delivery(delivery_id, attempt)
 
