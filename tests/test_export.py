@@ -220,24 +220,32 @@ def test_conll_tags_tokens_by_code_point(project, reviewer):
     layer = make_annotation(article, make_user("tess"), status=Annotation.Status.SUBMITTED)
     make_span(layer, "SOURCE", 0, 6)
     make_span(layer, "CUE", 7, 11)
-    make_span(layer, "QUOTE", 14, 34)  # inside the longer CLAIM: left out whole
+    make_span(layer, "QUOTE", 14, 34)  # inside the longer CLAIM: a column of its own
     make_span(layer, "CLAIM", 12, 35)
     response = api_client(reviewer).get(export_url("conll", article="conll-1"))
     assert response["Content-Type"].startswith("text/plain")
+    # One column per label, in the project's order; the QUOTE inside the CLAIM keeps its own run.
     assert body_of(response).decode("utf-8") == (
-        f"-DOCSTART-\tconll-1\ttess\t{layer.pk}\n"
+        "# global.columns = FORM START END CLAIM SOURCE QUOTE CUE STANCE_EVIDENCE\n"
+        "# doc_id = conll-1\n"
+        "# annotator = tess\n"
+        "# status = submitted\n"
+        f"# annotation_id = {layer.pk}\n"
+        "-DOCSTART-\t_\t_\tO\tO\tO\tO\tO\n"
         "\n"
-        "Nasser\t0\t6\tB-SOURCE\n"
-        "said\t7\t11\tB-CUE\n"
-        "🌍\t12\t13\tB-CLAIM\n"
-        "التعاون\t14\t21\tI-CLAIM\n"
-        "الدولي\t22\t28\tI-CLAIM\n"
-        "ضروري\t29\t34\tI-CLAIM\n"
-        ".\t34\t35\tI-CLAIM\n"
+        f"# sent_id = conll-1/{layer.pk}/1\n"
+        "Nasser\t0\t6\tO\tB-SOURCE\tO\tO\tO\n"
+        "said\t7\t11\tO\tO\tO\tB-CUE\tO\n"
+        "🌍\t12\t13\tB-CLAIM\tO\tO\tO\tO\n"
+        "التعاون\t14\t21\tI-CLAIM\tO\tB-QUOTE\tO\tO\n"
+        "الدولي\t22\t28\tI-CLAIM\tO\tI-QUOTE\tO\tO\n"
+        "ضروري\t29\t34\tI-CLAIM\tO\tI-QUOTE\tO\tO\n"
+        ".\t34\t35\tI-CLAIM\tO\tO\tO\tO\n"
         "\n"
-        "France\t36\t42\tO\n"
-        "agrees\t43\t49\tO\n"
-        ".\t49\t50\tO\n"
+        f"# sent_id = conll-1/{layer.pk}/2\n"
+        "France\t36\t42\tO\tO\tO\tO\tO\n"
+        "agrees\t43\t49\tO\tO\tO\tO\tO\n"
+        ".\t49\t50\tO\tO\tO\tO\tO\n"
         "\n"
     )
 
@@ -282,14 +290,16 @@ def test_brat_zip_is_safe_standoff(project, reviewer, corpus):
         "A1\tcheck_worthy T1 true",
         "T2\tSOURCE 37 43\tHassan",
         "R1\tCLAIMED_BY Arg1:T1 Arg2:T2",
-        "T3\tStance 0 23;24 36\tFirst line of the claim second line.",
-        "E1\tStance:T3 Holder:T2 Evidence:T1",
-        "A2\tPolarity E1 against",
-        "A3\tExplicit E1 false",
-        f"A4\tTarget E1 {project.stance_targets.first().name.replace(' ', '_')}",
+        # The stance: a T of its own, over the evidence's characters but never with the same fragments.
+        "T3\tStance 0 5;5 23;24 36\tFirst  line of the claim second line.",
+        "R2\tHolder Arg1:T3 Arg2:T2",
+        "R3\tEvidence Arg1:T3 Arg2:T1",
+        "A2\tPolarity T3 against",
+        "A3\tExplicit T3 false",
+        f"A4\tTarget T3 {project.stance_targets.first().name.replace(' ', '_')}",
         '#1\tAnnotatorNotes T1\ttags: ["a","b"]',
         "#2\tAnnotatorNotes T2\tentity: Hassan Bellouan",
-        f"#3\tAnnotatorNotes E1\ttarget: {project.stance_targets.first().name}",
+        f"#3\tAnnotatorNotes T3\ttarget: {project.stance_targets.first().name}",
     ]
     for line in ann:  # every text-bound annotation's text is what its offsets cover
         if line.startswith("T"):
@@ -298,7 +308,7 @@ def test_brat_zip_is_safe_standoff(project, reviewer, corpus):
             assert " ".join(text[a:b] for a, b in fragments) == covered
     conf = archive.read("annotation.conf").decode("utf-8")
     assert "[entities]\nCLAIM\nCUE\nQUOTE\nSOURCE\nSTANCE_EVIDENCE\n" in conf
-    assert "CLAIMED_BY\tArg1:<ENTITY>, Arg2:<ENTITY>" in conf and "Stance\tHolder?:<ENTITY>" in conf
+    assert "CLAIMED_BY\tArg1:<ENTITY>, Arg2:<ENTITY>" in conf and "Holder\tArg1:Stance, Arg2:<ENTITY>" in conf
     assert re.search(r"^Polarity\tArg:Stance, Value:[a-z|]*against", conf, re.M)
 
 
