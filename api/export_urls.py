@@ -3,9 +3,13 @@ from django.urls import path
 
 from annotate.export import FORMATS
 
-from .export_views import ExportView
+from .export_views import ExportSchemaView, ExportView, WithdrawnView
 
 urlpatterns = [
+    # Before the formats, so that no format name can shadow them.
+    path("schema", ExportSchemaView.as_view(), name="export-schema"),
+    path("withdrawn", WithdrawnView.as_view(), name="export-withdrawn"),
+] + [
     path(name, ExportView.as_view(format_name=name), name=f"export-{name}")
     for name in FORMATS  # jsonl, json, csv, conll, brat
 ]

@@ -2,7 +2,9 @@
 
 Thin on purpose: parse the filters, check access, then hand the record
 iterator to the format's writer (annotate/export/). The command
-export_annotations does the same with the same pieces.
+export_annotations does the same with the same pieces. Beside the formats:
+/export/schema (the type of one JSONL record, annotate/export/schema.py) and
+/export/withdrawn (layers that left the selection, annotate/export/withdrawn.py).
 """
 from django.http import StreamingHttpResponse
 from django.utils import timezone
@@ -12,6 +14,7 @@ from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_sche
 from rest_framework.exceptions import ValidationError
 from rest_framework.negotiation import BaseContentNegotiation
 from rest_framework.renderers import JSONRenderer
+from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from annotate.access import export_project_for
@@ -20,13 +23,17 @@ from annotate.export import (
     RECORD_FORMATS,
     STATUSES,
     FilterError,
+    features_dict,
     in_chunks,
     iter_records,
+    iter_withdrawals,
+    json_schema,
     parse_filters,
     parse_trailer,
     summarise,
     with_completion_record,
 )
+from annotate.interchange import SCHEMA_VERSION
 
 FILTER_PARAMETERS = [
     OpenApiParameter("status", str, enum=STATUSES, default="submitted",
@@ -120,5 +127,66 @@ class ExportView(APIView):
         response["ETag"] = etag
         response["X-Export-Count"] = str(summary.count)
         filename = f"{project.slug}-{timezone.now().date().isoformat()}.{export_format.extension}"
+        response["Content-Disposition"] = f'attachment; filename="{filename}"'
+        return response
+
+
+SCHEMA_FORMS = {"json-schema": "JSON Schema (draft 2020-12)", "features": "datasets.Features.to_dict()"}
+
+
+class ExportSchemaView(APIView):
+    """The type of one JSONL record (annotate/export/schema.py): JSON Schema, or `?as=features`."""
+
+    renderer_classes = [JSONRenderer]
+    content_negotiation_class = _JSONErrorsWhateverTheAccept
+
+    @extend_schema(
+        parameters=[OpenApiParameter("as", str, enum=list(SCHEMA_FORMS), default="json-schema",
+                                     description="json-schema: the JSON Schema of one record; features: the "
+                                                 "datasets.Features as a dict (datasets.Features.from_dict).")],
+        responses={200: OpenApiResponse(OpenApiTypes.OBJECT, description="The schema of one JSONL record."),
+                   400: OpenApiResponse(description="`as` is neither json-schema nor features.")},
+    )
+    def get(self, request, slug):
+        export_project_for(request.user, slug)
+        form = request.query_params.get("as") or "json-schema"
+        if form not in SCHEMA_FORMS:
+            raise ValidationError({"as": [f"must be one of {', '.join(SCHEMA_FORMS)}, got {form!r}"]})
+        etag = f'"schema-{SCHEMA_VERSION}-{form}"'
+        not_modified = get_conditional_response(request, etag=etag)
+        if not_modified is not None:
+            not_modified["ETag"] = etag
+            return not_modified
+        body = features_dict() if form == "features" else json_schema(schema_id=request.build_absolute_uri())
+        response = Response(body)
+        response["ETag"] = etag
+        return response
+
+
+class WithdrawnView(APIView):
+    """Tombstones: layers that left the export's selection since `updated_since` (annotate/export/withdrawn.py)."""
+
+    renderer_classes = [JSONRenderer]
+    content_negotiation_class = _JSONErrorsWhateverTheAccept
+
+    @extend_schema(
+        parameters=FILTER_PARAMETERS,
+        responses={
+            200: OpenApiResponse(OpenApiTypes.BINARY, description="JSONL, one {annotation_id, article, "
+                                 "external_id, annotator, withdrawn_at, reason} per layer that left the "
+                                 "selection (see docs/export.md, Withdrawals)."),
+            400: OpenApiResponse(description="A filter value is invalid; the body names the parameter."),
+        },
+    )
+    def get(self, request, slug):
+        project = export_project_for(request.user, slug)
+        try:
+            filters = parse_filters(request.query_params, project=project)
+        except FilterError as error:
+            raise ValidationError({error.parameter: [error.message]}) from None
+        jsonl = FORMATS["jsonl"]
+        response = StreamingHttpResponse(in_chunks(jsonl.write(iter_withdrawals(project, filters))),
+                                         content_type=jsonl.content_type)
+        filename = f"{project.slug}-withdrawn-{timezone.now().date().isoformat()}.jsonl"
         response["Content-Disposition"] = f'attachment; filename="{filename}"'
         return response

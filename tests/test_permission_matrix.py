@@ -128,6 +128,8 @@ API = {
     "api:export-csv": [("get", SLUG, None, row(401, 403, 403, 200, 200, 404, 200, 200))],
     "api:export-conll": [("get", SLUG, None, row(401, 403, 403, 200, 200, 404, 200, 200))],
     "api:export-brat": [("get", SLUG, None, row(401, 403, 403, 200, 200, 404, 200, 200))],
+    "api:export-schema": [("get", SLUG, None, row(401, 403, 403, 200, 200, 404, 200, 200))],
+    "api:export-withdrawn": [("get", SLUG, None, row(401, 403, 403, 200, 200, 404, 200, 200))],
     # Jobs: seen by their starter (erin) and the project's managers; started by those the work is for.
     "api:job-list": [("get", lambda w: [], None, row(401, 200, 200, 200, 200, 200, 200, 200))],
     "api:job-detail": [("get", lambda w: [w["snapshot"].pk], None, row(401, 404, 404, 404, 200, 404, 200, 200))],

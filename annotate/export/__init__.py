@@ -15,7 +15,9 @@ from .completion import TRAILER_KEY, completion_record, parse_trailer, with_comp
 from .filters import STATUSES, ExportFilters, FilterError, parse_datetime, parse_filters
 from .formats import FORMATS, RECORD_FORMATS, ExportFormat, in_chunks
 from .records import iter_records, iter_unannotated
+from .schema import features_dict, json_schema
 from .summary import ExportSummary, summarise
+from .withdrawn import iter_withdrawals
 
 __all__ = [
     "FORMATS",
@@ -27,9 +29,12 @@ __all__ = [
     "ExportSummary",
     "FilterError",
     "completion_record",
+    "features_dict",
     "in_chunks",
     "iter_records",
     "iter_unannotated",
+    "iter_withdrawals",
+    "json_schema",
     "parse_datetime",
     "parse_filters",
     "parse_trailer",
