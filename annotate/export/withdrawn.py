@@ -52,9 +52,8 @@ REASONS = {
 }
 EXIT_ACTIONS = tuple(REASONS)
 
-# The index the batch query is written for (a migration adds it; see the module docstring):
-#   models.Index(fields=["created_at", "id"], name="event_exit_in_time",
-#                condition=Q(action__in=EXIT_ACTIONS))
+# The index the batch query is written for: AnnotationEvent's partial index on (created_at, id) over these
+# actions (migration 0012; tests/test_export_withdrawn.py checks the plan and that the actions agree).
 WITHDRAWAL_INDEX_NAME = "event_exit_in_time"
 
 
