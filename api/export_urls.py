@@ -11,5 +11,5 @@ urlpatterns = [
     path("withdrawn", WithdrawnView.as_view(), name="export-withdrawn"),
 ] + [
     path(name, ExportView.as_view(format_name=name), name=f"export-{name}")
-    for name in FORMATS  # jsonl, json, csv, conll, brat
+    for name in FORMATS  # jsonl, json, csv, conll, brat, parquet, attributions, stance_tsv, checkworthy_tsv, csv_tables
 ]

@@ -128,6 +128,11 @@ API = {
     "api:export-csv": [("get", SLUG, None, row(401, 403, 403, 200, 200, 404, 200, 200))],
     "api:export-conll": [("get", SLUG, None, row(401, 403, 403, 200, 200, 404, 200, 200))],
     "api:export-brat": [("get", SLUG, None, row(401, 403, 403, 200, 200, 404, 200, 200))],
+    "api:export-parquet": [("get", SLUG, None, row(401, 403, 403, 200, 200, 404, 200, 200))],
+    "api:export-attributions": [("get", SLUG, None, row(401, 403, 403, 200, 200, 404, 200, 200))],
+    "api:export-stance_tsv": [("get", SLUG, None, row(401, 403, 403, 200, 200, 404, 200, 200))],
+    "api:export-checkworthy_tsv": [("get", SLUG, None, row(401, 403, 403, 200, 200, 404, 200, 200))],
+    "api:export-csv_tables": [("get", SLUG, None, row(401, 403, 403, 200, 200, 404, 200, 200))],
     "api:export-schema": [("get", SLUG, None, row(401, 403, 403, 200, 200, 404, 200, 200))],
     "api:export-withdrawn": [("get", SLUG, None, row(401, 403, 403, 200, 200, 404, 200, 200))],
     # Jobs: seen by their starter (erin) and the project's managers; started by those the work is for.

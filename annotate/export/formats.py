@@ -2,11 +2,16 @@
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 
+from .writers.attributions import write_attributions
 from .writers.brat import write_brat
+from .writers.checkworthy_tsv import write_checkworthy_tsv
 from .writers.conll import write_conll
 from .writers.csv_table import write_csv
+from .writers.csv_tables import write_csv_tables
 from .writers.json_array import write_json_array
 from .writers.jsonl import write_jsonl
+from .writers.parquet import write_parquet
+from .writers.stance_tsv import write_stance_tsv
 
 
 @dataclass(frozen=True)
@@ -28,6 +33,14 @@ FORMATS = {
         ExportFormat("csv", "csv", "text/csv; charset=utf-8", write_csv),
         ExportFormat("conll", "conll", "text/plain; charset=utf-8", write_conll),
         ExportFormat("brat", "zip", "application/zip", write_brat),
+        # For ML pipelines and the field's datasets (docs/export.md, "Formats for training").
+        ExportFormat("parquet", "parquet", "application/vnd.apache.parquet", write_parquet),
+        ExportFormat("attributions", "attributions.jsonl", "application/x-ndjson; charset=utf-8",
+                     write_attributions),
+        ExportFormat("stance_tsv", "stance.tsv", "text/tab-separated-values; charset=utf-8", write_stance_tsv),
+        ExportFormat("checkworthy_tsv", "checkworthy.tsv", "text/tab-separated-values; charset=utf-8",
+                     write_checkworthy_tsv),
+        ExportFormat("csv_tables", "csv.zip", "application/zip", write_csv_tables),
     )
 }
 
