@@ -23,15 +23,14 @@ from annotate.export import (
     RECORD_FORMATS,
     STATUSES,
     FilterError,
+    export_records,
     features_dict,
     in_chunks,
-    iter_records,
     iter_withdrawals,
     json_schema,
     parse_filters,
     parse_trailer,
     summarise,
-    with_completion_record,
 )
 from annotate.interchange import SCHEMA_VERSION
 
@@ -116,10 +115,7 @@ class ExportView(APIView):
 
         body = ()
         if with_body:
-            records = iter_records(project, filters, up_to=summary.last_id or 0)
-            if trailer:
-                records = with_completion_record(records)
-            body = in_chunks(export_format.write(records))
+            body = in_chunks(export_format.write(export_records(project, filters, summary, trailer=trailer)))
         # Streaming even for HEAD: a plain response would get Content-Length: 0. Streaming also means no
         # Content-Length, so the body is chunked: a worker killed mid-stream never sends the final chunk,
         # and clients raise instead of keeping a shorter file (tests/test_export_truncation.py).

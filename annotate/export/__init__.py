@@ -14,7 +14,7 @@ do exactly this.
 from .completion import TRAILER_KEY, completion_record, parse_trailer, with_completion_record
 from .filters import STATUSES, ExportFilters, FilterError, parse_datetime, parse_filters
 from .formats import FORMATS, RECORD_FORMATS, ExportFormat, in_chunks
-from .records import iter_records, iter_unannotated
+from .records import export_records, iter_records, iter_unannotated
 from .schema import features_dict, json_schema
 from .summary import ExportSummary, summarise
 from .withdrawn import iter_withdrawals
@@ -29,6 +29,7 @@ __all__ = [
     "ExportSummary",
     "FilterError",
     "completion_record",
+    "export_records",
     "features_dict",
     "in_chunks",
     "iter_records",

@@ -15,6 +15,7 @@ names are read once per export. Plain
 most of the time. Memory is one batch, so it stays flat as the corpus grows.
 """
 import datetime as dt
+import itertools
 from collections import defaultdict
 from collections.abc import Iterator
 from typing import NamedTuple
@@ -279,3 +280,18 @@ def _stances(ids: list[int], local: dict, names: _Names) -> dict[int, list[dict]
             "evidence": _in_text_order(evidence.get(pk, [])),
         })
     return by_layer
+
+
+def export_records(project, filters, summary, *, trailer: bool = False,
+                   with_unannotated: bool = False) -> Iterator[dict]:
+    """An export's records as every door writes them (API, command, snapshot job): the layers the summary
+    counted (up to its last id, so a layer saved meanwhile is left for the next pull), then for a backup the
+    articles that have no layer, then, asked for, the completion record."""
+    from .completion import with_completion_record
+
+    records = iter_records(project, filters, up_to=summary.last_id or 0)
+    if with_unannotated:
+        records = itertools.chain(records, iter_unannotated(project))
+    if trailer:
+        records = with_completion_record(records)
+    return records

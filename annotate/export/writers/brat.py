@@ -49,6 +49,8 @@ from collections.abc import Iterable, Iterator
 
 import orjson
 
+from .zipstream import Sink, entry
+
 _UNSAFE_NAME = re.compile(r"[^A-Za-z0-9._-]")
 _UNSAFE_TYPE = re.compile(r"[^A-Za-z0-9_-]")
 _UNSAFE_VALUE = re.compile(r"[\s,|:]+")
@@ -56,7 +58,6 @@ _LINE = re.compile(r"[^\r\n\t]+")  # a fragment: a .ann line is tab-separated an
 # str.splitlines() breaks other than CR and LF (never inside a fragment): a space each in the text column.
 _OTHER_LINE_BREAKS = re.compile("[\x0b\x0c\x1c\x1d\x1e\x85\u2028\u2029]")
 _SPACE = re.compile(r"\s")
-_EPOCH = (1980, 1, 1, 0, 0, 0)  # the earliest date a zip entry can carry
 STANCE = "Stance"  # the stance's T type; project labels are upper case ([A-Z][A-Z0-9_]*), so no clash
 STANCE_RELATIONS = ("Holder", "Evidence")  # likewise for relation types
 
@@ -208,39 +209,8 @@ def standoff(record: dict, vocabulary: _Vocabulary) -> str:
     return "".join(line + "\n" for line in lines)
 
 
-class _Sink:
-    """A write-only file for ZipFile: what it writes is taken out after each entry and streamed.
-
-    Without tell() and seek(), ZipFile writes sizes after each entry's data
-    (data descriptors) instead of going back, so nothing is held but the
-    current entry.
-    """
-
-    def __init__(self):
-        self.parts: list[bytes] = []
-
-    def write(self, data) -> int:
-        self.parts.append(bytes(data))
-        return len(data)
-
-    def flush(self) -> None:
-        pass
-
-    def take(self) -> bytes:
-        data = b"".join(self.parts)
-        self.parts.clear()
-        return data
-
-
-def _entry(name: str, date_time: tuple) -> zipfile.ZipInfo:
-    info = zipfile.ZipInfo(name, date_time=date_time)
-    info.compress_type = zipfile.ZIP_DEFLATED
-    info.external_attr = 0o644 << 16
-    return info
-
-
 def write_brat(records: Iterable[dict]) -> Iterator[bytes]:
-    sink, vocabulary, used = _Sink(), _Vocabulary(), set()
+    sink, vocabulary, used = Sink(), _Vocabulary(), set()
     with zipfile.ZipFile(sink, "w") as archive:
         for record in records:
             name = f"{safe_name(record['external_id'])}.{safe_name(record['annotator'] or 'gold')}"
@@ -250,8 +220,8 @@ def write_brat(records: Iterable[dict]) -> Iterator[bytes]:
             stamp = record["updated_at"]
             date_time = (int(stamp[:4]), int(stamp[5:7]), int(stamp[8:10]),
                          int(stamp[11:13]), int(stamp[14:16]), int(stamp[17:19]))
-            archive.writestr(_entry(f"{name}.txt", date_time), record["text"].encode("utf-8"))
-            archive.writestr(_entry(f"{name}.ann", date_time), standoff(record, vocabulary).encode("utf-8"))
+            archive.writestr(entry(f"{name}.txt", date_time), record["text"].encode("utf-8"))
+            archive.writestr(entry(f"{name}.ann", date_time), standoff(record, vocabulary).encode("utf-8"))
             yield sink.take()
-        archive.writestr(_entry("annotation.conf", _EPOCH), vocabulary.conf().encode("utf-8"))
+        archive.writestr(entry("annotation.conf"), vocabulary.conf().encode("utf-8"))
     yield sink.take()

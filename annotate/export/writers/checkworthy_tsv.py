@@ -25,7 +25,7 @@ nothing about them (they may not hold a claim at all).
 """
 from collections.abc import Iterable, Iterator
 
-from .stance_tsv import Sentences, one_line
+from .stance_tsv import Sentences, one_line, write_tsv
 
 COLUMNS = ("topic_id", "sentence_id", "sentence", "label")
 ATTRIBUTE = "check_worthy"
@@ -70,8 +70,4 @@ def sentence_rows(record: dict) -> Iterator[tuple[str, str, str, str]]:
 
 
 def write_checkworthy_tsv(records: Iterable[dict]) -> Iterator[bytes]:
-    yield ("\t".join(COLUMNS) + "\n").encode("utf-8")  # the header, even for an empty export
-    for record in records:
-        rows = ["\t".join(row) + "\n" for row in sentence_rows(record)]
-        if rows:
-            yield "".join(rows).encode("utf-8")
+    return write_tsv(COLUMNS, (row for record in records for row in sentence_rows(record)))

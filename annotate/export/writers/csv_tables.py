@@ -34,6 +34,7 @@ from collections.abc import Iterable, Iterator
 import orjson
 
 from .csv_table import neutralise
+from .zipstream import Sink, entry
 
 TABLES = {
     "articles.csv": ("annotation_id", "external_id", "title", "source", "url", "published", "language", "caption",
@@ -45,39 +46,6 @@ TABLES = {
                     "target", "polarity", "explicit", "evidence_span_ids"),
 }
 _COPY_BLOCK = 1 << 20
-_EPOCH = (1980, 1, 1, 0, 0, 0)  # entries carry no date of their own: the same data gives the same bytes
-
-
-class _Sink:
-    """A write-only file for ZipFile, taken out after each piece and streamed.
-
-    No tell() or seek(): ZipFile then writes each entry's sizes after its data
-    (data descriptors) instead of going back to the header.
-    """
-
-    def __init__(self):
-        self.parts: list[bytes] = []
-
-    def write(self, data) -> int:
-        self.parts.append(bytes(data))
-        return len(data)
-
-    def flush(self) -> None:
-        pass
-
-    def take(self) -> bytes:
-        data = b"".join(self.parts)
-        self.parts.clear()
-        return data
-
-
-def _entry(name: str, size: int | None = None) -> zipfile.ZipInfo:
-    info = zipfile.ZipInfo(name, date_time=_EPOCH)
-    info.compress_type = zipfile.ZIP_DEFLATED
-    info.external_attr = 0o644 << 16
-    if size is not None:
-        info.file_size = size  # lets ZipFile choose ZIP64 for an entry past 4 GB before it writes the header
-    return info
 
 
 class _Table:
@@ -120,14 +88,14 @@ def _rows(record: dict, tables: dict[str, _Table]) -> None:
 
 
 def write_csv_tables(records: Iterable[dict]) -> Iterator[bytes]:
-    sink = _Sink()
+    sink = Sink()
     later = [name for name in TABLES if name != "articles.csv"]
     # Unnamed temporary files: gone when closed, or when the process dies mid-stream.
     files = {name: tempfile.TemporaryFile(prefix="csv-tables-") for name in later}
     try:
         with zipfile.ZipFile(sink, "w") as archive:
             # Its size is unknown until the end, so ZIP64 from the start: the texts of a large corpus pass 4 GB.
-            with archive.open(_entry("articles.csv"), "w", force_zip64=True) as articles:
+            with archive.open(entry("articles.csv"), "w", force_zip64=True) as articles:
                 tables = {"articles.csv": _Table("articles.csv", articles),
                           **{name: _Table(name, files[name]) for name in later}}
                 for record in records:
@@ -143,9 +111,9 @@ def write_csv_tables(records: Iterable[dict]) -> Iterator[bytes]:
                 file = files[name]
                 size = file.tell()
                 file.seek(0)
-                with archive.open(_entry(name, size), "w") as entry:
+                with archive.open(entry(name, size=size), "w") as member:
                     while block := file.read(_COPY_BLOCK):
-                        entry.write(block)
+                        member.write(block)
                         yield sink.take()
                 yield sink.take()
         yield sink.take()

@@ -102,9 +102,14 @@ def _merged(units: Iterable[tuple[int, int]]) -> list[tuple[int, int]]:
     return merged
 
 
+def write_tsv(columns: tuple[str, ...], rows: Iterable[tuple[str, ...]]) -> Iterator[bytes]:
+    """A header line (even for an empty export), then the rows, tab separated, one line each.
+
+    Also the check-worthiness writer's: its rows are one line each too (one_line)."""
+    yield ("\t".join(columns) + "\n").encode("utf-8")
+    for row in rows:
+        yield ("\t".join(row) + "\n").encode("utf-8")
+
+
 def write_stance_tsv(records: Iterable[dict]) -> Iterator[bytes]:
-    yield ("\t".join(COLUMNS) + "\n").encode("utf-8")  # the header, even for an empty export
-    for record in records:
-        rows = ["\t".join(row) + "\n" for row in stance_rows(record)]
-        if rows:
-            yield "".join(rows).encode("utf-8")
+    return write_tsv(COLUMNS, (row for record in records for row in stance_rows(record)))

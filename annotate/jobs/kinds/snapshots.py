@@ -5,7 +5,6 @@ temporary name and renamed when complete, and the job's result (with the file's 
 only then: a snapshot cut short by a failure or a lost worker is never offered for download.
 """
 import hashlib
-import itertools
 import os
 from pathlib import Path
 
@@ -16,13 +15,11 @@ from django.utils import timezone
 from ...export import (
     FORMATS,
     FilterError,
+    export_records,
     in_chunks,
-    iter_records,
-    iter_unannotated,
     parse_filters,
     parse_trailer,
     summarise,
-    with_completion_record,
 )
 from ..context import JobFailed
 from ..lifecycle import start
@@ -58,11 +55,8 @@ def run_snapshot(context, *, format: str = "jsonl", trailer: bool = False, with_
         raise JobFailed({"message": f"{error.parameter}: {error.message}", "field": error.parameter}) from None
     summary = summarise(project, parsed)
     context.phase(f"writing {summary.count} record(s) as {format}", total=summary.count)
-    records = _counted(iter_records(project, parsed, up_to=summary.last_id or 0), context)
-    if with_unannotated:
-        records = itertools.chain(records, iter_unannotated(project))
-    if trailer:
-        records = with_completion_record(records)
+    records = _counted(export_records(project, parsed, summary, trailer=trailer, with_unannotated=with_unannotated),
+                       context)
 
     name = f"snapshots/{project.slug}/{project.slug}-{timezone.now():%Y%m%dT%H%M%S}-{job.pk}.{export_format.extension}"
     final = Path(default_storage.path(name))

@@ -1,4 +1,3 @@
-import itertools
 from pathlib import Path
 
 from django.core.management.base import BaseCommand, CommandError
@@ -7,13 +6,11 @@ from annotate.export import (
     FORMATS,
     STATUSES,
     FilterError,
+    export_records,
     in_chunks,
-    iter_records,
-    iter_unannotated,
     parse_filters,
     parse_trailer,
     summarise,
-    with_completion_record,
 )
 from annotate.models import Project
 
@@ -53,11 +50,8 @@ class Command(BaseCommand):
         except FilterError as error:
             raise CommandError(f"--{error.parameter.replace('_', '-')}: {error.message}") from None
         summary = summarise(project, filters)
-        records = iter_records(project, filters, up_to=summary.last_id or 0)
-        if options["with_unannotated"]:
-            records = itertools.chain(records, iter_unannotated(project))
-        if trailer:
-            records = with_completion_record(records)
+        records = export_records(project, filters, summary, trailer=trailer,
+                                 with_unannotated=options["with_unannotated"])
         chunks = in_chunks(export_format.write(records))
 
         if options["output"]:
