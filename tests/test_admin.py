@@ -509,7 +509,7 @@ def test_import_refuses_an_unknown_extension(admin_client, annotator_a):
 
     assert response.status_code == 200
     assert response.context["form"].errors["file"] == [
-        "“batch.csv” is not an importable file: use .jsonl, .ndjson, .txt."]
+        "“batch.csv” is not an importable file: use .json, .jsonl, .ndjson, .tsv, .txt, .zip."]
     assert not Job.objects.exists()
 
 

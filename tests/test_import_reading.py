@@ -72,16 +72,20 @@ def test_scraped_text_that_is_not_utf8_is_a_problem_on_line_one():
     assert len(got) == 1 and got[0][0] == 1 and got[0][1].startswith("not UTF-8 text: ")
 
 
+# Every suffix the registry reads, and the formats a caller may name (--format) for the others.
+KNOWN = ("use .jsonl (interchange) or .txt (scraped text) or .json (Label Studio JSON) or .zip (brat standoff zip) "
+         "or .tsv (WebAnno TSV 3), or name a format (interchange, text, labelstudio, brat, webanno, doccano)")
+
+
 @pytest.mark.parametrize("name,shown", [("table.csv", "'.csv'"), ("README", "'(none)'")])
 def test_an_unknown_suffix_is_one_problem_for_the_whole_file(name, shown):
-    assert read(b"a,b\n", name=name) == [
-        (0, f"unknown file type {shown}: use .jsonl (interchange) or .txt (scraped text)")]
+    assert read(b"a,b\n", name=name) == [(0, f"unknown file type {shown}: {KNOWN}")]
 
 
 def test_the_registry_names_every_readable_suffix_once():
     suffixes = [suffix for fmt in reading.FORMATS for suffix in fmt.suffixes]
     assert len(suffixes) == len(set(suffixes))
-    assert READABLE_SUFFIXES == {".jsonl", ".ndjson", ".txt"}
+    assert READABLE_SUFFIXES == {".jsonl", ".ndjson", ".txt", ".json", ".zip", ".tsv"}
     assert all(suffix == suffix.lower() and suffix.startswith(".") for suffix in suffixes)
 
 
@@ -97,23 +101,24 @@ def read_tab_separated(stream, name, *, language):
 
 @pytest.fixture
 def tab_separated(monkeypatch):
-    monkeypatch.setattr(reading, "FORMATS", reading.FORMATS + (Format("tab-separated", (".tsv",), read_tab_separated),))
+    monkeypatch.setattr(reading, "FORMATS", reading.FORMATS + (Format("tab-separated", (".tab",), read_tab_separated),))
 
 
 def test_a_new_format_plugs_into_the_reading_stage(project, tab_separated):
     data = "n1\tFirst article.\nn2\tSecond article, في العربية.\n".encode()
-    report = import_file(io.BytesIO(data), name="batch.tsv", project_slug="demo", language="fr")
+    report = import_file(io.BytesIO(data), name="batch.tab", project_slug="demo", language="fr")
     assert report.articles_created == 2
     assert list(Article.objects.order_by("external_id").values_list("external_id", "text", "language")) == [
         ("n1", "First article.", "fr"), ("n2", "Second article, في العربية.", "fr")]
 
     with pytest.raises(ImportFailed) as error:
-        import_file(io.BytesIO(b"n3\tThird.\nno tab here\n"), name="more.tsv", project_slug="demo")
-    assert str(error.value) == "more.tsv:2: expected an external id, a tab and the text"
+        import_file(io.BytesIO(b"n3\tThird.\nno tab here\n"), name="more.tab", project_slug="demo")
+    assert str(error.value) == "more.tab:2: expected an external id, a tab and the text"
     assert Article.objects.count() == 2  # the whole file is refused, its good line too
 
-    assert read(b"", name="x.csv")[0][1].endswith("use .jsonl (interchange) or .txt (scraped text) "
-                                                   "or .tsv (tab-separated)")
+    assert read(b"", name="x.csv")[0][1].endswith("or .tsv (WebAnno TSV 3) or .tab (tab-separated), "
+                                                   "or name a format (interchange, text, labelstudio, brat, "
+                                                   "webanno, doccano)")
 
 
 def test_read_problems_reach_the_user_with_file_and_line(project):
@@ -129,7 +134,7 @@ def test_read_problems_reach_the_user_with_file_and_line(project):
 def test_an_unknown_file_type_names_only_the_file(project):
     with pytest.raises(ImportFailed) as error:
         import_file(io.BytesIO(b"a,b\n"), name="table.csv", project_slug="demo")
-    assert str(error.value) == "table.csv: unknown file type '.csv': use .jsonl (interchange) or .txt (scraped text)"
+    assert str(error.value) == f"table.csv: unknown file type '.csv': {KNOWN}"
 
 
 def test_a_line_holding_a_bare_json_string_is_a_record_of_the_wrong_shape_not_a_message(project):

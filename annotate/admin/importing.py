@@ -17,11 +17,12 @@ from django.urls import reverse
 from ..jobs.kinds.imports import start_import
 from ..models import Project
 from ..services.importing import READABLE_SUFFIXES
-from ..services.importing.reading import FORMATS
+from ..services.importing.formats import load_label_map
+from ..services.importing.reading import FORMAT_KEYS, FORMATS
 
 ALLOWED_SUFFIXES = sorted(READABLE_SUFFIXES)  # every format the reading stage registers
 # "interchange (.jsonl, .ndjson) or scraped text (.txt)": each format with its own suffixes.
-FORMATS_HELP = " or ".join(f"{fmt.name} ({', '.join(fmt.suffixes)})" for fmt in FORMATS)
+FORMATS_HELP = " or ".join(f"{fmt.name} ({', '.join(fmt.suffixes)})" for fmt in FORMATS if fmt.suffixes)
 
 
 class ImportForm(forms.Form):
@@ -48,6 +49,14 @@ class ImportForm(forms.Form):
         required=False, help_text="Replace the annotator's existing layer on an article instead of failing."
     )
     language = forms.CharField(max_length=20, required=False, help_text="Language code for .txt files, e.g. en.")
+    format = forms.ChoiceField(
+        choices=[("", "by the file's suffix"), *((key, key) for key in FORMAT_KEYS)], required=False,
+        help_text="The file's format when its suffix does not say it (doccano's .jsonl: doccano).",
+    )
+    label_map = forms.FileField(
+        required=False,
+        help_text="Their span labels and relation types -> ours: a JSON object or a two-column TSV.",
+    )
 
     def __init__(self, *args, user, **kwargs):
         super().__init__(*args, **kwargs)
@@ -56,7 +65,7 @@ class ImportForm(forms.Form):
     def clean_file(self):
         upload = self.cleaned_data["file"]
         suffix = Path(upload.name).suffix.lower()
-        if suffix not in ALLOWED_SUFFIXES:
+        if suffix not in ALLOWED_SUFFIXES and not self.data.get("format"):
             raise forms.ValidationError(
                 f"“{upload.name}” is not an importable file: use {', '.join(ALLOWED_SUFFIXES)}."
             )
@@ -68,6 +77,15 @@ class ImportForm(forms.Form):
                 "Split it, or import it with `manage.py import_articles`."
             )
         return upload
+
+    def clean_label_map(self):
+        upload = self.cleaned_data["label_map"]
+        if not upload:
+            return None
+        try:
+            return load_label_map(upload.read(), upload.name)
+        except ValueError as error:
+            raise forms.ValidationError(str(error)) from None
 
     def clean_create_project(self):
         create = self.cleaned_data["create_project"]
@@ -94,6 +112,8 @@ def import_view(model_admin, request):
             update=data["update"],
             replace=data["replace"],
             language=data["language"],
+            format=data["format"] or None,
+            label_map=data["label_map"],
         )
         return redirect(reverse("admin:annotate_job_change", args=[job.pk]))
 

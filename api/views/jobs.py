@@ -26,6 +26,8 @@ from annotate.jobs.kinds.snapshots import FILTERS, start_snapshot
 from annotate.jobs.live import last_beats
 from annotate.models import Job, Membership, Project
 from annotate.services.importing import READABLE_SUFFIXES
+from annotate.services.importing.formats import load_label_map
+from annotate.services.importing.reading import FORMAT_KEYS
 
 from ..files import ranged_file_response
 from ..pagination import IdCursorPagination
@@ -62,8 +64,9 @@ class StartImport(APIView):
     """Import a file into the project, as `manage.py import_articles` would, in a background job.
 
     Multipart: `file`, and the command's options as fields (`annotator`, `create_project`, `create_users`,
-    `update`, `replace`, `language`). For the project's managers; `create_project` for those who may create
-    projects. Answers 202 with the job to follow; the file lands whole or not at all.
+    `update`, `replace`, `language`, `format`, and `label_map`: a file, or JSON text). For the project's
+    managers; `create_project` for those who may create projects. Answers 202 with the job to follow;
+    the file lands whole or not at all.
     """
 
     parser_classes = [MultiPartParser, FormParser]
@@ -77,6 +80,9 @@ class StartImport(APIView):
             "update": serializers.BooleanField(required=False),
             "replace": serializers.BooleanField(required=False),
             "language": serializers.CharField(required=False),
+            "format": serializers.ChoiceField(choices=FORMAT_KEYS, required=False),
+            "label_map": serializers.FileField(required=False, help_text="JSON object or two-column TSV of "
+                                               "their label -> ours; JSON text is accepted too."),
         }),
         responses={202: JobStartedSerializer, 400: OpenApiResponse(description="The file or an option is invalid.")},
     )
@@ -97,19 +103,41 @@ class StartImport(APIView):
                    "update": _flag(request.data, "update"), "replace": _flag(request.data, "replace"),
                    "language": str(request.data.get("language", ""))[:20],
                    "annotator": self._annotator(request.data.get("annotator"))}
+        options["format"], options["label_map"] = self._format(request.data), self._label_map(request)
         if options["create_users"] and not user.is_superuser:
             raise ValidationError({"create_users": ["Only administrators create users."]})
         upload = request.FILES.get("file")
         if upload is None:
             raise ValidationError({"file": ["No file was sent (multipart field `file`)."]})
         suffix = Path(upload.name).suffix.lower()
-        if suffix not in READABLE_SUFFIXES:
+        if suffix not in READABLE_SUFFIXES and not options["format"]:
             raise ValidationError({"file": [f"{upload.name!r} is not an importable file: use "
                                             f"{', '.join(sorted(READABLE_SUFFIXES))}."]})
         if upload.size > settings.IMPORT_MAX_UPLOAD_BYTES:
             raise ValidationError({"file": [f"The file is {filesizeformat(upload.size)}; the upload limit is "
                                             f"{filesizeformat(settings.IMPORT_MAX_UPLOAD_BYTES)}."]})
         return _started(start_import(upload, user=user, project_slug=slug, **options))
+
+    @staticmethod
+    def _format(data) -> str | None:
+        fmt = str(data.get("format") or "")
+        if fmt and fmt not in FORMAT_KEYS:
+            raise ValidationError({"format": [f"Unknown format {fmt!r}: use {', '.join(FORMAT_KEYS)}."]})
+        return fmt or None
+
+    @staticmethod
+    def _label_map(request) -> dict[str, str] | None:
+        upload = request.FILES.get("label_map")
+        if upload is not None:
+            data, name = upload.read(), upload.name
+        elif request.data.get("label_map"):
+            data, name = str(request.data["label_map"]).encode(), "label_map.json"
+        else:
+            return None
+        try:
+            return load_label_map(data, name)
+        except ValueError as error:
+            raise ValidationError({"label_map": [str(error)]}) from None
 
     @staticmethod
     def _annotator(username) -> str | None:

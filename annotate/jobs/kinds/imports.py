@@ -18,7 +18,8 @@ from ..context import JobFailed
 from ..lifecycle import start
 from ..registry import kind
 
-OPTIONS = ("annotator", "create_users", "create_project", "update", "replace", "language")
+# format: a reader's key (reading.FORMAT_KEYS) or None for the file's suffix; label_map: a dict or None.
+OPTIONS = ("annotator", "create_users", "create_project", "update", "replace", "language", "format", "label_map")
 
 
 def start_import(upload, *, user, project_slug: str, **options) -> "Job":  # noqa: F821
@@ -43,7 +44,8 @@ def start_import(upload, *, user, project_slug: str, **options) -> "Job":  # noq
 @kind("import", label="Import")
 def run_import(context, *, file_name: str, project_slug: str, annotator: str | None = None,
                create_users: bool = False, create_project: bool = False, update: bool = False,
-               replace: bool = False, language: str = "") -> dict:
+               replace: bool = False, language: str = "", format: str | None = None,
+               label_map: dict[str, str] | None = None) -> dict:
     job = context.job
     owner = get_user_model().objects.get_by_natural_key(annotator) if annotator else None
     try:
@@ -59,7 +61,7 @@ def run_import(context, *, file_name: str, project_slug: str, annotator: str | N
             report = import_file(
                 stream, name=file_name, project_slug=project_slug, annotator=owner, create_users=create_users,
                 create_project_if_missing=create_project, update=update, replace=replace, language=language,
-                progress=read_one,
+                format=format, label_map=label_map, progress=read_one,
             )
     except ImportFailed as failed:
         raise JobFailed({

@@ -1,4 +1,7 @@
 import sys
+import tempfile
+import zipfile
+from contextlib import contextmanager
 from pathlib import Path
 
 from django.contrib.auth import get_user_model
@@ -8,16 +11,20 @@ from tqdm import tqdm
 from annotate.models import Project
 from annotate.services import figures
 from annotate.services.importing import ImportFailed, import_file
+from annotate.services.importing.formats import load_label_map
+from annotate.services.importing.reading import FORMAT_KEYS
 
 
 class Command(BaseCommand):
     help = (
-        "Import articles from interchange JSONL (.jsonl) or scraped text (.txt) files into a project. "
-        "Each file imports all-or-nothing."
+        "Import articles from interchange JSONL (.jsonl), scraped text (.txt), or other tools' exports "
+        "(Label Studio .json, doccano JSONL with --format doccano, brat directories or .zip, WebAnno/INCEpTION "
+        "TSV 3 .tsv) into a project. Each file imports all-or-nothing."
     )
 
     def add_arguments(self, parser):
-        parser.add_argument("files", nargs="+", type=Path)
+        parser.add_argument("files", nargs="+", type=Path,
+                            help="Files to import; a brat corpus may be a directory of .txt/.ann pairs.")
         parser.add_argument("--project", required=True, help="Project slug.")
         parser.add_argument("--annotator", help="Username whose submitted layer the files' annotations become "
                                                 "(default: each record's own `annotator`, as exports write it).")
@@ -32,6 +39,13 @@ class Command(BaseCommand):
         parser.add_argument("--replace", action="store_true",
                             help="Replace the annotator's existing layer on an article instead of failing.")
         parser.add_argument("--language", default="", help="Language code for scraped text files (e.g. en).")
+        parser.add_argument("--format", choices=FORMAT_KEYS,
+                            help="The files' format, when their suffix does not say it (default: by suffix: .jsonl "
+                                 "interchange, .txt scraped text, .json labelstudio, .zip or a directory or .ann "
+                                 "brat, .tsv webanno; doccano's .jsonl needs --format doccano).")
+        parser.add_argument("--label-map", type=Path, metavar="FILE",
+                            help="Their span labels and relation types -> ours: a JSON object or a TSV of two "
+                                 "columns. Labels it does not list must be the project's (or --create-project).")
         parser.add_argument("--background", action="store_true",
                             help="Queue each file as a background job (run by the workers: db_worker, or rqworker "
                                  "on RQ) and return at once, printing the jobs to follow (GET /api/v1/jobs/<id>/).")
@@ -44,15 +58,19 @@ class Command(BaseCommand):
             except get_user_model().DoesNotExist:
                 raise CommandError(f"no user {options['annotator']!r}") from None
         for path in options["files"]:
-            if not path.is_file():
+            if not (path.is_file() or path.is_dir()):
                 raise CommandError(f"{path}: no such file")
+            if path.is_dir() and options["format"] not in (None, "brat"):
+                raise CommandError(f"{path}: a directory is read as brat standoff, not {options['format']}")
+        options["label_map"] = self._label_map(options["label_map"])
         if options["background"]:
             self._queue(options)
             return
         failed = False
         for path in options["files"]:
             show_bar = sys.stderr.isatty() and options["verbosity"] > 0
-            with path.open("rb") as stream, tqdm(desc=path.name, unit=" articles", disable=not show_bar) as bar:
+            with _opened(path, options["format"]) as (stream, fmt), \
+                    tqdm(desc=path.name, unit=" articles", disable=not show_bar) as bar:
                 try:
                     report = import_file(
                         stream,
@@ -64,6 +82,8 @@ class Command(BaseCommand):
                         update=options["update"],
                         replace=options["replace"],
                         language=options["language"],
+                        format=fmt,
+                        label_map=options["label_map"],
                         progress=bar.update,
                     )
                 except ImportFailed as error:
@@ -83,12 +103,26 @@ class Command(BaseCommand):
 
         from annotate.jobs.kinds.imports import start_import
 
-        names = ("annotator", "create_users", "create_project", "update", "replace", "language")
+        names = ("annotator", "create_users", "create_project", "update", "replace", "language", "label_map")
         for path in options["files"]:
-            with path.open("rb") as stream:
-                job = start_import(File(stream, name=path.name), user=None, project_slug=options["project"],
-                                   **{name: options[name] for name in names})
+            with _opened(path, options["format"]) as (stream, fmt):
+                packed = path.is_dir() or (fmt == "brat" and path.suffix.lower() == ".ann")  # zipped by _opened
+                upload = File(stream, name=f"{path.name}.zip" if packed else path.name)
+                job = start_import(upload, user=None, project_slug=options["project"],
+                                   format=fmt, **{name: options[name] for name in names})
             self.stdout.write(f"{path}: queued as job {job.pk} (/api/v1/jobs/{job.pk}/)")
+
+    @staticmethod
+    def _label_map(path) -> dict[str, str] | None:
+        if path is None:
+            return None
+        path = Path(path)  # call_command passes the option as given
+        try:
+            return load_label_map(path.read_bytes(), str(path))
+        except OSError as error:
+            raise CommandError(f"{path}: {error.strerror}") from None
+        except ValueError as error:
+            raise CommandError(str(error)) from None
 
     def _count_figures(self, slug: str, show_bar: bool) -> None:
         """The dashboards' figures of what was imported, counted now that it is committed (the import marked
@@ -98,3 +132,28 @@ class Command(BaseCommand):
             return
         with tqdm(desc="dashboard figures", unit=" articles", disable=not show_bar) as bar:
             figures.settle_all(project, progress=bar.update)
+
+
+@contextmanager
+def _opened(path: Path, fmt: str | None):
+    """The file to read, with its format: a brat directory (or one .ann and its .txt) as a zip of its pairs.
+
+    The zip is spooled to a temporary file (a corpus may be large); its members are the pairs' paths
+    relative to the directory, which become the articles' external ids.
+    """
+    brat_files = None
+    if path.is_dir():
+        brat_files = [(p, p.relative_to(path).as_posix()) for p in sorted(path.rglob("*"))
+                      if p.suffix in (".txt", ".ann") and p.is_file()]
+    elif path.suffix.lower() == ".ann" and fmt in (None, "brat"):
+        brat_files = [(p, p.name) for p in (path, path.with_suffix(".txt")) if p.is_file()]
+    if brat_files is None:
+        with path.open("rb") as stream:
+            yield stream, fmt
+        return
+    with tempfile.TemporaryFile(prefix="brat-", suffix=".zip") as stream:
+        with zipfile.ZipFile(stream, "w", zipfile.ZIP_DEFLATED) as archive:
+            for file, member in brat_files:
+                archive.write(file, member)
+        stream.seek(0)
+        yield stream, "brat"

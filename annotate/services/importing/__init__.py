@@ -4,7 +4,9 @@ the reading stage registers.
 The import runs in stages, the way doccano's data_import/pipeline does; pipeline.py runs them in
 one transaction, batch by batch:
 
-    reading.py   a file in a registered format -> (line, interchange record or problem)
+    reading.py   a file in a registered format -> (line, interchange record or problem); other tools'
+                 exports (Label Studio, doccano, brat, WebAnno TSV) through formats/, one reader a tool,
+                 with a label map renaming their labels to ours
     checks.py    each record's validity, the project's vocabulary, whose layer it is, duplicates,
                  --update / --replace: what each record does (a BatchPlan); it inserts nothing
     rows.py      the plan as plain rows, written in bulk (services/bulk.py); --replace keeps the

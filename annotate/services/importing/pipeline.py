@@ -110,9 +110,14 @@ def import_file(
     update: bool = False,
     replace: bool = False,
     language: str = "",
+    format: str | None = None,
+    label_map: dict[str, str] | None = None,
     progress: Callable[[int], None] | None = None,
 ) -> ImportReport:
     """Import one file (binary stream) into the project `project_slug`, all or nothing.
+
+    `format` names the reader (reading.FORMAT_KEYS: labelstudio, doccano, brat, webanno, …) when the
+    file's suffix does not say it; `label_map` renames their span labels and relation types to ours.
 
     Raises ImportFailed, with every problem found, when anything is wrong;
     the database is then exactly as before.
@@ -134,7 +139,8 @@ def import_file(
         # SQLite's row triggers would mark an article per imported span: the batches mark their articles instead.
         with figures.item_triggers_paused():
             try:
-                _run(read_records(stream, name, language=language), checks=checks, planner=planner, rows=rows,
+                records = read_records(stream, name, language=language, format=format, label_map=label_map)
+                _run(records, checks=checks, planner=planner, rows=rows,
                      vocabulary=vocabulary, problems=problems, progress=progress)
                 problems.extend(vocabulary.problems(name))
                 report.vocabulary_created = vocabulary.created

@@ -8,7 +8,12 @@ in one pass. Line 0 stands for the file as a whole.
 
 Formats register by file suffix in FORMATS. A reader for another tool's format is one more
 `Reader` that yields interchange records: nothing after this stage needs to know about it, and
-the admin's upload form accepts its suffixes (READABLE_SUFFIXES).
+the admin's upload form accepts its suffixes (READABLE_SUFFIXES). Other tools' readers live in
+formats/, one module a tool; a format is picked by name (`--format`) or else by the file's suffix.
+
+A label map (their label -> ours, formats.load_label_map) renames span labels and relation types
+as records leave this stage, whatever the format; names it does not list pass unchanged, so the
+vocabulary check reports those the project lacks, with their line.
 """
 import io
 from collections.abc import Iterator
@@ -74,14 +79,32 @@ class Format(NamedTuple):
     name: str  # as the message for an unknown file type names it
     suffixes: tuple[str, ...]  # lower case, with the dot; the first one is the one to advertise
     read: Reader
+    key: str = ""  # as --format names it; "" for formats only read by suffix
 
 
-# The registry: one entry a format, looked up by the file name's suffix.
+def _other_tools() -> tuple[Format, ...]:
+    from .formats.brat import read_brat
+    from .formats.doccano import read_doccano
+    from .formats.labelstudio import read_labelstudio
+    from .formats.webanno import read_webanno
+
+    return (
+        Format("Label Studio JSON", (".json",), read_labelstudio, "labelstudio"),
+        Format("brat standoff zip", (".zip",), read_brat, "brat"),
+        Format("WebAnno TSV 3", (".tsv",), read_webanno, "webanno"),
+        # .jsonl stays our interchange: doccano's JSONL is read when asked for by name.
+        Format("doccano JSONL", (), read_doccano, "doccano"),
+    )
+
+
+# The registry: one entry a format, looked up by the file name's suffix (or by key, when named).
 FORMATS = (
-    Format("interchange", (".jsonl", ".ndjson"), read_interchange),
-    Format("scraped text", (".txt",), read_scraped_text),
+    Format("interchange", (".jsonl", ".ndjson"), read_interchange, "interchange"),
+    Format("scraped text", (".txt",), read_scraped_text, "text"),
+    *_other_tools(),
 )
 READABLE_SUFFIXES = frozenset(suffix for fmt in FORMATS for suffix in fmt.suffixes)
+FORMAT_KEYS = tuple(fmt.key for fmt in FORMATS if fmt.key)
 
 
 def format_for(name: str) -> Format | None:
@@ -89,16 +112,41 @@ def format_for(name: str) -> Format | None:
     return next((fmt for fmt in FORMATS if suffix in fmt.suffixes), None)
 
 
-def read_records(stream: io.BufferedIOBase, name: str, *, language: str = "") -> Iterator[Read]:
+def format_named(key: str) -> Format | None:
+    return next((fmt for fmt in FORMATS if fmt.key == key), None)
+
+
+def _renamed(records: Iterator[Read], label_map: dict[str, str]) -> Iterator[Read]:
+    for line, record in records:
+        layer = record.get("annotations") if isinstance(record, dict) else None
+        if isinstance(layer, dict):
+            for key, items in (("label", layer.get("spans")), ("type", layer.get("relations"))):
+                for item in items if isinstance(items, list) else ():
+                    if isinstance(item, dict) and isinstance(item.get(key), str) and item[key] in label_map:
+                        item[key] = label_map[item[key]]
+        yield line, record
+
+
+def read_records(stream: io.BufferedIOBase, name: str, *, language: str = "", format: str | None = None,
+                 label_map: dict[str, str] | None = None) -> Iterator[Read]:
     """Yield (line number, decoded record or Unreadable) for each record in the file `name`.
 
-    The format is the one registered for the name's suffix; `language` is given to formats whose
-    records carry none (scraped text).
+    The format is `format` (a key of FORMAT_KEYS) when given, else the one registered for the name's
+    suffix; `language` is given to formats whose records carry none (scraped text, other tools').
+    `label_map` renames span labels and relation types.
     """
-    fmt = format_for(name)
+    if format:
+        fmt = format_named(format)
+        if fmt is None:
+            yield 0, Unreadable(f"unknown format {format!r}: use {', '.join(FORMAT_KEYS)}")
+            return
+    else:
+        fmt = format_for(name)
     if fmt is None:
         suffix = Path(name).suffix.lower()
-        known = " or ".join(f"{f.suffixes[0]} ({f.name})" for f in FORMATS)
-        yield 0, Unreadable(f"unknown file type {suffix or '(none)'!r}: use {known}")
+        known = " or ".join(f"{f.suffixes[0]} ({f.name})" for f in FORMATS if f.suffixes)
+        yield 0, Unreadable(f"unknown file type {suffix or '(none)'!r}: use {known}, or name a format "
+                            f"({', '.join(FORMAT_KEYS)})")
         return
-    yield from fmt.read(stream, name, language=language)
+    records = fmt.read(stream, name, language=language)
+    yield from _renamed(records, label_map) if label_map else records
