@@ -13,3 +13,8 @@ urlpatterns = [
     path(name, ExportView.as_view(format_name=name), name=f"export-{name}")
     for name in FORMATS  # jsonl, json, csv, conll, brat, parquet, attributions, stance_tsv, checkworthy_tsv, csv_tables
 ]
+
+# The dataset card (annotate/export/card.py): the README.md of the export with the same filters.
+from .export_views import DatasetCardView  # noqa: E402 - appended beside the routes above
+
+urlpatterns += [path("card", DatasetCardView.as_view(), name="export-card")]

@@ -186,3 +186,32 @@ class WithdrawnView(APIView):
         filename = f"{project.slug}-withdrawn-{timezone.now().date().isoformat()}.jsonl"
         response["Content-Disposition"] = f'attachment; filename="{filename}"'
         return response
+
+
+class DatasetCardView(APIView):
+    """The dataset card (README.md, annotate/export/card.py) of the export with the same filters, as Markdown."""
+
+    renderer_classes = [JSONRenderer]
+    content_negotiation_class = _JSONErrorsWhateverTheAccept
+
+    @extend_schema(
+        parameters=FILTER_PARAMETERS,
+        responses={(200, "text/markdown"): OpenApiResponse(OpenApiTypes.STR, description="The card: YAML front "
+                   "matter (Hugging Face dataset card metadata), then label counts, annotators, agreement, "
+                   "guidelines version, export date and filters."),
+                   400: OpenApiResponse(description="A filter value is invalid; the body names the parameter.")},
+    )
+    def get(self, request, slug):
+        from django.http import HttpResponse
+
+        from annotate.export.card import dataset_card
+
+        project = export_project_for(request.user, slug)
+        try:
+            filters = parse_filters(request.query_params, project=project)
+        except FilterError as error:
+            raise ValidationError({error.parameter: [error.message]}) from None
+        card = dataset_card(project, filters, summary=summarise(project, filters))
+        response = HttpResponse(card.encode(), content_type="text/markdown; charset=utf-8")
+        response["Content-Disposition"] = 'inline; filename="README.md"'
+        return response

@@ -2,7 +2,7 @@
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
-from .views import agreement, annotations, articles, assignments, jobs, projects, review
+from .views import agreement, annotations, articles, assignments, jobs, projects, releases, review
 
 app_name = "api"
 
@@ -45,6 +45,10 @@ v1 = [
          name="relation-detail"),
     path("annotations/<id:pk>/stances/", annotations.StanceList.as_view(), name="stance-list"),
     path("annotations/<id:pk>/stances/<id:item_pk>/", annotations.StanceDetail.as_view(), name="stance-detail"),
+    path("projects/<slug:slug>/releases/", releases.ReleaseList.as_view(), name="release-list"),
+    path("projects/<slug:slug>/releases/<slug:name>/", releases.ReleaseDetail.as_view(), name="release-detail"),
+    path("projects/<slug:slug>/releases/<slug:name>/<str:file>", releases.ReleaseFile.as_view(),
+         name="release-file"),
 ]
 
 urlpatterns = [

@@ -12,6 +12,7 @@ from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver, reverse
 
 from annotate import jobs
+from annotate.jobs.kinds.releases import start_release
 from annotate.jobs.kinds.snapshots import start_snapshot
 from annotate.models import Membership
 from annotate.services import annotating
@@ -58,6 +59,15 @@ def row(anonymous, anna, ben, rita, max, otto, erin, root):
 V = {"version": 5}
 SLUG = lambda w: [w["project"].slug]  # noqa: E731 - URL arguments, like the lambdas in the tables
 LAYER = lambda w: [w["layer"].pk]  # noqa: E731 - URL arguments, like the lambdas in the tables
+
+
+def RELEASE(w):  # URL arguments, like the lambdas in the tables
+    """max's release v1 of the project, written (a job run) the first time a case asks for it."""
+    if "release" not in w:
+        w["release"] = start_release(w["project"], user=w["users"]["max"], name="v1")
+        run_queued_jobs()
+    return [w["project"].slug, "v1"]
+
 
 # name: [(method, url args from the world, body, expected status per persona)]
 API = {
@@ -135,6 +145,7 @@ API = {
     "api:export-csv_tables": [("get", SLUG, None, row(401, 403, 403, 200, 200, 404, 200, 200))],
     "api:export-schema": [("get", SLUG, None, row(401, 403, 403, 200, 200, 404, 200, 200))],
     "api:export-withdrawn": [("get", SLUG, None, row(401, 403, 403, 200, 200, 404, 200, 200))],
+    "api:export-card": [("get", SLUG, None, row(401, 403, 403, 200, 200, 404, 200, 200))],
     # Jobs: seen by their starter (erin) and the project's managers; started by those the work is for.
     "api:job-list": [("get", lambda w: [], None, row(401, 200, 200, 200, 200, 200, 200, 200))],
     "api:job-detail": [("get", lambda w: [w["snapshot"].pk], None, row(401, 404, 404, 404, 200, 404, 200, 200))],
@@ -145,6 +156,12 @@ API = {
     "api:import-start": [("post", SLUG, None, row(401, 403, 403, 403, 400, 404, 403, 400))],
     "api:snapshot-start": [("post", SLUG, {}, row(401, 403, 403, 202, 202, 404, 202, 202))],
     "api:agreement-report": [("post", SLUG, {}, row(401, 403, 403, 202, 202, 404, 202, 202))],
+    # Releases: read like the exports; frozen by the project's managers only.
+    "api:release-list": [("get", SLUG, None, row(401, 403, 403, 200, 200, 404, 200, 200)),
+                         ("post", SLUG, {"name": "v2"}, row(401, 403, 403, 403, 202, 404, 403, 202))],
+    "api:release-detail": [("get", RELEASE, None, row(401, 403, 403, 200, 200, 404, 200, 200))],
+    "api:release-file": [("get", lambda w: [*RELEASE(w), "README.md"], None,
+                          row(401, 403, 403, 200, 200, 404, 200, 200))],
     # The API's description is public, like any published API reference; it holds no data.
     "api:schema": [("get", lambda w: [], None, row(200, 200, 200, 200, 200, 200, 200, 200))],
     "api:docs": [("get", lambda w: [], None, row(200, 200, 200, 200, 200, 200, 200, 200))],

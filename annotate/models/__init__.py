@@ -7,6 +7,7 @@ from .figures import ArticleFigures, MapEntry, ProjectFigure, StaleArticle
 from .history import AnnotationEvent
 from .job import Job
 from .project import Label, Membership, Polarity, Project, RelationType, StanceTarget
+from .release import Release
 from .webhook import Webhook, WebhookDelivery
 
 __all__ = [
@@ -29,6 +30,7 @@ __all__ = [
     "ProjectCount",
     "Relation",
     "RelationType",
+    "Release",
     "Span",
     "StaleArticle",
     "Stance",
