@@ -24,7 +24,7 @@ from synthetic.corpus import TARGETS, annotated_records, to_jsonl
 from .factories import api_client, make_annotation, make_article, make_member, make_project, make_user
 
 pytestmark = pytest.mark.django_db
-NEW_FORMATS = ["parquet", "attributions", "stance_tsv", "checkworthy_tsv", "csv_tables"]
+NEW_FORMATS = ["parquet", "attributions", "stance_tsv", "stance_table", "checkworthy_tsv", "csv_tables"]
 FUTURE = "2999-01-01"
 
 
@@ -368,6 +368,25 @@ def test_stance_tsv_maps_polarities(engineer, corpus):
     assert list(frame["Stance"]) == [{"favor": "FAVOR", "against": "AGAINST", "neutral": "NONE"}[s["polarity"]]
                                      for s in stances]
     assert set(frame["Target"]) <= set(TARGETS)
+
+
+def test_stance_table_has_holders_targets_polarities_and_evidence_sentences(engineer, edge):
+    frame = read_tsv(get(engineer, "stance_table", annotator="anna"))
+    layer_id = jsonl_records(engineer, annotator="anna")[0]["annotation_id"]
+    assert list(frame.columns) == ["id", "external_id", "annotator", "holder", "holder_entity", "target",
+                                   "polarity", "label", "explicit", "evidence", "sentence"]
+    rows = frame.to_dict("records")
+    assert [row["id"] for row in rows] == [f"{layer_id}-1", f"{layer_id}-2", f"{layer_id}-3"]
+    france, ministry, spain = rows
+    assert (france["holder"], france["target"], france["label"], france["explicit"]) == \
+        ("France", TARGETS[0], "FAVOR", "1")
+    assert france["evidence"] == "backs the\u200bplan" and france["sentence"] == "France\u00a0backs the\u200bplan."
+    # The entity-only stance without evidence: kept, with its source and no text (stance_tsv leaves it out).
+    assert (ministry["holder"], ministry["holder_entity"], ministry["polarity"], ministry["sentence"]) == \
+        ("", "Morocco's Foreign Ministry", "against", "")
+    assert spain["evidence"] == "a crossing quote" and spain["external_id"] == "00042"
+    ids = set(read_tsv(get(engineer, "stance_tsv", annotator="anna"))["ID"])
+    assert ids == {france["id"], spain["id"]}  # the same stance, the same id in both layouts
 
 
 # CheckThat! TSV ----------------------------------------------------------------------------------------------------

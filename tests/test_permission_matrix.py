@@ -141,6 +141,7 @@ API = {
     "api:export-parquet": [("get", SLUG, None, row(401, 403, 403, 200, 200, 404, 200, 200))],
     "api:export-attributions": [("get", SLUG, None, row(401, 403, 403, 200, 200, 404, 200, 200))],
     "api:export-stance_tsv": [("get", SLUG, None, row(401, 403, 403, 200, 200, 404, 200, 200))],
+    "api:export-stance_table": [("get", SLUG, None, row(401, 403, 403, 200, 200, 404, 200, 200))],
     "api:export-checkworthy_tsv": [("get", SLUG, None, row(401, 403, 403, 200, 200, 404, 200, 200))],
     "api:export-csv_tables": [("get", SLUG, None, row(401, 403, 403, 200, 200, 404, 200, 200))],
     "api:export-schema": [("get", SLUG, None, row(401, 403, 403, 200, 200, 404, 200, 200))],

@@ -11,6 +11,7 @@ from .writers.csv_tables import write_csv_tables
 from .writers.json_array import write_json_array
 from .writers.jsonl import write_jsonl
 from .writers.parquet import write_parquet
+from .writers.stance_table import write_stance_table
 from .writers.stance_tsv import write_stance_tsv
 
 
@@ -38,6 +39,8 @@ FORMATS = {
         ExportFormat("attributions", "attributions.jsonl", "application/x-ndjson; charset=utf-8",
                      write_attributions),
         ExportFormat("stance_tsv", "stance.tsv", "text/tab-separated-values; charset=utf-8", write_stance_tsv),
+        ExportFormat("stance_table", "stances.tsv", "text/tab-separated-values; charset=utf-8",
+                     write_stance_table),
         ExportFormat("checkworthy_tsv", "checkworthy.tsv", "text/tab-separated-values; charset=utf-8",
                      write_checkworthy_tsv),
         ExportFormat("csv_tables", "csv.zip", "application/zip", write_csv_tables),
