@@ -53,6 +53,16 @@ TRAILER_PARAMETER = OpenApiParameter(
 )
 
 
+def project_and_filters(request, slug):
+    """The project (for those who may export it) and the export filters of the query; a bad filter is a 400
+    naming its parameter."""
+    project = export_project_for(request.user, slug)
+    try:
+        return project, parse_filters(request.query_params, project=project)
+    except FilterError as error:
+        raise ValidationError({error.parameter: [error.message]}) from None
+
+
 class _JSONErrorsWhateverTheAccept(BaseContentNegotiation):
     """An export has one representation; a client asking `Accept: text/csv` must not get 406.
 
@@ -97,10 +107,9 @@ class ExportView(APIView):
         return self.export(request, slug, with_body=False)
 
     def export(self, request, slug, *, with_body: bool):
-        project = export_project_for(request.user, slug)
+        project, filters = project_and_filters(request, slug)
         export_format = FORMATS[self.format_name]
         try:
-            filters = parse_filters(request.query_params, project=project)
             trailer = parse_trailer(request.query_params, export_format=export_format)
         except FilterError as error:
             raise ValidationError({error.parameter: [error.message]}) from None
@@ -175,11 +184,7 @@ class WithdrawnView(APIView):
         },
     )
     def get(self, request, slug):
-        project = export_project_for(request.user, slug)
-        try:
-            filters = parse_filters(request.query_params, project=project)
-        except FilterError as error:
-            raise ValidationError({error.parameter: [error.message]}) from None
+        project, filters = project_and_filters(request, slug)
         jsonl = FORMATS["jsonl"]
         response = StreamingHttpResponse(in_chunks(jsonl.write(iter_withdrawals(project, filters))),
                                          content_type=jsonl.content_type)
@@ -206,11 +211,7 @@ class DatasetCardView(APIView):
 
         from annotate.export.card import dataset_card
 
-        project = export_project_for(request.user, slug)
-        try:
-            filters = parse_filters(request.query_params, project=project)
-        except FilterError as error:
-            raise ValidationError({error.parameter: [error.message]}) from None
+        project, filters = project_and_filters(request, slug)
         card = dataset_card(project, filters, summary=summarise(project, filters))
         response = HttpResponse(card.encode(), content_type="text/markdown; charset=utf-8")
         response["Content-Disposition"] = 'inline; filename="README.md"'

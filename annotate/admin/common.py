@@ -93,3 +93,16 @@ def changelist_link(model, text, **filters):
     url = reverse(f"admin:{model._meta.app_label}_{model._meta.model_name}_changelist")
     query = "&".join(f"{key}={value}" for key, value in filters.items())
     return format_html('<a href="{}?{}">{}</a>', url, query, text)
+
+
+class ReadOnlyAdmin:
+    """A record nobody adds, edits or deletes through the admin (history, deliveries, releases)."""
+
+    def has_add_permission(self, request, obj=None):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False

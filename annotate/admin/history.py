@@ -9,6 +9,7 @@ from django.template.response import TemplateResponse
 from ..access import can_restore
 from ..models import Annotation, AnnotationEvent
 from ..services.restoring import restore
+from .common import ReadOnlyAdmin
 from .large import LargeTableAdmin
 from .search import IndexedSearchMixin, among, layers_of_article, users_named
 
@@ -36,7 +37,7 @@ class ActionKindFilter(admin.SimpleListFilter):
 
 
 @admin.register(AnnotationEvent)
-class AnnotationEventAdmin(IndexedSearchMixin, LargeTableAdmin):
+class AnnotationEventAdmin(ReadOnlyAdmin, IndexedSearchMixin, LargeTableAdmin):
     """Append-only: nobody adds, changes or deletes events, superusers included.
 
     The history grows with every write (more rows than spans): counted up to a cap, listed newest
@@ -65,15 +66,6 @@ class AnnotationEventAdmin(IndexedSearchMixin, LargeTableAdmin):
             return event.annotation
         except Annotation.DoesNotExist:
             return f"deleted layer {event.annotation_id}"
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
 
 class HistoryInline(admin.TabularInline):

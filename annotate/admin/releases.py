@@ -8,11 +8,12 @@ from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 
 from ..models import Release
+from .common import ReadOnlyAdmin
 from .webhooks import ProjectManagersOnly
 
 
 @admin.register(Release)
-class ReleaseAdmin(ProjectManagersOnly, admin.ModelAdmin):
+class ReleaseAdmin(ReadOnlyAdmin, ProjectManagersOnly, admin.ModelAdmin):
     list_display = ["name", "project", "status", "records", "created_by", "created_at", "job_link"]
     list_filter = ["status"]
     list_select_related = ["project", "created_by"]
@@ -26,15 +27,6 @@ class ReleaseAdmin(ProjectManagersOnly, admin.ModelAdmin):
 
     def project_id_of(self, release):
         return release.project_id
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
     @admin.display(description="job")
     def job_link(self, release):

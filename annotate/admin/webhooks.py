@@ -13,7 +13,7 @@ from django.utils.html import format_html
 from ..models import Membership, Project, Webhook, WebhookDelivery
 from ..models.webhook import EVENT_CHOICES, new_secret
 from ..webhooks.delivery import send_again
-from .common import changelist_link
+from .common import ReadOnlyAdmin, changelist_link
 from .large import LargeTableAdmin
 
 
@@ -151,7 +151,7 @@ class WebhookFilter(admin.SimpleListFilter):
 
 
 @admin.register(WebhookDelivery)
-class WebhookDeliveryAdmin(ProjectManagersOnly, LargeTableAdmin):
+class WebhookDeliveryAdmin(ReadOnlyAdmin, ProjectManagersOnly, LargeTableAdmin):
     """The delivery log, read-only; "send again" queues a new delivery of the same payload."""
 
     project_path = "webhook__project"
@@ -173,15 +173,6 @@ class WebhookDeliveryAdmin(ProjectManagersOnly, LargeTableAdmin):
     def scoped_hooks(self, request):
         hooks = Webhook.objects.order_by("project__slug", "id")
         return hooks if request.user.is_superuser else hooks.filter(project__in=managed_projects(request.user))
-
-    def has_add_permission(self, request):
-        return False
-
-    def has_change_permission(self, request, obj=None):
-        return False
-
-    def has_delete_permission(self, request, obj=None):
-        return False
 
     def has_resend_permission(self, request):
         return self._manages_any(request)
