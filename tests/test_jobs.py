@@ -386,3 +386,55 @@ def test_job_lists_read_a_fixed_number_of_queries(project, manager, django_asser
         large = client.get(reverse("api:job-list"))
     assert len(small.json()["results"]) == 3 and len(large.json()["results"]) == 23
 
+
+
+def test_a_release_job_writes_its_files(backend, project, manager, annotator_a):
+    from annotate.jobs.kinds.releases import start_release
+
+    _import_now(project, annotated_records(4))
+    with backend.starting():
+        release = start_release(project, user=manager, name="v1")
+    backend.run()
+    release.refresh_from_db()
+    assert release.status == "ready" and release.records == 4
+    assert release.manifest["jsonl"]["sha256"] == hashlib.sha256(
+        default_storage.open(release.manifest["jsonl"]["path"]).read()).hexdigest()
+
+
+def test_a_webhook_delivery_task_posts_the_event(backend, project, annotator_a, settings):
+    """The delivery task on each backend (tests/test_webhooks.py covers signing, retries and the guard)."""
+    import threading
+    from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+    from annotate.models import Webhook, WebhookDelivery
+    from annotate.services import annotating
+
+    from .factories import make_article, make_assignment
+
+    settings.WEBHOOK_ALLOW_PRIVATE = True  # the receiver listens on loopback
+    received = []
+
+    class Handler(BaseHTTPRequestHandler):
+        def do_POST(self):
+            received.append(orjson.loads(self.rfile.read(int(self.headers["Content-Length"]))))
+            self.send_response(204)
+            self.end_headers()
+
+        def log_message(self, *args):
+            pass
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        Webhook.objects.create(project=project, url=f"http://127.0.0.1:{server.server_port}/",
+                               events=["layer.submitted"])
+        layer = annotating.open_layer(assignment=make_assignment(make_article(project), annotator_a))
+        with backend.starting():
+            annotating.submit(annotation=layer, expected_version=layer.version)
+        backend.run()
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert [body["event"] for body in received] == ["layer.submitted"]
+    assert received[0]["data"]["annotation"] == layer.pk
+    assert WebhookDelivery.objects.get().status == "sent"
