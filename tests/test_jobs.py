@@ -222,10 +222,13 @@ def test_a_running_import_cancelled_is_rolled_back(project, manager):
 def test_a_running_job_shows_its_live_progress(project, manager):
     job = start_snapshot(project, user=manager)
     Job.objects.filter(pk=job.pk).update(status=Job.Status.RUNNING, started_at=timezone.now())
-    live.beat(job.pk, done=40, total=100, message="writing 100 record(s) as jsonl")
+    live.beat(job.pk, done=40, total=100, message="writing 100 record(s) as jsonl", log="09:00:00 writing")
     data = api_client(manager).get(reverse("api:job-detail", args=[job.pk])).json()
     assert data["status"] == "running"
     assert data["progress"] == {"done": 40, "total": 100, "message": "writing 100 record(s) as jsonl"}
+    assert data["log"] == "09:00:00 writing"  # the log so far, before the job has ended
+    listed = api_client(manager).get(reverse("api:job-list")).json()["results"]
+    assert listed[0]["log"] == "09:00:00 writing"
 
 
 def test_a_job_whose_worker_went_silent_is_marked_failed(project, manager, settings):

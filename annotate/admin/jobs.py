@@ -190,6 +190,7 @@ def job_page_context(job: Job) -> dict:
         "progress": progress,
         "bar": progress_bar(job, progress),
         "arguments": [(name, shown_value(value)) for name, value in job.arguments.items()],
+        "log": jobs.log_of(job),
         "api_url": reverse("api:job-detail", args=[job.pk]),
         "cancel_url": reverse("admin:annotate_job_cancel", args=[job.pk]),
         "duration": took(job),

@@ -14,8 +14,8 @@
     events.py       what a finished job tells the project's webhooks
 """
 from .context import JobCancelled, JobContext, JobFailed
-from .lifecycle import cancel, clean, delete_ended, progress_of, reap, start, visible_to
+from .lifecycle import cancel, clean, delete_ended, log_of, progress_of, reap, start, visible_to
 from .registry import kind
 
-__all__ = ["JobCancelled", "JobContext", "JobFailed", "cancel", "clean", "delete_ended", "kind", "progress_of",
-           "reap", "start", "visible_to"]
+__all__ = ["JobCancelled", "JobContext", "JobFailed", "cancel", "clean", "delete_ended", "kind", "log_of",
+           "progress_of", "reap", "start", "visible_to"]

@@ -8,6 +8,8 @@ from django.conf import settings
 from ..models import Job
 from . import live
 
+LIVE_LOG_LINES = 200  # the last lines of a running job's log, shown while it runs
+
 
 class JobCancelled(Exception):
     """Raised inside a job that was asked to stop; its transaction rolls back with it."""
@@ -83,7 +85,8 @@ class JobContext:
 
     def _publish(self) -> None:
         try:
-            live.beat(self.job.pk, done=self.done, total=self.total, message=self.message)
+            live.beat(self.job.pk, done=self.done, total=self.total, message=self.message,
+                      log="\n".join(self.lines[-LIVE_LOG_LINES:]))
             if live.cancel_asked(self.job.pk):
                 self._cancelled.set()
         except Exception:

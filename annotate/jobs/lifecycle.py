@@ -105,6 +105,14 @@ def progress_of(job: Job, beat: dict | None = None) -> dict:
     return {"done": job.progress_done, "total": job.progress_total, "message": job.progress_message}
 
 
+def log_of(job: Job, beat: dict | None = None) -> str:
+    """The job's log: its last lines so far while it runs, the whole of it once it has ended."""
+    if job.status == Job.Status.RUNNING:
+        beat = beat if beat is not None else live.last_beat(job.pk)
+        return (beat or {}).get("log", "")
+    return job.log
+
+
 def _discard_input(job: Job) -> None:
     if job.input_file:
         default_storage.delete(job.input_file)

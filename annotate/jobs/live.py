@@ -23,10 +23,11 @@ def _cancel_key(job_id: int) -> str:
     return f"job:{job_id}:cancel"
 
 
-def beat(job_id: int, *, done: int, total: int | None, message: str) -> None:
-    """The job is alive and this far along (written by its heartbeat thread)."""
+def beat(job_id: int, *, done: int, total: int | None, message: str, log: str = "") -> None:
+    """The job is alive and this far along, with its log so far (written by its heartbeat thread)."""
     keep = max(settings.JOB_STALE_SECONDS * 10, 3600)
-    _cache().set(_beat_key(job_id), {"done": done, "total": total, "message": message, "at": time.time()}, keep)
+    _cache().set(_beat_key(job_id), {"done": done, "total": total, "message": message, "log": log,
+                                     "at": time.time()}, keep)
 
 
 def last_beat(job_id: int) -> dict | None:

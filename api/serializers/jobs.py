@@ -19,6 +19,7 @@ class JobSerializer(serializers.ModelSerializer):
     progress = serializers.SerializerMethodField()
     project = serializers.SlugRelatedField(slug_field="slug", read_only=True)
     started_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    log = serializers.SerializerMethodField()
 
     class Meta:
         model = Job
@@ -31,8 +32,15 @@ class JobSerializer(serializers.ModelSerializer):
 
     @extend_schema_field(ProgressSerializer)
     def get_progress(self, job) -> dict:
+        return jobs.progress_of(job, self._beat(job))
+
+    def get_log(self, job) -> str:
+        return jobs.log_of(job, self._beat(job))
+
+    def _beat(self, job) -> dict | None:
+        """The running job's last beat, when the view read the page's beats at once (else read per job)."""
         beats = self.context.get("beats")
-        return jobs.progress_of(job, beats.get(job.pk) if beats is not None else None)
+        return beats.get(job.pk) if beats is not None else None
 
 
 class JobStartedSerializer(serializers.Serializer):

@@ -1,6 +1,7 @@
 // job-page.js: the admin's job page (templates/admin/annotate/job/job_page.html) follows its job.
 // Configured by data-* on [data-job-api]: the API URL, the status the page was drawn with, the poll
-// interval. While the job is queued or running it moves the bar every poll; once the job has ended
+// interval. While the job is queued or running it moves the bar and shows the log so far every poll; once
+// the job has ended
 // it reloads the page once, and the server draws the result (counts, download, problems) and the log.
 import { follow, isFinal, jobFetcher, LostJob, progressView } from "./job-progress.js";
 
@@ -26,6 +27,7 @@ function draw(job) {
   }
   bar.textContent = view.text;
   field("progress").textContent = view.text;
+  if (job.log) field("log").textContent = job.log;  // the log so far (text, never markup)
 }
 
 function lost(message) {
