@@ -19,29 +19,20 @@ is quoted; read with `quoting=csv.QUOTE_NONE, dtype=str, keep_default_na=False`)
 """
 from collections.abc import Iterable, Iterator
 
-from .stance_tsv import Sentences, _merged, one_line, stance_label, write_tsv
+from .stance_tsv import one_line, stance_label, stances_in_text, write_tsv
 
 COLUMNS = ("id", "external_id", "annotator", "holder", "holder_entity", "target", "polarity", "label",
            "explicit", "evidence", "sentence")
 
 
 def stance_table_rows(record: dict) -> Iterator[tuple[str, ...]]:
-    layer = record["annotations"]
-    if not layer["stances"]:
-        return
-    spans = {span["id"]: span for span in layer["spans"]}
-    sentences = Sentences(record["text"])
-    for n, stance in enumerate(layer["stances"], start=1):
-        evidence = sorted((spans[span_id] for span_id in stance["evidence"]), key=lambda s: (s["start"], s["end"]))
-        holder = spans.get(stance["holder"]) if stance["holder"] else None
-        anchors = evidence or ([holder] if holder else [])
-        sentence = " ".join(record["text"][left:right].strip()
-                            for left, right in _merged(sentences.bounds(s["start"], s["end"])[:2] for s in anchors))
-        yield (f"{record['annotation_id']}-{n}", one_line(record["external_id"]), one_line(record["annotator"]),
+    for found in stances_in_text(record):
+        stance, holder = found.stance, found.holder
+        yield (found.id, one_line(record["external_id"]), one_line(record["annotator"]),
                one_line(holder["text"] if holder else ""), one_line(stance.get("holder_entity")),
                one_line(stance["target"]), one_line(stance["polarity"]), stance_label(stance["polarity"]),
-               "1" if stance.get("explicit") else "0", one_line(" | ".join(s["text"] for s in evidence)),
-               one_line(sentence))
+               "1" if stance.get("explicit") else "0", one_line(" | ".join(s["text"] for s in found.evidence)),
+               one_line(found.sentence))
 
 
 def write_stance_table(records: Iterable[dict]) -> Iterator[bytes]:

@@ -20,6 +20,7 @@ entity and no evidence) has no text and is left out.
 import re
 from bisect import bisect_left, bisect_right
 from collections.abc import Iterable, Iterator
+from typing import NamedTuple
 
 from ...dashboards import SENTENCE_END
 
@@ -74,21 +75,35 @@ class Sentences:
         return self.text[left:right].strip()
 
 
-def stance_rows(record: dict) -> Iterator[tuple[str, str, str, str]]:
+class StanceInText(NamedTuple):
+    id: str  # <annotation_id>-<n>, n the stance's place in the layer
+    stance: dict
+    holder: dict | None  # the holder span
+    evidence: list[dict]  # the evidence spans, in text order
+    sentence: str  # the sentence(s) around the evidence, else around the holder span; "" with neither
+
+
+def stances_in_text(record: dict) -> Iterator[StanceInText]:
+    """A layer's stances with their spans and evidence sentences (this TSV's and stance_table's rows)."""
     layer = record["annotations"]
     if not layer["stances"]:
         return
     spans = {span["id"]: span for span in layer["spans"]}
     sentences = Sentences(record["text"])
     for n, stance in enumerate(layer["stances"], start=1):
-        anchors = [spans[span_id] for span_id in stance["evidence"]] or (
-            [spans[stance["holder"]]] if stance["holder"] else [])
-        text = " ".join(record["text"][left:right].strip()
-                        for left, right in _merged(sentences.bounds(s["start"], s["end"])[:2] for s in anchors))
-        if not text:
-            continue
-        yield (f"{record['annotation_id']}-{n}", one_line(stance["target"]), one_line(text),
-               stance_label(stance["polarity"]))
+        evidence = sorted((spans[span_id] for span_id in stance["evidence"]), key=lambda s: (s["start"], s["end"]))
+        holder = spans.get(stance["holder"]) if stance["holder"] else None
+        anchors = evidence or ([holder] if holder else [])
+        sentence = " ".join(record["text"][left:right].strip()
+                            for left, right in _merged(sentences.bounds(s["start"], s["end"])[:2] for s in anchors))
+        yield StanceInText(f"{record['annotation_id']}-{n}", stance, holder, evidence, sentence)
+
+
+def stance_rows(record: dict) -> Iterator[tuple[str, str, str, str]]:
+    for found in stances_in_text(record):
+        if found.sentence:
+            yield (found.id, one_line(found.stance["target"]), one_line(found.sentence),
+                   stance_label(found.stance["polarity"]))
 
 
 def _merged(units: Iterable[tuple[int, int]]) -> list[tuple[int, int]]:
