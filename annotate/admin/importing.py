@@ -3,24 +3,19 @@
 The import itself (one transaction, every problem by file:line, the dashboards' figures after it) runs
 in the job; the page lands on the job's page (admin/jobs.py), which follows it and shows its result.
 """
-from pathlib import Path
 
 from django import forms
-from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied
 from django.shortcuts import redirect
-from django.template.defaultfilters import filesizeformat
 from django.template.response import TemplateResponse
 from django.urls import reverse
 
-from ..jobs.kinds.imports import start_import
+from ..jobs.kinds.imports import start_import, upload_problem
 from ..models import Project
-from ..services.importing import READABLE_SUFFIXES
 from ..services.importing.formats import load_label_map
 from ..services.importing.reading import FORMAT_KEYS, FORMATS
 
-ALLOWED_SUFFIXES = sorted(READABLE_SUFFIXES)  # every format the reading stage registers
 # "interchange (.jsonl, .ndjson) or scraped text (.txt)": each format with its own suffixes.
 FORMATS_HELP = " or ".join(f"{fmt.name} ({', '.join(fmt.suffixes)})" for fmt in FORMATS if fmt.suffixes)
 
@@ -64,18 +59,9 @@ class ImportForm(forms.Form):
 
     def clean_file(self):
         upload = self.cleaned_data["file"]
-        suffix = Path(upload.name).suffix.lower()
-        if suffix not in ALLOWED_SUFFIXES and not self.data.get("format"):
-            raise forms.ValidationError(
-                f"“{upload.name}” is not an importable file: use {', '.join(ALLOWED_SUFFIXES)}."
-            )
-        # Read at request time so a deployment (or a test) can change it.
-        limit = settings.IMPORT_MAX_UPLOAD_BYTES
-        if upload.size > limit:
-            raise forms.ValidationError(
-                f"The file is {filesizeformat(upload.size)}; the upload limit is {filesizeformat(limit)}. "
-                "Split it, or import it with `manage.py import_articles`."
-            )
+        problem = upload_problem(upload, format=self.data.get("format"))
+        if problem:
+            raise forms.ValidationError(problem)
         return upload
 
     def clean_label_map(self):

@@ -5,11 +5,9 @@ Who sees a job: its starter (while still a member of its project) and the projec
 """
 from pathlib import Path
 
-from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.files.storage import default_storage
 from django.http import Http404
-from django.template.defaultfilters import filesizeformat
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import generics, serializers, status
@@ -21,11 +19,10 @@ from rest_framework.views import APIView
 from annotate import jobs
 from annotate.access import export_project_for, holds_role
 from annotate.export import FilterError
-from annotate.jobs.kinds.imports import start_import
+from annotate.jobs.kinds.imports import start_import, upload_problem
 from annotate.jobs.kinds.snapshots import FILTERS, start_snapshot
 from annotate.jobs.live import last_beats
 from annotate.models import Job, Membership, Project
-from annotate.services.importing import READABLE_SUFFIXES
 from annotate.services.importing.formats import load_label_map
 from annotate.services.importing.reading import FORMAT_KEYS
 
@@ -109,13 +106,9 @@ class StartImport(APIView):
         upload = request.FILES.get("file")
         if upload is None:
             raise ValidationError({"file": ["No file was sent (multipart field `file`)."]})
-        suffix = Path(upload.name).suffix.lower()
-        if suffix not in READABLE_SUFFIXES and not options["format"]:
-            raise ValidationError({"file": [f"{upload.name!r} is not an importable file: use "
-                                            f"{', '.join(sorted(READABLE_SUFFIXES))}."]})
-        if upload.size > settings.IMPORT_MAX_UPLOAD_BYTES:
-            raise ValidationError({"file": [f"The file is {filesizeformat(upload.size)}; the upload limit is "
-                                            f"{filesizeformat(settings.IMPORT_MAX_UPLOAD_BYTES)}."]})
+        problem = upload_problem(upload, format=options["format"])
+        if problem:
+            raise ValidationError({"file": [problem]})
         return _started(start_import(upload, user=user, project_slug=slug, **options))
 
     @staticmethod

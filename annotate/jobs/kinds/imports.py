@@ -8,18 +8,33 @@ import uuid
 from dataclasses import asdict
 from pathlib import Path
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.files.storage import default_storage
+from django.template.defaultfilters import filesizeformat
 
 from ...models import Project
 from ...services import figures
-from ...services.importing import ImportFailed, import_file
+from ...services.importing import READABLE_SUFFIXES, ImportFailed, import_file
 from ..context import JobFailed
 from ..lifecycle import start
 from ..registry import kind
 
 # format: a reader's key (reading.FORMAT_KEYS) or None for the file's suffix; label_map: a dict or None.
 OPTIONS = ("annotator", "create_users", "create_project", "update", "replace", "language", "format", "label_map")
+
+
+def upload_problem(upload, *, format: str | None = None) -> str | None:
+    """Why an upload cannot be imported (its type, its size), before anything is stored; None if it can.
+
+    The limit is read at request time, so a deployment (or a test) can change it."""
+    if Path(upload.name).suffix.lower() not in READABLE_SUFFIXES and not format:
+        return f"“{upload.name}” is not an importable file: use {', '.join(sorted(READABLE_SUFFIXES))}."
+    limit = settings.IMPORT_MAX_UPLOAD_BYTES
+    if upload.size > limit:
+        return (f"The file is {filesizeformat(upload.size)}; the upload limit is {filesizeformat(limit)}. "
+                "Split it, or import it with `manage.py import_articles`.")
+    return None
 
 
 def start_import(upload, *, user, project_slug: str, **options) -> "Job":  # noqa: F821
