@@ -143,9 +143,9 @@ def stance_map(request, slug):
     refresh = None
     if data["pending"]:
         from annotate.jobs import progress_of
-        from annotate.jobs.kinds.figures import refresh_in_background
+        from annotate.jobs.kinds.figures import active_refresh
 
-        job = refresh_in_background(project)
+        job = active_refresh(project)  # started by dashboards.stance_map when it left articles pending
         refresh = {"status": job.status, **progress_of(job)} if job else None
     return render(request, "annotate/review/stance_map.html", {
         "project": project, "tab": "stances", "targets": data["targets"], "rows": rows, "pending": data["pending"],

@@ -18,6 +18,11 @@ def run_figures(context, *, rebuild: bool = False) -> dict:
     return {"articles_counted": counted, "rebuilt": rebuild}
 
 
+def active_refresh(project) -> Job | None:
+    """The project's figures job that is queued or running, if any."""
+    return Job.objects.filter(project=project, kind="figures", status__in=Job.ACTIVE).first()
+
+
 def refresh_in_background(project) -> Job | None:
     """The job counting the project's stale figures: the one queued or running, else a new one.
 
@@ -25,11 +30,11 @@ def refresh_in_background(project) -> Job | None:
     change (an import by SQL, a rebuild) is counted by this job, at most one per project at a time (a
     partial unique constraint), so a page never waits for it and never queues a second one.
     """
-    active = Job.objects.filter(project=project, kind="figures", status__in=Job.ACTIVE).first()
+    active = active_refresh(project)
     if active is not None:
         return active
     try:
         with transaction.atomic():
             return start("figures", project=project)
     except IntegrityError:  # another request queued it a moment ago
-        return Job.objects.filter(project=project, kind="figures", status__in=Job.ACTIVE).first()
+        return active_refresh(project)
