@@ -8,6 +8,13 @@ from .history import AnnotationEvent
 from .job import Job
 from .project import Label, Membership, Polarity, Project, RelationType, StanceTarget
 from .release import Release
+from .suggestion import (
+    Recommender,
+    SuggestedRelation,
+    SuggestedSpan,
+    SuggestedStance,
+    SuggestionDecision,
+)
 from .webhook import Webhook, WebhookDelivery
 
 __all__ = [
@@ -28,6 +35,7 @@ __all__ = [
     "ProjectFigure",
     "Project",
     "ProjectCount",
+    "Recommender",
     "Relation",
     "RelationType",
     "Release",
@@ -35,6 +43,10 @@ __all__ = [
     "StaleArticle",
     "Stance",
     "StanceTarget",
+    "SuggestedRelation",
+    "SuggestedSpan",
+    "SuggestedStance",
+    "SuggestionDecision",
     "Webhook",
     "WebhookDelivery",
 ]

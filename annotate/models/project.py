@@ -1,6 +1,6 @@
 """A project and its vocabulary: span labels, relation types, stance targets, polarities, members."""
 from django.conf import settings
-from django.core.validators import RegexValidator
+from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 from django.db.models import Q
 
@@ -79,6 +79,18 @@ class Project(models.Model):
     stance_evidence = models.CharField(
         max_length=10, choices=Evidence.choices, default=Evidence.CONFIRM,
         help_text="What submitting a layer does about stances without evidence spans.")
+
+    class QueueOrder(models.TextChoices):
+        SEQUENTIAL = "sequential", "sequential: in the order articles came in"
+        RANDOM = "random", "random: a fixed shuffle of the articles"
+        UNCERTAINTY = "uncertainty", "uncertainty: articles whose suggestions are least certain first"
+
+    queue_order = models.CharField(
+        max_length=12, choices=QueueOrder.choices, default=QueueOrder.SEQUENTIAL,
+        help_text="Which article an annotator gets next (docs/suggestions.md, active learning).")
+    suggestion_threshold = models.FloatField(
+        default=0.3, validators=[MinValueValidator(0.0), MaxValueValidator(1.0)],
+        help_text="Suggestions scoring below this are not shown in the workspace (0 to 1).")
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 

@@ -203,7 +203,7 @@ def skip(*, assignment: Assignment, reason: str) -> Assignment:
 
 @transaction.atomic
 def add_span(*, annotation: Annotation, expected_version, label, start, end, text=None, entity=None,
-             attributes=None, client_id=None, actor=None) -> Span:
+             attributes=None, client_id=None, provenance=None, actor=None) -> Span:
     held = hold_layer(annotation)
     if (made := _made_before(Span, annotation, client_id, expected_version)) is not None:
         return made
@@ -220,6 +220,7 @@ def add_span(*, annotation: Annotation, expected_version, label, start, end, tex
         end=end,
         entity=_entity_of(annotation, entity, "entity"),
         attributes=attributes or {},
+        provenance=provenance or [],
         client_id=client_id or uuid.uuid4(),
     )
     check_span_offsets(article.text, start, end, text)
@@ -305,7 +306,7 @@ def delete_span(*, span: Span, expected_version, actor=None) -> None:
 
 @transaction.atomic
 def add_relation(*, annotation: Annotation, expected_version, type, from_span, to_span, client_id=None,
-                 actor=None) -> Relation:
+                 provenance=None, actor=None) -> Relation:
     held = hold_layer(annotation)
     if (made := _made_before(Relation, annotation, client_id, expected_version)) is not None:
         return made
@@ -315,6 +316,7 @@ def add_relation(*, annotation: Annotation, expected_version, type, from_span, t
         type=_project_item(RelationType, annotation.article.project_id, type, "type"),
         from_span=_span_of(annotation, from_span, "from_span"),
         to_span=_span_of(annotation, to_span, "to_span"),
+        provenance=provenance or [],
         client_id=client_id or uuid.uuid4(),
     )
     relation.clean()
@@ -414,12 +416,12 @@ def _stance_holds(stance: Stance, changes: dict) -> bool:
 
 @transaction.atomic
 def add_stance(*, annotation: Annotation, expected_version, target, polarity, holder_span=None, holder_entity=None,
-               explicit=True, evidence: Iterable = (), client_id=None, actor=None) -> Stance:
+               explicit=True, evidence: Iterable = (), client_id=None, provenance=None, actor=None) -> Stance:
     held = hold_layer(annotation)
     if (made := _made_before(Stance, annotation, client_id, expected_version)) is not None:
         return made
     check_layer(annotation, held, expected_version)
-    stance = Stance(annotation=annotation, client_id=client_id or uuid.uuid4())
+    stance = Stance(annotation=annotation, client_id=client_id or uuid.uuid4(), provenance=provenance or [])
     spans = _apply_stance(stance, annotation, {
         "holder_span": holder_span, "holder_entity": holder_entity, "target": target, "polarity": polarity,
         "explicit": explicit, "evidence": list(evidence)})
