@@ -2,7 +2,7 @@
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
-from .views import agreement, annotations, articles, assignments, jobs, projects, releases, review
+from .views import agreement, annotations, articles, assignments, jobs, projects, releases, review, suggestions
 
 app_name = "api"
 
@@ -26,6 +26,9 @@ v1 = [
     path("articles/<id:pk>/", articles.ArticleDetail.as_view(), name="article-detail"),
     path("articles/<id:pk>/review/", review.ArticleReview.as_view(), name="article-review"),
     path("articles/<id:pk>/gold/", review.StartGold.as_view(), name="article-gold"),
+    path("articles/<id:pk>/suggestions/", suggestions.ArticleSuggestions.as_view(), name="article-suggestions"),
+    path("articles/<id:pk>/suggestions/refresh/", suggestions.RefreshSuggestions.as_view(),
+         name="article-suggestions-refresh"),
     path("assignments/", assignments.AssignmentList.as_view(), name="assignment-list"),
     path("assignments/<id:pk>/", assignments.AssignmentDetail.as_view(), name="assignment-detail"),
     path("assignments/<id:pk>/open/", assignments.OpenLayer.as_view(), name="assignment-open"),
@@ -38,6 +41,10 @@ v1 = [
     path("annotations/<id:pk>/accept/", review.AcceptItem.as_view(), name="annotation-accept"),
     path("annotations/<id:pk>/adjudicate/", review.Adjudicate.as_view(), name="annotation-adjudicate"),
     path("annotations/<id:pk>/return/", review.ReturnLayer.as_view(), name="annotation-return"),
+    path("annotations/<id:pk>/suggestions/accept/", suggestions.AcceptSuggestions.as_view(),
+         name="suggestions-accept"),
+    path("annotations/<id:pk>/suggestions/reject/", suggestions.RejectSuggestions.as_view(),
+         name="suggestions-reject"),
     path("annotations/<id:pk>/spans/", annotations.SpanList.as_view(), name="span-list"),
     path("annotations/<id:pk>/spans/<id:item_pk>/", annotations.SpanDetail.as_view(), name="span-detail"),
     path("annotations/<id:pk>/relations/", annotations.RelationList.as_view(), name="relation-list"),

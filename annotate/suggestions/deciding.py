@@ -59,10 +59,11 @@ class Chosen:
         return len(self.spans) + len(self.relations) + len(self.stances)
 
 
-def choose(annotation: Annotation, *, spans=(), relations=(), stances=(), label: str | None = None,
+def choose(annotation: Annotation, *, user, spans=(), relations=(), stances=(), label: str | None = None,
            min_score: float | None = None) -> Chosen:
     """The article's suggestions by id (an id of another article is an error), or every suggestion of
-    `label` the person still sees (at least `min_score`), with the spans their relations and stances need."""
+    `label` that `user` still sees on this layer (at least `min_score`), with the spans their relations and
+    stances need."""
     article_id = annotation.article_id
     chosen = Chosen()
     found = {row.pk: row for row in SuggestedSpan.objects.filter(article_id=article_id, pk__in=list(spans))
@@ -73,10 +74,10 @@ def choose(annotation: Annotation, *, spans=(), relations=(), stances=(), label:
     if label is not None:
         from .reading import suggestions_of  # the same rule as what is shown
 
-        shown = suggestions_of(annotation.article, min_score=min_score, layer=annotation, user=annotation.annotator)
+        shown = suggestions_of(annotation.article, min_score=min_score, layer=annotation, user=user)
         ids = [span["id"] for span in shown["spans"] if span["label"] == label]
-        if not ids and not shown["spans"]:
-            raise ValidationError({"label": "there is no suggestion to accept here."})
+        if not ids:
+            raise ValidationError({"label": f"no {label} suggestion is left to decide here."})
         chosen.spans.update({row.pk: row for row in SuggestedSpan.objects.filter(pk__in=ids).select_related("label")})
         chosen.named.update(ids)
     found = {row.pk: row for row in SuggestedRelation.objects.filter(article_id=article_id, pk__in=list(relations))
