@@ -297,6 +297,9 @@ CACHES = {
 MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", str(VAR_DIR / "files")))
 # Webhooks go to public addresses only; a deployment whose pipeline listens on a private network lists it.
 WEBHOOK_ALLOW_PRIVATE = env_bool("WEBHOOK_ALLOW_PRIVATE", False)
+# External recommenders (docs/suggestions-protocol.md) usually run beside the tool, on localhost or a
+# private network: private addresses are allowed unless this is turned off.
+RECOMMENDER_ALLOW_PRIVATE = env_bool("RECOMMENDER_ALLOW_PRIVATE", True)
 # A delivery is tried this many times in all (backoff 30 s, 2 min, 10 min, 1 h, 6 h between tries), and
 # each try waits this long for the receiver to connect and answer.
 WEBHOOK_MAX_ATTEMPTS = int(os.environ.get("WEBHOOK_MAX_ATTEMPTS", "6"))

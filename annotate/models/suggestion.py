@@ -11,6 +11,7 @@ Suggestions of one recommender for one article are replaced as a whole when it r
 (annotate/suggestions/storing.py), so they are never doubled.
 """
 from django.conf import settings
+from django.core.exceptions import ValidationError
 from django.core.validators import MaxValueValidator, MinValueValidator, RegexValidator
 from django.db import models
 from django.db.models import F, Q
@@ -67,6 +68,15 @@ class Recommender(models.Model):
 
     def __str__(self):
         return f"{self.name} ({self.project.slug})"
+
+    def clean(self):
+        # Suggestions and the Contract name the built-in ones by their kind: one of each per project.
+        if self.kind and self.kind != self.Kind.EXTERNAL and self.name != self.kind:
+            raise ValidationError({"name": f"a built-in recommender is named as its kind: {self.kind}."})
+        if self.kind == self.Kind.EXTERNAL and not self.url:
+            raise ValidationError({"url": "an external recommender needs its server's URL."})
+        if self.auth_header and ":" not in self.auth_header:
+            raise ValidationError({"auth_header": 'write it as "Name: value", e.g. "Authorization: Bearer s3cret".'})
 
 
 class SuggestionItem(models.Model):

@@ -116,19 +116,20 @@ def _refuse_missing(field_name: str, wanted, found: dict) -> None:
 
 def _decide(annotation: Annotation, user, chosen: Chosen, decision: str, items: dict[str, int]) -> None:
     """Record one decision per chosen suggestion (a later decision about the same key replaces the earlier)."""
-    rows = []
+    rows: dict[str, SuggestionDecision] = {}  # by key: two recommenders may propose the same item
     for kind, suggestions, label in ((Kind.SPAN, chosen.spans.values(), lambda s: s.label.name),
                                      (Kind.RELATION, chosen.relations, lambda r: r.type.name),
                                      (Kind.STANCE, chosen.stances, lambda s: s.target.name)):
         for suggestion in suggestions:
             key = chosen.key(kind, suggestion)
-            rows.append(SuggestionDecision(
+            if key in rows and rows[key].score >= suggestion.score:
+                continue
+            rows[key] = (SuggestionDecision(
                 project_id=annotation.article.project_id, article_id=annotation.article_id, user=user, kind=kind,
                 key=key, label=label(suggestion), recommender=suggestion.recommender, version=suggestion.version,
                 score=suggestion.score, decision=decision, item_id=items.get(key)))
-    SuggestionDecision.objects.filter(article_id=annotation.article_id, user=user,
-                                      key__in=[row.key for row in rows]).delete()
-    SuggestionDecision.objects.bulk_create(rows)
+    SuggestionDecision.objects.filter(article_id=annotation.article_id, user=user, key__in=list(rows)).delete()
+    SuggestionDecision.objects.bulk_create(rows.values())
 
 
 @dataclass

@@ -1,0 +1,74 @@
+"""Recommenders: a project's managers enable them, set them up (an external one's URL, auth header, timeout,
+batch size; a trainable one's retraining) and start runs. Scoped like webhooks: a staff user sees the
+recommenders of the projects they manage (an external one's auth header is the project's secret)."""
+from django.contrib import admin, messages
+
+from ..jobs.kinds.suggestions import start_suggestions
+from ..models import Project, Recommender
+from .webhooks import ProjectManagersOnly, managed_projects
+
+
+@admin.register(Recommender)
+class RecommenderAdmin(ProjectManagersOnly, admin.ModelAdmin):
+    list_display = ["name", "project", "kind", "enabled", "version", "trained_at", "last_error_short"]
+    list_filter = ["kind", "enabled"]
+    list_select_related = ["project"]
+    search_fields = ["name"]
+    readonly_fields = ["version", "trained_at", "trained_on", "last_error", "created_at", "updated_at"]
+    fieldsets = [
+        (None, {"fields": ["project", "name", "kind", "enabled"], "description": (
+            "Built-in kinds are named as their kind (attribution, string_match, tagger); an external one gets "
+            "the name you give it. Suggestions scoring under the project's suggestion threshold are not shown "
+            "in the workspace (the project's page). See docs/suggestions.md.")}),
+        ("External (JSON over HTTP)", {"fields": ["url", "auth_header", "timeout_seconds", "batch_size"],
+                                       "description": "The protocol: docs/suggestions-protocol.md."}),
+        ("Training", {"fields": ["retrain_every", "options", "version", "trained_at", "trained_on"]}),
+        ("State", {"fields": ["last_error", "created_at", "updated_at"]}),
+    ]
+    actions = ["run_now", "train_and_run"]
+
+    def get_queryset(self, request):
+        return self.scoped(request, super().get_queryset(request))
+
+    def project_id_of(self, recommender):
+        return recommender.project_id
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "project":
+            projects = Project.objects.order_by("name")
+            kwargs["queryset"] = projects if request.user.is_superuser else projects.filter(
+                pk__in=managed_projects(request.user))
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
+    def has_add_permission(self, request):
+        return self._manages_any(request)
+
+    def has_change_permission(self, request, obj=None):
+        return self._manages(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return self._manages(request, obj)
+
+    @admin.display(description="last error")
+    def last_error_short(self, recommender):
+        return recommender.last_error[:120]
+
+    def _start(self, request, queryset, *, retrain: bool):
+        by_project: dict[int, list[Recommender]] = {}
+        for recommender in queryset.select_related("project"):
+            by_project.setdefault(recommender.project_id, []).append(recommender)
+        for recommenders in by_project.values():
+            project = recommenders[0].project
+            job = start_suggestions(project, user=request.user, recommenders=[r.name for r in recommenders],
+                                    retrain=retrain)
+            self.message_user(request, f"{project.slug}: suggestions queued as job {job.pk}.", messages.SUCCESS)
+
+    @admin.action(description="Run the selected recommenders over their projects (a background job)",
+                  permissions=["change"])
+    def run_now(self, request, queryset):
+        self._start(request, queryset, retrain=False)
+
+    @admin.action(description="Train the selected trainable recommenders, then run them (a background job)",
+                  permissions=["change"])
+    def train_and_run(self, request, queryset):
+        self._start(request, queryset, retrain=True)
