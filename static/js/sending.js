@@ -49,6 +49,13 @@ export async function sendOp(api, store, op, version) {
     }
     case "deleteStance":
       return deleted(await write("DELETE", `stances/${id(op.cid)}/`));
+    case "acceptSuggestions": {
+      // Suggestions by id, with the layer version like every write: a retry re-sends the same body and
+      // the server answers the items it made the first time (200, Idempotent-Replayed).
+      const answer = await write("POST", "suggestions/accept/", op.body);
+      store.recordAccepted(op, answer);
+      return answer;
+    }
     default:
       throw new Error(`unknown change ${op.op}`);
   }

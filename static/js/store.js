@@ -16,7 +16,12 @@
 // forget). A create carries its client_id, so when its reply is lost the retry
 // (or a re-apply after a reload) gets the stored item back instead of making a
 // second one. Nothing here talks to the network.
+//
+// One op makes several items: "acceptSuggestions" (built by suggestions.js, its rules in
+// accepting.js) is the accept of recommenders' suggestions, one API call that adds spans,
+// relations and stances at once under fresh cids; the answer gives their server ids.
 
+import { canAccept, describeAccepted, holdsAccepted, madeBy, recordAccepted } from "./accepting.js";
 import { CodePointText } from "./offsets.js";
 
 const PREFIX = { spans: "s", relations: "r", stances: "t" };
@@ -232,6 +237,7 @@ export class Store {
   canApply(op) {
     const has = (map, cid) => cid === null || cid === undefined || map.has(cid);
     switch (op.op) {
+      case "acceptSuggestions": return canAccept(this, op);
       case "addSpan": return !this.spans.has(op.cid);
       case "patchSpan": case "deleteSpan": return this.spans.has(op.cid);
       case "addRelation": return !this.relations.has(op.cid) && this.spans.has(op.from) && this.spans.has(op.to);
@@ -252,6 +258,7 @@ export class Store {
    * op after a reload is a no-op, not a change to list as unsaved.
    */
   holds(op) {
+    if (op.op === "acceptSuggestions") return holdsAccepted(this, op);
     const item = this[kindOf(op)].get(op.cid);
     if (isCreate(op)) return Boolean(item);
     if (op.op.startsWith("delete")) return !item;
@@ -315,6 +322,9 @@ export class Store {
       case "deleteStance":
         this.stances.delete(op.cid);
         break;
+      case "acceptSuggestions":
+        for (const made of madeBy(op)) this.apply(made);
+        break;
     }
   }
 
@@ -330,6 +340,11 @@ export class Store {
   /** The API stored the item `cid` (or answered a retry with the stored one) under server id `id`. */
   recordId(cid, id) {
     this.ids.set(cid, id);
+  }
+
+  /** The API answered an accept of suggestions: the server ids of the items it made (accepting.js). */
+  recordAccepted(op, answer) {
+    recordAccepted(this, op, answer);
   }
 
   /** The server deleted the item (a span's relations and held stances went with it, already gone here). */
@@ -352,6 +367,7 @@ export class Store {
       case "addStance": return `Add stance (${op.polarity} → ${op.target})`;
       case "patchStance": return `Change a stance (${Object.keys(op.changes).join(", ")})`;
       case "deleteStance": return "Delete a stance";
+      case "acceptSuggestions": return describeAccepted(op);
       default: return op.op;
     }
   }

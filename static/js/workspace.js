@@ -17,6 +17,7 @@ import { StancePanel } from "./panels/stances.js";
 import { renderMarkdown } from "./panels/guidelines.js";
 import { setupDialogs } from "./panels/dialogs.js";
 import { Linking } from "./linking.js";
+import { Suggesting } from "./suggesting.js";
 
 const $ = (selector) => document.querySelector(selector);
 const initial = JSON.parse($("#workspace-state").textContent);
@@ -47,6 +48,7 @@ const ctx = {
   patchStance: (cid, fields) => perform(store.patchStance(cid, fields)),
   deleteStance: (cid) => perform(store.deleteStance(cid)),
   flush: () => sync.flush(),
+  perform: (change) => perform(change), // suggesting.js: an accept of suggestions is a change like any other
   leave: (url) => { sync.leaving = true; window.location.assign(url); },
 };
 
@@ -56,11 +58,13 @@ const inspectorEl = $('[data-panel="inspector"]');
 const stances = new StancePanel($('[data-panel-body="stances"]'), ctx);
 $('[data-panel-body="guidelines"]').replaceChildren(...renderMarkdown(initial.project.guidelines));
 setupDialogs(ctx);
+const suggesting = new Suggesting(ctx, { textEl, panel: $('[data-panel="suggestions"]') });
 
 // Rendering ------------------------------------------------------------------------------
 
 function refresh() {
   ui.starts = renderArticle(textEl, store);
+  suggesting.render(ui.starts); // the ghosts are measured over the text just rendered
   if (ui.selected && !store.spans.has(ui.selected)) ui.selected = null;
   renderPanels();
   decorate();
@@ -296,6 +300,7 @@ document.addEventListener("keydown", (event) => {
   }
   if (mod || event.altKey) return;
   if (key === "?") return ctx.toggleHelp();
+  if (suggesting.onKey(event)) return; // Tab, Enter, x/Backspace on the current suggestion, Esc, g
   if (key === "Escape") {
     document.querySelector("[data-type-chooser]")?.remove();
     if (ui.mode) return linking.endMode();
@@ -359,9 +364,11 @@ if (!ctx.editable) {
 
 refresh();
 defaultHint();
+const loadingSuggestions = suggesting.load(); // only an editable layer's; failures show in its panel
 try {
   await sync.start(); // this tab's backup key; offers what earlier pages could not save
 } catch (error) {
   toast(`Unsaved changes of earlier visits could not be checked: ${error.message}`);
 }
+await loadingSuggestions;
 document.body.dataset.ready = "true";

@@ -8,12 +8,13 @@ the browser converts to and from its UTF-16 positions at the edge
 (static/js/offsets.js).
 """
 from django.contrib.auth.decorators import login_required
+from django.db.models import BooleanField, Exists, ExpressionWrapper, OuterRef, Q
 from django.http import Http404
 from django.shortcuts import render
 from django.urls import reverse
 
 from annotate.access import assignment_for
-from annotate.models import Annotation, Assignment, Entity, Project
+from annotate.models import Annotation, Assignment, Entity, Project, Recommender, SuggestedSpan
 from annotate.services.annotating import EDITABLE, open_layer
 from api import payloads
 
@@ -21,7 +22,7 @@ from api import payloads
 MODULES = [f"js/{name}.js" for name in (
     "workspace", "api", "dom", "offsets", "store", "sending", "sync", "backups", "render", "linking",
     "panels/inspector", "panels/entities", "panels/sources", "panels/relations", "panels/stances",
-    "panels/guidelines", "panels/dialogs")]
+    "panels/guidelines", "panels/dialogs", "suggesting", "suggestions", "accepting", "ghosts", "panels/suggestions")]
 
 
 def own_assignment(user, pk) -> Assignment:
@@ -30,6 +31,25 @@ def own_assignment(user, pk) -> Assignment:
     if assignment.annotator_id != user.pk:
         raise Http404("No such assignment.")
     return assignment
+
+
+def offers_suggestions(article) -> ExpressionWrapper:
+    """Whether the workspace offers suggestions, as an annotation of the project (no query of its own):
+    a recommender is enabled, or some are stored for this article (a run may have made them before
+    its recommender was switched off)."""
+    enabled = Recommender.objects.filter(project_id=OuterRef("pk"), enabled=True)
+    stored = SuggestedSpan.objects.filter(article_id=article.pk)
+    return ExpressionWrapper(Q(Exists(enabled)) | Q(Exists(stored)), output_field=BooleanField())
+
+
+def suggestion_settings(project, article) -> dict:
+    """For suggesting.js: whether to offer suggestions, and the score below which they are not shown
+    (sent to the API as min_score). A project read without offers_suggestions() costs one query."""
+    available = getattr(project, "offers_suggestions", None)
+    if available is None:
+        available = Project.objects.filter(pk=project.pk).annotate(on=offers_suggestions(article)).values_list(
+            "on", flat=True).get()
+    return {"available": bool(available), "threshold": project.suggestion_threshold}
 
 
 def workspace_state(assignment: Assignment, layer, project, entities) -> dict:
@@ -47,6 +67,7 @@ def workspace_state(assignment: Assignment, layer, project, entities) -> dict:
         "entities": payloads.entities(entities),
         "entity_types": [{"value": value, "label": label} for value, label in Entity.Type.choices],
         "editable": editable,
+        "suggestions": suggestion_settings(project, article),
         "urls": {
             "api": reverse("api:project-list").removesuffix("projects/"),
             "next": reverse("annotate:next-article", args=[project.slug]),
@@ -63,9 +84,10 @@ def workspace(request, pk):
     # spans, relations, stances and evidence; the project with its vocabulary;
     # the canonical sources the layer mentions.
     layer = Annotation.objects.for_detail().get(pk=layer.pk)
-    project = Project.objects.with_role(request.user).with_vocabulary().get(pk=assignment.article.project_id)
-    entities = Entity.objects.of_layer(layer.pk)
     article = assignment.article
+    project = (Project.objects.with_role(request.user).with_vocabulary()
+               .annotate(offers_suggestions=offers_suggestions(article)).get(pk=article.project_id))
+    entities = Entity.objects.of_layer(layer.pk)
     context = {
         "assignment": assignment,
         "article": article,
