@@ -24,6 +24,7 @@ migrate: install
 demo: migrate
 	DEBUG=1 $(MANAGE) loaddata demo_project
 	DEBUG=1 $(MANAGE) create_demo_users
+	DEBUG=1 $(MANAGE) suggest morocco-news
 
 # The web server and one background worker (imports, snapshots, reports: docs/jobs.md) together; Ctrl-C
 # stops both. The worker does not reload on code changes: restart `make run` after editing a job's code.

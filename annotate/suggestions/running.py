@@ -45,8 +45,10 @@ class Outcome:
 
 def recommenders_of(project: Project, names: list[str] | None = None) -> list[Recommender]:
     """The project's enabled recommenders, or those named (a built-in named but not set up is added,
-    enabled). A project with none set up gets the built-in ones on first use."""
+    enabled). A project with none set up gets the built-in ones, enabled, on first use."""
     rows = {row.name: row for row in Recommender.objects.filter(project=project)}
+    if not rows:
+        rows = {name: Recommender.objects.create(project=project, name=name, kind=name) for name in BUILT_IN}
     if names:
         unknown = [name for name in names if name not in rows and name not in BUILT_IN]
         if unknown:
@@ -56,8 +58,6 @@ def recommenders_of(project: Project, names: list[str] | None = None) -> list[Re
             if name not in rows:
                 rows[name] = Recommender.objects.create(project=project, name=name, kind=name)
         return [rows[name] for name in names]
-    if not rows:
-        rows = {name: Recommender.objects.create(project=project, name=name, kind=name) for name in BUILT_IN}
     return [row for row in rows.values() if row.enabled]
 
 
