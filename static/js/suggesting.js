@@ -20,7 +20,7 @@
 
 import { GhostLayer } from "./ghosts.js";
 import { renderSuggestions } from "./panels/suggestions.js";
-import { Suggestions, acceptChange, levels, step } from "./suggestions.js";
+import { Suggestions, acceptChange, levels, recommenderMessage, step } from "./suggestions.js";
 
 export class Suggesting {
   constructor(ctx, { textEl, panel }) {
@@ -82,7 +82,7 @@ export class Suggesting {
       const answer = await this.ctx.api.request("POST", `articles/${this.ctx.initial.article.id}/suggestions/refresh/?${this.query()}`,
         { body: {} });
       this.suggestions.load(answer);
-      for (const error of answer.errors || []) this.message(`${error.recommender}: ${error.message}`);
+      for (const error of answer.errors || []) this.message(recommenderMessage(error));
       const n = this.suggestions.visible(this.store).length;
       this.status.textContent = `${n} suggestion${n === 1 ? "" : "s"}${answer.errors?.length ? "; some recommenders failed" : ""}.`;
     } catch (error) {

@@ -150,6 +150,15 @@ export function describeSuggestion(item) {
 }
 
 /**
+ * A failed recommender as the panel says it: "mymodel: …", its name once (the server's message may
+ * start with "Recommender mymodel (url): …" already).
+ */
+export function recommenderMessage({ recommender, message }) {
+  const prefix = `Recommender ${recommender}`;
+  return message.startsWith(prefix) ? `${recommender}${message.slice(prefix.length)}` : `${recommender}: ${message}`;
+}
+
+/**
  * The change that accepts `chosen` ({spans, relations, stances}: suggestion ids) into the store's layer:
  * one "acceptSuggestions" op with the items it makes, each under a fresh cid (store.recordAccepted
  * learns their server ids from the answer). A span the layer holds already (same label and offsets)

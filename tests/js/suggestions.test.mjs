@@ -6,7 +6,7 @@ import { test } from "node:test";
 
 import { WriteQueue } from "../../static/js/api.js";
 import { sendOp } from "../../static/js/sending.js";
-import { Suggestions, acceptChange, ghostPieces, levels, step } from "../../static/js/suggestions.js";
+import { Suggestions, acceptChange, ghostPieces, levels, recommenderMessage, step } from "../../static/js/suggestions.js";
 import { TEXT, apiSpan, fakeApi, fakeClock, importedLayer, layer, makeStore, pointsOf, until } from "./fixtures.mjs";
 
 /** A suggested span as GET articles/<id>/suggestions/ lists it. */
@@ -209,4 +209,11 @@ test("a refresh answers new rows for the same proposals: the current one stays c
   suggestions.load(answer({ spans: [suggested(31, "QUOTE", QUOTE), suggested(32, "CUE", "said")] }));
   assert.equal(suggestions.current.id, 31);
   assert.ok(TEXT.includes(suggestions.current.text));
+});
+
+test("a failed recommender is named once in its message", () => {
+  assert.equal(recommenderMessage({ recommender: "mymodel",
+                                    message: "Recommender mymodel (http://127.0.0.1:9/predict): could not connect: Connection refused." }),
+               "mymodel (http://127.0.0.1:9/predict): could not connect: Connection refused.");
+  assert.equal(recommenderMessage({ recommender: "tagger", message: "not trained yet" }), "tagger: not trained yet");
 });
