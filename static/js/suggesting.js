@@ -47,6 +47,7 @@ export class Suggesting {
     // After the workspace's own click handling: a click on a ghost where no own span is makes it
     // current; any other click in the text leaves it.
     textEl.addEventListener("click", (event) => {
+      if (ctx.ui.mode) return; // linking or picking evidence: the click is about own spans
       const onOwn = event.target instanceof Element && event.target.closest(".ann");
       const ghost = onOwn ? null : this.ghosts.hit(event.clientX, event.clientY);
       const selection = window.getSelection();
@@ -141,7 +142,7 @@ export class Suggesting {
     if (!ghost && !before) return;
     if (ghost) this.ctx.select(null); // one thing at a time: Backspace is about the suggestion now
     this.render();
-    if (!ghost) return;
+    if (!ghost) return this.ctx.hint("Tab goes back to the suggestions.");
     if (scroll) this.ghosts.scrollTo(ghost);
     this.ctx.hint(`Suggested ${ghost.label} “${ghost.text.slice(0, 60)}”: Enter accepts, x rejects, `
       + `Shift+Enter accepts every ${ghost.label}, Tab goes on.`, { sticky: true });
@@ -247,7 +248,6 @@ export class Suggesting {
     }
     if (key === "Escape" && current) {
       this.setCurrent(null);
-      this.ctx.hint("Tab goes back to the suggestions.");
       return true;
     }
     const labelKey = [...this.store.labels.values()].some((l) => l.hotkey && l.hotkey.toLowerCase() === "g");
