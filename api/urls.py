@@ -2,7 +2,18 @@
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
-from .views import agreement, annotations, articles, assignments, jobs, projects, releases, review, suggestions
+from .views import (
+    agreement,
+    annotations,
+    articles,
+    assignments,
+    jobs,
+    projects,
+    recommenders,
+    releases,
+    review,
+    suggestions,
+)
 
 app_name = "api"
 
@@ -56,6 +67,9 @@ v1 = [
     path("projects/<slug:slug>/releases/<slug:name>/", releases.ReleaseDetail.as_view(), name="release-detail"),
     path("projects/<slug:slug>/releases/<slug:name>/<str:file>", releases.ReleaseFile.as_view(),
          name="release-file"),
+    path("projects/<slug:slug>/recommenders/", recommenders.Recommenders.as_view(), name="recommender-list"),
+    path("projects/<slug:slug>/recommenders/evaluate/", recommenders.EvaluateRecommenders.as_view(),
+         name="recommender-evaluate"),
 ]
 
 urlpatterns = [

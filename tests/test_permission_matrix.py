@@ -163,6 +163,9 @@ API = {
     "api:release-detail": [("get", RELEASE, None, row(401, 403, 403, 200, 200, 404, 200, 200))],
     "api:release-file": [("get", lambda w: [*RELEASE(w), "README.md"], None,
                           row(401, 403, 403, 200, 200, 404, 200, 200))],
+    # Recommenders' figures compare suggestions with everyone's layers: reviewers and managers only.
+    "api:recommender-list": [("get", SLUG, None, row(401, 403, 403, 200, 200, 404, 403, 200))],
+    "api:recommender-evaluate": [("post", SLUG, None, row(401, 403, 403, 202, 202, 404, 403, 202))],
     # The API's description is public, like any published API reference; it holds no data.
     "api:schema": [("get", lambda w: [], None, row(200, 200, 200, 200, 200, 200, 200, 200))],
     "api:docs": [("get", lambda w: [], None, row(200, 200, 200, 200, 200, 200, 200, 200))],
@@ -196,6 +199,7 @@ REVIEW = {
     "review:source": [("get", SOURCE, None, REVIEWERS_ONLY)],
     "review:merge-source": [("get", SOURCE, "merge", REVIEWERS_ONLY),
                             ("post", SOURCE, "merge", row(LOGIN, 403, 403, 302, 302, 404, 403, 302))],
+    "review:evaluate-recommenders": [("post", SLUG, None, row(LOGIN, 403, 403, 302, 302, 404, 403, 302))],
 }
 MATRIX = {**API, **UI, **REVIEW}
 CASES = [(name, *case) for name, cases in MATRIX.items() for case in cases]

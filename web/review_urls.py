@@ -10,6 +10,8 @@ urlpatterns = [
     path("review/articles/<id:pk>/", review.article, name="article"),
     path("review/articles/<id:pk>/gold/", review.edit_gold, name="edit-gold"),
     path("projects/<slug:slug>/dashboard/", dashboards.dashboard, name="dashboard"),
+    path("projects/<slug:slug>/dashboard/recommenders/evaluate/", dashboards.evaluate_recommenders,
+         name="evaluate-recommenders"),
     path("projects/<slug:slug>/stances/", dashboards.stance_map, name="stances"),
     path("projects/<slug:slug>/stances/evidence/", dashboards.stance_evidence, name="stance-evidence"),
     path("projects/<slug:slug>/sources/", dashboards.sources, name="sources"),

@@ -1,10 +1,19 @@
 """Articles (the text offsets point into) and the tasks that hand them to annotators."""
+import random
+
 from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 
 from ..textutil import content_hash
 from .project import Project, visible_to_member
+
+SHUFFLE_KEYS = 2**31  # a shuffle key is in [0, 2**31): any int4
+
+
+def shuffle_key() -> int:
+    """A new article's place in a project's random queue order, drawn once and kept (a fixed shuffle)."""
+    return random.randrange(SHUFFLE_KEYS)
 
 
 class ArticleQuerySet(models.QuerySet):
@@ -41,6 +50,14 @@ class Article(models.Model):
     # has none (a project asks for at least one; db_default too, for the importer's raw rows).
     # It makes "the next article" an index scan (the partial index below).
     needs_annotators = models.BooleanField(default=True, db_default=True, editable=False)
+    # The queue's orders other than by id (Project.queue_order, services/assignments.next_candidates).
+    # random: a key drawn once per article, so the shuffle is the same on every call; the importer's raw
+    # rows draw it too (importing/rows.py). Nullable at the database only so that adding it never rebuilt
+    # the table on SQLite (which drops the triggers on it, migration 0007's note); migration 0015 filled it.
+    shuffle_key = models.IntegerField(null=True, default=shuffle_key, editable=False)
+    # uncertainty: how unsure its suggestions are (annotate/suggestions/uncertainty.py), refreshed when
+    # they are stored; NULL for an article without span suggestions, which comes after every one with.
+    suggestion_uncertainty = models.FloatField(null=True, blank=True, editable=False)
     created_at = models.DateTimeField(auto_now_add=True)
     updated_at = models.DateTimeField(auto_now=True)
 
@@ -56,6 +73,14 @@ class Article(models.Model):
             # without walking the full ones (most of a project, once work is under way).
             models.Index(fields=["project", "id"], condition=models.Q(needs_annotators=True),
                          name="article_needs_annotators"),
+            # The same walk in the project's other queue orders: partial like it, so each order stays an
+            # index scan of the open articles however large the project.
+            models.Index(fields=["project", "shuffle_key", "id"], condition=models.Q(needs_annotators=True),
+                         name="article_queue_random"),
+            # The uncertainty order's index, (project, suggestion_uncertainty DESC NULLS LAST, id) where
+            # needs_annotators, is made by migration 0015 in SQL: PostgreSQL needs NULLS LAST in it and SQLite
+            # refuses the words in an index (its descending order puts NULLs last already), which a Meta
+            # index cannot say per database.
         ]
 
     def __str__(self):

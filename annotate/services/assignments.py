@@ -5,7 +5,7 @@ from dataclasses import dataclass, field
 
 from django.core.exceptions import ValidationError
 from django.db import transaction
-from django.db.models import Count, Exists, IntegerField, OuterRef, Subquery, Value
+from django.db.models import Count, Exists, F, IntegerField, OuterRef, Subquery, Value
 from django.db.models.functions import Coalesce
 from django.db.models.lookups import GreaterThan
 
@@ -135,14 +135,25 @@ def refresh_project_needs_annotators(*, project: Project) -> None:
     Article.objects.filter(project=project).update(needs_annotators=_needs_annotators_now())
 
 
+# The order of each Project.queue_order, ties by id. Each one matches a partial index on the articles still
+# needing annotators (models/article.py; the uncertainty one in migration 0015), so the walk to the first
+# free candidate is as long whatever the size of the project. The uncertainty order puts articles without
+# span suggestions (NULL) after every one with them.
+QUEUE_ORDERS = {
+    Project.QueueOrder.SEQUENTIAL: ("pk",),
+    Project.QueueOrder.RANDOM: ("shuffle_key", "pk"),
+    Project.QueueOrder.UNCERTAINTY: (F("suggestion_uncertainty").desc(nulls_last=True), "pk"),
+}
+
+
 def next_candidates(*, project, user):
-    """Articles of `project` still needing annotators that `user` never had, first by id, each locked
-    (SKIP LOCKED: one a concurrent caller holds is passed over, not waited for)."""
+    """Articles of `project` still needing annotators that `user` never had, in the project's queue order,
+    each locked (SKIP LOCKED: one a concurrent caller holds is passed over, not waited for)."""
     had = Assignment.objects.filter(article=OuterRef("pk"), annotator=user)
     return (
         Article.objects.filter(project=project, needs_annotators=True)
         .exclude(Exists(had))
-        .order_by("pk")
+        .order_by(*QUEUE_ORDERS.get(project.queue_order, QUEUE_ORDERS[Project.QueueOrder.SEQUENTIAL]))
         .only("pk", "project_id")
         .select_for_update(skip_locked=True, of=("self",))
     )
@@ -152,8 +163,9 @@ def next_candidates(*, project, user):
 def take_next_article(*, project, user) -> tuple[Assignment | None, bool]:
     """The caller's next task in `project`: an open assignment they already have, else a new one.
 
-    A new one is the first article (by id) that still needs annotators and that
-    the caller never had (skipped ones included). Candidates come from the
+    A new one is the first article in the project's queue order (by id, a fixed
+    shuffle, or most uncertain suggestions first: Project.queue_order) that still
+    needs annotators and that the caller never had (skipped ones included). Candidates come from the
     partial index on Article.needs_annotators, so the walk skips the full
     articles however many there are. Under concurrent callers on PostgreSQL
     each candidate row is locked with SKIP LOCKED, so two callers never take

@@ -16,12 +16,15 @@ from django.db.models import Count
 from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.dateparse import parse_datetime
 from django.views.decorators.http import require_http_methods
 
 from annotate import dashboards
+from annotate.jobs.kinds.recommenders import start_evaluation
 from annotate.models import Entity, Relation, Span, Stance
 from annotate.services import figures
 from annotate.services.review import merge_entities
+from annotate.suggestions import evaluation
 
 from .. import charts
 from .review import reviewed_project
@@ -64,6 +67,8 @@ def dashboard(request, slug):
                   "support": scores["exact"]["support"]}
                  for label, scores in report["spans"]["per_label"].items()]
     per_annotator = progress["per_annotator"]
+    # Acceptance read live, precision/recall/F1 from the latest evaluation job: four queries.
+    recommenders = evaluation.report(project)
     people = sorted(set(per_annotator) | set(progress["median_minutes"]))
     return render(request, "annotate/review/dashboard.html", {
         "project": project, "tab": "dashboard", "progress": progress, "report": report, "per_label": per_label,
@@ -82,7 +87,20 @@ def dashboard(request, slug):
                                          colors={"spans": "#2f5bd3"}, title="Spans per label", width=560),
         "exact_heatmap": _pair_heatmap(report, "exact") if report["pairs"] else None,
         "overlap_heatmap": _pair_heatmap(report, "overlap") if report["pairs"] else None,
+        "recommenders": recommenders,
+        "evaluated_at": parse_datetime(recommenders["evaluated_at"] or ""),
     })
+
+
+@login_required
+@require_http_methods(["POST"])
+def evaluate_recommenders(request, slug):
+    """Start evaluating the project's recommenders (a job; the one on its way if any), back to the dashboard."""
+    project = reviewed_project(request.user, slug)
+    job = start_evaluation(project, user=request.user)
+    messages.success(request, f"Evaluating the recommenders (job {job.pk}): the figures change when it is done; "
+                              "reload the page then.")
+    return redirect(reverse("review:dashboard", args=[project.slug]) + "#recommenders")
 
 
 # Stance map ----------------------------------------------------------------------------------------------

@@ -28,8 +28,10 @@ from ..locking import bump
 from .checks import Owner, Vocabulary
 from .report import ImportReport
 
+# shuffle_key: the random queue order's key, drawn by Article() (models/article.py); these raw rows pass it on,
+# as the column has no database default.
 ARTICLE_COLUMNS = ("id", "project_id", "external_id", "title", "text", "caption", "outlet", "url", "published",
-                   "language", "metadata", "content_hash", "created_at", "updated_at")
+                   "language", "metadata", "content_hash", "shuffle_key", "created_at", "updated_at")
 ANNOTATION_COLUMNS = ("id", "article_id", "annotator_id", "is_gold", "status", "version", "review_comment",
                       "created_at", "updated_at", "submitted_at")
 EVENT_COLUMNS = ("annotation_id", "created_at", "action", "version", "after")
@@ -120,7 +122,7 @@ class ImportRows:
         self.writer.insert(Article, ARTICLE_COLUMNS, [
             (a.pk, a.project_id, a.external_id, a.title, a.text, a.caption, a.outlet, a.url,
              a.published.isoformat() if a.published else None, a.language, json_text(a.metadata), a.content_hash,
-             self.stamp, self.stamp)
+             a.shuffle_key, self.stamp, self.stamp)
             for a in articles
         ])
         self.report.articles_created += len(articles)
