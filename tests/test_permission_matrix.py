@@ -14,8 +14,11 @@ from django.urls import URLPattern, URLResolver, get_resolver, reverse
 from annotate import jobs
 from annotate.jobs.kinds.releases import start_release
 from annotate.jobs.kinds.snapshots import start_snapshot
-from annotate.models import Membership
+from annotate.models import Membership, SuggestedSpan
 from annotate.services import annotating
+from annotate.suggestions import storing
+from annotate.suggestions.base import Guesses, SpanGuess
+from annotate.suggestions.vocabulary import Vocabulary
 
 from .conftest import run_queued_jobs
 from .factories import api_client, make_article, make_assignment, make_entity, make_user
@@ -41,13 +44,15 @@ def world(project, annotator_a, annotator_b, reviewer, manager, outsider, superu
     stance = annotating.add_stance(annotation=layer, expected_version=4, holder_span=source, polarity="favor",
                                    target="Moroccan sovereignty over Western Sahara", evidence=[quote])
     make_assignment(make_article(project, text="Another article."), annotator_b)
+    storing.replace(vocabulary=Vocabulary.of(project), recommender="attribution", version="1", answers=[
+        (article, Guesses(spans=[SpanGuess("CUE", 16, 20, 0.9)]))])
     # erin's snapshot, done (its file to download), and her agreement report, still queued (to cancel).
     snapshot = start_snapshot(project, user=engineer)
     run_queued_jobs()
     report = jobs.start("agreement", user=engineer, project=project)
     return dict(project=project, article=article, assignment=assignment, layer=layer, span=quote,
                 relation=relation, stance=stance, entity=make_entity(project), other=make_entity(project, "Other"),
-                snapshot=snapshot, report=report,
+                snapshot=snapshot, report=report, suggestion=SuggestedSpan.objects.get(article=article),
                 users={"anna": annotator_a, "ben": annotator_b, "rita": reviewer, "max": manager, "otto": outsider,
                        "erin": engineer, "root": superuser})
 
@@ -101,6 +106,14 @@ API = {
     "api:annotation-restore": [("post", LAYER, {"to_version": 1, **V}, row(401, 403, 404, 403, 200, 404, 404, 200))],
     "api:annotation-accept": [("post", LAYER, {"kind": "span", "item_id": 1, **V},
                                row(401, 403, 404, 400, 400, 404, 404, 400))],
+    "api:article-suggestions": [("get", lambda w: [w["article"].pk], None,
+                                 row(401, 200, 404, 200, 200, 404, 404, 200))],
+    "api:article-suggestions-refresh": [("post", lambda w: [w["article"].pk], {"recommender": ["attribution"]},
+                                         row(401, 200, 404, 200, 200, 404, 404, 200))],
+    "api:suggestions-accept": [("post", LAYER, lambda w: {"spans": [w["suggestion"].pk], **V},
+                                row(401, 201, 404, 403, 403, 404, 404, 403))],
+    "api:suggestions-reject": [("post", LAYER, lambda w: {"spans": [w["suggestion"].pk]},
+                                row(401, 200, 404, 403, 403, 404, 404, 403))],
     "api:annotation-adjudicate": [("post", LAYER, V, row(401, 403, 404, 400, 400, 404, 404, 400))],
     "api:annotation-return": [("post", LAYER, {"comment": "redo"}, row(401, 403, 404, 400, 400, 404, 404, 400))],
     "api:span-list": [
@@ -209,6 +222,8 @@ def call(world, persona, method, name, args, body):
     user = world["users"].get(persona)
     if body == "merge":
         body = {"absorb": world["other"].pk}
+    elif callable(body):
+        body = body(world)
     if name.startswith("api:"):
         client = api_client(user)
         return getattr(client, method)(reverse(name, args=args(world)), body, format="json")

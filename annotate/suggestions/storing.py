@@ -14,6 +14,7 @@ from django.db import transaction
 
 from ..models import Article, SuggestedRelation, SuggestedSpan, SuggestedStance
 from .base import Guesses, RecommenderError
+from .uncertainty import refresh_uncertainty
 from .vocabulary import Vocabulary
 
 
@@ -110,7 +111,8 @@ def _unique_spans(guesses: Guesses) -> tuple[list, dict[int, int]]:
 @transaction.atomic
 def replace(*, vocabulary: Vocabulary, recommender: str, version: str,
             answers: Sequence[tuple[Article, Guesses]]) -> Stored:
-    """`recommender`'s suggestions for these articles become `answers`: checked whole, then written."""
+    """`recommender`'s suggestions for these articles become `answers`: checked whole, then written, and the
+    articles' uncertainty (the queue's active-learning order) counted again."""
     for article, guesses in answers:
         _check(guesses, article, vocabulary, recommender)
     ids = [article.pk for article, _ in answers]
@@ -159,4 +161,5 @@ def replace(*, vocabulary: Vocabulary, recommender: str, version: str,
                                for stance, spans in zip(stance_rows, evidence, strict=True) for span_id in spans],
                               batch_size=1000)
     stored.relations, stored.stances = len(relation_rows), len(stance_rows)
+    refresh_uncertainty(ids)  # the uncertainty queue order reads it (uncertainty.py)
     return stored
