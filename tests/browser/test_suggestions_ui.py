@@ -251,3 +251,49 @@ def test_a_submitted_article_shows_no_suggestions(page, context, live_server, an
     assert page.locator(GHOSTS).count() == 0
     page.keyboard.press("Tab")
     assert page.locator(GHOSTS).count() == 0
+
+
+def test_an_accept_whose_answer_was_lost_is_retried_and_applied_once(page, context, live_server, annotator):
+    article, assignment = open_article(page, context, live_server, annotator)
+    suggest(article, [("SOURCE", "Hassan Bellouan", 0.8)])
+    go(page, assignment)
+    lost = []
+
+    def reach_the_server_then_fail(route):
+        # The accept reaches the server and is applied; the page never sees the answer.
+        if not lost:
+            lost.append(route.fetch().status)
+            return route.abort("failed")
+        return route.continue_()
+
+    page.route("**/suggestions/accept/", reach_the_server_then_fail)
+    page.keyboard.press("Tab")
+    with page.expect_response(lambda r: "/suggestions/accept/" in r.url) as replay:
+        page.keyboard.press("Enter")  # the queue retries after its first backoff step (1 s)
+    assert lost == [201]
+    assert replay.value.status == 200 and replay.value.headers.get("idempotent-replayed") == "true"
+    wait_saved(page)
+    assert [s.text for s in layer_spans(article, annotator)] == ["Hassan Bellouan"]
+    assert span_locator(page, "SOURCE", "Hassan Bellouan").count() == 1
+
+
+def test_an_accept_on_a_stale_version_is_offered_again_and_applied_on_the_latest(page, context, live_server,
+                                                                                   annotator):
+    from annotate.services import annotating
+
+    article, assignment = open_article(page, context, live_server, annotator)
+    suggest(article, [("SOURCE", "Hassan Bellouan", 0.8)])
+    go(page, assignment)
+    # Another tab writes to the layer first.
+    layer = Annotation.objects.get(article=article, annotator=annotator)
+    start, end = points(TEXT, "Blinken")
+    annotating.add_span(annotation=layer, expected_version=layer.version, label="SOURCE", start=start, end=end)
+    page.keyboard.press("Tab")
+    page.keyboard.press("Enter")
+    page.wait_for_selector('[data-action="reapply"]')
+    assert "Accept suggested SOURCE “Hassan Bellouan”" in page.locator("[data-unsaved]").inner_text()
+    page.click('[data-action="reapply"]')
+    wait_saved(page)
+    assert [s.text for s in layer_spans(article, annotator)] == ["Hassan Bellouan", "Blinken"]
+    assert layer_spans(article, annotator)[0].provenance[0]["recommender"] == "attribution"
+    assert span_locator(page, "SOURCE", "Blinken").count() == 1
