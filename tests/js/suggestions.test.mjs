@@ -217,3 +217,33 @@ test("a failed recommender is named once in its message", () => {
                "mymodel (http://127.0.0.1:9/predict): could not connect: Connection refused.");
   assert.equal(recommenderMessage({ recommender: "tagger", message: "not trained yet" }), "tagger: not trained yet");
 });
+
+test("accepting a stance brings its holder and evidence spans; the answer's ids land on the right cids", async () => {
+  const store = makeStore();
+  const suggestions = loaded({
+    spans: [suggested(11, "SOURCE", "Hassan Bellouan"), suggested(12, "STANCE_EVIDENCE", "institutions")],
+    stances: [{ id: 7, target: "Western Sahara", polarity: "favor", holder: 11, holder_entity: null, evidence: [12],
+                explicit: true, score: 0.6, recommender: "attribution", version: "1" }],
+  });
+  const change = acceptChange(store, suggestions, { stances: [7] });
+  run(store, change.forward);
+  const [op] = change.forward;
+  const [source, evidence] = op.spans.map((s) => s.cid);
+  const stance = store.stances.get(op.stances[0].cid);
+  assert.deepEqual([stance.holder_span, stance.evidence, stance.polarity], [source, [evidence], "favor"]);
+  const span = (id, s) => ({ id, client_id: null, label: s.label, start: s.start, end: s.end, text: s.text,
+                              entity: null, attributes: {} });
+  const api = fakeApi(() => ({
+    spans: [span(61, op.spans[1]), span(60, op.spans[0])],
+    relations: [],
+    stances: [{ id: 9, client_id: null, holder_span: 60, holder_entity: null, target: "Western Sahara",
+                polarity: "favor", explicit: true, evidence: [61] }],
+    annotation_version: 6,
+  }));
+  await sendOp(api, store, op, 5);
+  assert.deepEqual(api.requests[0].body, { spans: [], relations: [], stances: [7] });
+  assert.deepEqual([store.ids.get(source), store.ids.get(evidence), store.ids.get(op.stances[0].cid)], [60, 61, 9]);
+  run(store, change.backward);
+  assert.equal(store.stances.size, 0);
+  assert.equal(store.spans.size, 0);
+});
