@@ -1,6 +1,6 @@
 """Suggestions in the workspace, in a real browser: dashed ghosts over the text, Tab / Enter / x,
 accept all of a label, provenance down to the export, a recommender that is down, offsets past an
-emoji and Arabic.
+emoji and Arabic, an accept retried after a lost answer or offered again after a version conflict.
 
 Suggestions are stored by hand (annotate.suggestions.storing.replace) so these tests depend on no
 recommender, except the one that asks a recommender that is down.
