@@ -139,9 +139,23 @@ def test_accept_all_of_one_label_and_a_span_already_in_the_layer_is_not_doubled(
     # Two recommenders proposed the same quote: one span, not two.
     assert Span.objects.filter(annotation=layer, label__name="QUOTE").count() == 1
     assert Span.objects.filter(annotation=layer, label__name="SOURCE").count() == 1
+    # The same "accept all" retried (its answer lost): the quote it made, once, from the version it started at.
+    again = client.post(f"/api/v1/annotations/{layer.pk}/suggestions/accept/",
+                        {"label": "QUOTE", "version": layer.version}, format="json")
+    assert again.status_code == 200 and again["Idempotent-Replayed"] == "true", again.content
+    assert again.json()["annotation_version"] == response.json()["annotation_version"]
+    assert Span.objects.filter(annotation=layer, label__name="QUOTE").count() == 1
     nothing = client.post(f"/api/v1/annotations/{layer.pk}/suggestions/accept/",
-                          {"label": "QUOTE", "version": response.json()["annotation_version"]}, format="json")
-    assert nothing.status_code == 400 and "QUOTE" in nothing.json()["label"][0]
+                          {"label": "CLAIM", "min_score": 0.5, "version": again.json()["annotation_version"]},
+                          format="json")
+    assert nothing.status_code == 400 and "CLAIM" in nothing.json()["label"][0]
+
+
+def test_storing_suggestions_counts_the_articles_uncertainty(article):
+    assert article.suggestion_uncertainty is None
+    suggest(article)
+    article.refresh_from_db()
+    assert article.suggestion_uncertainty is not None and article.suggestion_uncertainty > 0
 
 
 def test_a_stale_version_is_refused_and_nothing_is_written(article, layer, annotator_a):

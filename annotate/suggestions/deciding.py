@@ -76,6 +76,13 @@ def choose(annotation: Annotation, *, user, spans=(), relations=(), stances=(), 
 
         shown = suggestions_of(annotation.article, min_score=min_score, layer=annotation, user=user)
         ids = [span["id"] for span in shown["spans"] if span["label"] == label]
+        # With those `user` accepted already: a retried "accept all" finds what it made (a replay), not nothing.
+        accepted = set(SuggestionDecision.objects.filter(
+            article_id=article_id, user=user, kind=Kind.SPAN, label=label,
+            decision=SuggestionDecision.Decision.ACCEPTED).values_list("key", flat=True))
+        if accepted:
+            ids += [pk for pk, start, end in SuggestedSpan.objects.filter(article_id=article_id, label__name=label)
+                    .values_list("pk", "start", "end") if span_key(label, start, end) in accepted]
         if not ids:
             raise ValidationError({"label": f"no {label} suggestion is left to decide here."})
         chosen.spans.update({row.pk: row for row in SuggestedSpan.objects.filter(pk__in=ids).select_related("label")})
