@@ -12,6 +12,7 @@ from .views import (
     recommenders,
     releases,
     review,
+    search,
     suggestions,
 )
 
@@ -70,6 +71,7 @@ v1 = [
     path("projects/<slug:slug>/recommenders/", recommenders.Recommenders.as_view(), name="recommender-list"),
     path("projects/<slug:slug>/recommenders/evaluate/", recommenders.EvaluateRecommenders.as_view(),
          name="recommender-evaluate"),
+    path("projects/<slug:slug>/search/", search.ProjectSearch.as_view(), name="project-search"),
 ]
 
 urlpatterns = [

@@ -179,6 +179,8 @@ API = {
     # Recommenders' figures compare suggestions with everyone's layers: reviewers and managers only.
     "api:recommender-list": [("get", SLUG, None, row(401, 403, 403, 200, 200, 404, 403, 200))],
     "api:recommender-evaluate": [("post", SLUG, None, row(401, 403, 403, 202, 202, 404, 403, 202))],
+    # Any member searches what they may see (annotators: their own layers and articles; erin: nothing).
+    "api:project-search": [("get", SLUG, {"q": "plan"}, row(401, 200, 200, 200, 200, 404, 200, 200))],
     # The API's description is public, like any published API reference; it holds no data.
     "api:schema": [("get", lambda w: [], None, row(200, 200, 200, 200, 200, 200, 200, 200))],
     "api:docs": [("get", lambda w: [], None, row(200, 200, 200, 200, 200, 200, 200, 200))],
