@@ -10,9 +10,11 @@ another from the same recommender.
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from django.db import transaction
+from django.db import connection, transaction
+from django.utils import timezone
 
 from ..models import Article, SuggestedRelation, SuggestedSpan, SuggestedStance
+from ..services import bulk
 from .base import Guesses, RecommenderError
 from .uncertainty import refresh_uncertainty
 from .vocabulary import Vocabulary
@@ -108,58 +110,80 @@ def _unique_spans(guesses: Guesses) -> tuple[list, dict[int, int]]:
     return kept, where
 
 
+SPAN_COLUMNS = ("id", "article_id", "recommender", "version", "score", "created_at", "label_id", "start", "end",
+                "text", "entity_id", "attributes")
+RELATION_COLUMNS = ("id", "article_id", "recommender", "version", "score", "created_at", "type_id", "from_span_id",
+                    "to_span_id")
+STANCE_COLUMNS = ("id", "article_id", "recommender", "version", "score", "created_at", "holder_span_id",
+                  "holder_entity_id", "target_id", "polarity_id", "explicit")
+EVIDENCE = SuggestedStance.evidence.through
+
+
+def _delete(ids: list[int], recommender: str) -> None:
+    """One recommender's suggestions of these articles, gone: four DELETEs, children first.
+
+    Plain SQL: the ORM's delete would first read every row back to follow the cascades.
+    """
+    quote = connection.ops.quote_name
+    stances, relations, spans = (quote(model._meta.db_table) for model in (SuggestedStance, SuggestedRelation,
+                                                                           SuggestedSpan))
+    marks = ", ".join(["%s"] * len(ids))
+    where = f"article_id IN ({marks}) AND recommender = %s"
+    with connection.cursor() as cursor:
+        cursor.execute(f"DELETE FROM {quote(EVIDENCE._meta.db_table)} WHERE suggestedstance_id IN "
+                       f"(SELECT id FROM {stances} WHERE {where})", [*ids, recommender])
+        for table in (stances, relations, spans):
+            cursor.execute(f"DELETE FROM {table} WHERE {where}", [*ids, recommender])
+
+
 @transaction.atomic
 def replace(*, vocabulary: Vocabulary, recommender: str, version: str,
             answers: Sequence[tuple[Article, Guesses]]) -> Stored:
     """`recommender`'s suggestions for these articles become `answers`: checked whole, then written, and the
-    articles' uncertainty (the queue's active-learning order) counted again."""
+    articles' uncertainty (the queue's active-learning order) counted again.
+
+    Rows are written as plain tuples with ids allocated up front (services/bulk.py: COPY on PostgreSQL,
+    executemany on SQLite), so relations and stances point at the spans of the same batch without reading
+    them back; a run stores about a hundred suggestions an article.
+    """
     for article, guesses in answers:
         _check(guesses, article, vocabulary, recommender)
     ids = [article.pk for article, _ in answers]
-    # Relations and stances go with their spans (CASCADE); deleting them first keeps it to three queries.
-    SuggestedStance.objects.filter(article_id__in=ids, recommender=recommender).delete()
-    SuggestedRelation.objects.filter(article_id__in=ids, recommender=recommender).delete()
-    SuggestedSpan.objects.filter(article_id__in=ids, recommender=recommender).delete()
-    stored = Stored()
-    span_rows, positions = [], []
-    for article, guesses in answers:
-        kept, where = _unique_spans(guesses)
-        rows = [SuggestedSpan(article=article, recommender=recommender, version=version, score=float(span.score),
-                              label_id=vocabulary.labels[span.label], start=span.start, end=span.end,
-                              text=article.text[span.start:span.end], entity_id=span.entity,
-                              attributes=span.attributes or {}) for span in kept]
-        positions.append((len(span_rows), where))
-        span_rows.extend(rows)
-    SuggestedSpan.objects.bulk_create(span_rows, batch_size=1000)
-    stored.spans = len(span_rows)
-    relation_rows, stance_rows, evidence = [], [], []
-    for (article, guesses), (offset, where) in zip(answers, positions, strict=True):
-        def row(index, offset=offset, where=where):
-            return span_rows[offset + where[index]]
-
+    for i in range(0, len(ids), 500):  # within SQLite's limit on a statement's parameters
+        _delete(ids[i:i + 500], recommender)
+    now = bulk.timestamp(timezone.now())
+    kept_by_article = [_unique_spans(guesses) for _, guesses in answers]
+    span_ids = iter(bulk.allocate_ids(SuggestedSpan, sum(len(kept) for kept, _ in kept_by_article)))
+    span_rows, relation_rows, stance_rows, evidence = [], [], [], []
+    for (article, guesses), (kept, where) in zip(answers, kept_by_article, strict=True):
+        own = []
+        for span in kept:
+            own.append(next(span_ids))
+            span_rows.append((own[-1], article.pk, recommender, version, float(span.score), now,
+                              vocabulary.labels[span.label], span.start, span.end, article.text[span.start:span.end],
+                              span.entity, bulk.json_text(span.attributes)))
         seen = set()
         for relation in guesses.relations:
-            source, target = row(relation.source), row(relation.target)
-            key = (relation.type, source.pk, target.pk)
-            if key in seen or source.pk == target.pk:
-                continue
-            seen.add(key)
-            relation_rows.append(SuggestedRelation(
-                article=article, recommender=recommender, version=version, score=float(relation.score),
-                type_id=vocabulary.relation_types[relation.type][0], from_span=source, to_span=target))
+            ends = (own[where[relation.source]], own[where[relation.target]])
+            if ends[0] == ends[1] or (relation.type, *ends) in seen:
+                continue  # the ends were one span repeated, or the relation was
+            seen.add((relation.type, *ends))
+            relation_rows.append([article.pk, recommender, version, float(relation.score), now,
+                                  vocabulary.relation_types[relation.type][0], *ends])
         for stance in guesses.stances:
-            stance_rows.append(SuggestedStance(
-                article=article, recommender=recommender, version=version, score=float(stance.score),
-                holder_span=row(stance.holder) if stance.holder is not None else None,
-                holder_entity_id=stance.holder_entity, target_id=vocabulary.targets[stance.target],
-                polarity_id=vocabulary.polarities[stance.polarity], explicit=bool(stance.explicit)))
-            evidence.append({row(index).pk for index in stance.evidence})
-    SuggestedRelation.objects.bulk_create(relation_rows, batch_size=1000)
-    SuggestedStance.objects.bulk_create(stance_rows, batch_size=1000)
-    links = SuggestedStance.evidence.through
-    links.objects.bulk_create([links(suggestedstance_id=stance.pk, suggestedspan_id=span_id)
-                               for stance, spans in zip(stance_rows, evidence, strict=True) for span_id in spans],
-                              batch_size=1000)
-    stored.relations, stored.stances = len(relation_rows), len(stance_rows)
+            stance_rows.append([article.pk, recommender, version, float(stance.score), now,
+                                own[where[stance.holder]] if stance.holder is not None else None,
+                                stance.holder_entity, vocabulary.targets[stance.target],
+                                vocabulary.polarities[stance.polarity], bool(stance.explicit)])
+            evidence.append({own[where[index]] for index in stance.evidence})
+    relation_rows = [(pk, *row) for pk, row in zip(bulk.allocate_ids(SuggestedRelation, len(relation_rows)),
+                                                   relation_rows, strict=True)]
+    stance_rows = [(pk, *row) for pk, row in zip(bulk.allocate_ids(SuggestedStance, len(stance_rows)), stance_rows,
+                                                 strict=True)]
+    bulk.insert_rows(SuggestedSpan, SPAN_COLUMNS, span_rows)
+    bulk.insert_rows(SuggestedRelation, RELATION_COLUMNS, relation_rows)
+    bulk.insert_rows(SuggestedStance, STANCE_COLUMNS, stance_rows)
+    bulk.insert_rows(EVIDENCE, ("suggestedstance_id", "suggestedspan_id"), [
+        (row[0], span_id) for row, spans in zip(stance_rows, evidence, strict=True) for span_id in sorted(spans)])
     refresh_uncertainty(ids)  # the uncertainty queue order reads it (uncertainty.py)
-    return stored
+    return Stored(spans=len(span_rows), relations=len(relation_rows), stances=len(stance_rows))
