@@ -5,6 +5,7 @@ suggestions.py) and the workspace's "fresh suggestions" for the open article. A 
 (a server down, an answer that is not the protocol) is reported with its message and skipped; the
 others go on, and the articles it had answered keep their suggestions.
 """
+from collections import OrderedDict
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 
@@ -61,11 +62,27 @@ def recommenders_of(project: Project, names: list[str] | None = None) -> list[Re
     return [row for row in rows.values() if row.enabled]
 
 
+# Trained recommenders loaded in this process, by (row, version, state file): the workspace's "Suggest"
+# predicts for one article, and reading and compiling what string_match learned from the whole project
+# for each request would make that path grow with the corpus. A new training is a new version: a new key.
+_LOADED: OrderedDict[tuple, BaseRecommender] = OrderedDict()
+LOADED_MAX = 8
+
+
 def instantiate(row: Recommender, vocabulary: Vocabulary) -> BaseRecommender:
+    key = (row.pk, row.version, row.state_file)
+    cached = _LOADED.get(key) if row.state_file else None
+    if cached is not None and cached.project == vocabulary.view:  # a source added since: load again
+        _LOADED.move_to_end(key)
+        cached.settings = row
+        return cached
     recommender = recommender_class(row.kind)(vocabulary.view, row)
     if recommender.trainable and row.state_file and default_storage.exists(row.state_file):
         with default_storage.open(row.state_file, "rb") as state:
             recommender.load(state.read())
+        _LOADED[key] = recommender
+        while len(_LOADED) > LOADED_MAX:
+            _LOADED.popitem(last=False)
     return recommender
 
 
