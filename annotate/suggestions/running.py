@@ -174,15 +174,22 @@ def run(project: Project, *, names: list[str] | None = None, article_ids: list[i
         outcome = outcomes[row.name] = Outcome()
         try:
             recommender = instantiate(row, vocabulary)
-            if recommender.trainable and (retrain or (may_train and needs_training(row, recommender))):
-                outcome.trained = train(row, recommender, log=log)
-        except (RecommenderError, LookupError, ValueError) as error:
+        except (RecommenderError, LookupError, ValueError) as error:  # an unknown kind, a state file unreadable
             outcome.errors.append(str(error))
             log(f"{row.name}: {error}")
             continue
+        if recommender.trainable and (retrain or (may_train and needs_training(row, recommender))):
+            try:
+                outcome.trained = train(row, recommender, log=log)
+            except (RecommenderError, ValueError) as error:
+                # Nothing to learn yet is not a failed run; a model trained before goes on predicting.
+                log(f"{row.name}: not trained: {error}")
+                outcome.skipped = f"not trained: {error}"
         if not recommender.trained:
-            outcome.skipped = "not trained yet: it learns from submitted layers (train it, or submit some first)"
+            outcome.skipped = outcome.skipped or (
+                "not trained yet: it learns from submitted layers (train it, or submit some first)")
             continue
+        outcome.skipped = ""
         active.append((row, recommender))
     failures = dict.fromkeys(outcomes, 0)
     for batch in _articles(project, article_ids):
