@@ -9,6 +9,11 @@ Shape (see docs/format.md)::
         "relations": [{"from", "to", "type"}],
         "stances":   [{"holder" | "holder_entity", "target", "polarity", "explicit"?, "evidence"}]}}
 
+"predictions"? has the shape of "annotations" plus "model", "version" and
+"score" (its items may carry their own "score", "recommender", "version"): what
+a recommender proposed, imported as suggestions (docs/format.md, "Predictions").
+Items of either may carry "provenance" (a list).
+
 Offsets are Unicode code points into "text" (Python str indexing), end
 exclusive. "source" is the outlet. Span ids are local to the record. Exports
 add "annotator", "status", "annotation_id", "updated_at" and "schema_version";
@@ -46,12 +51,16 @@ class SpanRecord(NamedTuple):
     text: str
     entity: str | None = None
     attributes: dict = {}
+    # Where the item came from: usernames (a gold item), or {"recommender", "version", "score"} objects
+    # (accepted from a suggestion). A list in the file and in the database; () when none.
+    provenance: list | tuple = ()
 
 
 class RelationRecord(NamedTuple):
     from_id: str
     to_id: str
     type: str
+    provenance: list | tuple = ()
 
 
 class StanceRecord(NamedTuple):
@@ -61,12 +70,32 @@ class StanceRecord(NamedTuple):
     holder_entity: str | None = None  # a canonical entity name
     explicit: bool = True
     evidence: tuple[str, ...] = ()
+    provenance: list | tuple = ()
 
 
 class LayerRecord(NamedTuple):
     spans: tuple[SpanRecord, ...] = ()
     relations: tuple[RelationRecord, ...] = ()
     stances: tuple[StanceRecord, ...] = ()
+
+
+class Origin(NamedTuple):
+    """Who proposed one predicted item and how sure it was."""
+    recommender: str
+    version: str
+    score: float
+
+
+class PredictionsRecord(NamedTuple):
+    """A record's `predictions`: items shaped as a layer's, each with its Origin (the same index in
+    `spans_from`, `relations_from`, `stances_from` as the item in `layer`). They become suggestions."""
+    layer: LayerRecord
+    spans_from: tuple[Origin, ...]
+    relations_from: tuple[Origin, ...]
+    stances_from: tuple[Origin, ...]
+    # Every recommender the record speaks for: its suggestions for the article are replaced by these
+    # items, so `model` with no items empties that model's suggestions for the article.
+    models: tuple[str, ...]
 
 
 @dataclass(frozen=True)
@@ -81,6 +110,7 @@ class ArticleRecord:
     language: str = ""
     metadata: dict = field(default_factory=dict)
     annotations: LayerRecord | None = None
+    predictions: PredictionsRecord | None = None
     # Written by exports; an import without --annotator takes the layer's owner from here.
     annotator: str | None = None
     status: str | None = None
@@ -162,53 +192,61 @@ def parse_record(obj) -> ArticleRecord:
     if obj.get("annotations") is not None:
         layer = reader.mapping(obj, "annotations", "")
         record["annotations"] = _parse_layer(reader, layer, text)
+    if obj.get("predictions") is not None:
+        record["predictions"] = _parse_predictions(reader, reader.mapping(obj, "predictions", ""), text)
     if reader.problems:
         raise RecordInvalid(reader.problems)
     return ArticleRecord(**record)
 
 
-def _parse_layer(reader: _Reader, layer: dict, text: str) -> LayerRecord:
+def _parse_layer(reader: _Reader, layer: dict, text: str, where: str = "annotations") -> LayerRecord:
     # A file brings hundreds of thousands of items: each loop takes the plain case (every field
     # present in its usual type and valid) inline, and hands anything else to the item's checker
     # (_span, _relation, _stance), which decides the same thing field by field and says what is wrong.
     spans, span_ids, size = [], set(), len(text)
-    for i, raw in enumerate(reader.listing(layer, "spans", "annotations.")):
+    for i, raw in enumerate(reader.listing(layer, "spans", f"{where}.")):
         if type(raw) is dict:
             span_id, start, end, label = raw.get("id"), raw.get("start"), raw.get("end"), raw.get("label")
             snapshot, entity, attributes = raw.get("text"), raw.get("entity"), raw.get("attributes")
+            provenance = raw.get("provenance")
             if (type(span_id) is str and span_id and span_id not in span_ids
                     and type(start) is int and type(end) is int and 0 <= start < end <= size
                     and (snapshot is None or (type(snapshot) is str and text[start:end] == snapshot))
                     and type(label) is str and label
                     and (entity is None or (type(entity) is str and (entity := entity.strip())))
-                    and (attributes is None or type(attributes) is dict)):
+                    and (attributes is None or type(attributes) is dict)
+                    and (provenance is None or _plain_provenance(provenance))):
                 span_ids.add(span_id)
                 spans.append(SpanRecord(span_id, start, end, label, text[start:end] if snapshot is None else snapshot,
-                                        entity, {} if attributes is None else attributes))
+                                        entity, {} if attributes is None else attributes, provenance or ()))
                 continue
-        span = _span(reader, raw, f"annotations.spans[{i}].", span_ids, text)
+        span = _span(reader, raw, f"{where}.spans[{i}].", span_ids, text)
         if span is not None:
             spans.append(span)
 
+    # Relations are told apart by (from, to, type): provenance is no part of what a relation is.
     relations, seen_relations = [], set()
-    for i, raw in enumerate(reader.listing(layer, "relations", "annotations.")):
+    for i, raw in enumerate(reader.listing(layer, "relations", f"{where}.")):
         if type(raw) is dict:
             from_id, to_id, rel_type = raw.get("from"), raw.get("to"), raw.get("type")
+            provenance = raw.get("provenance")
             if (type(from_id) is str and type(to_id) is str and from_id != to_id
-                    and from_id in span_ids and to_id in span_ids and type(rel_type) is str and rel_type):
-                relation = RelationRecord(from_id, to_id, rel_type)
-                if relation not in seen_relations:
-                    seen_relations.add(relation)
-                    relations.append(relation)
+                    and from_id in span_ids and to_id in span_ids and type(rel_type) is str and rel_type
+                    and (provenance is None or _plain_provenance(provenance))):
+                key = (from_id, to_id, rel_type)
+                if key not in seen_relations:
+                    seen_relations.add(key)
+                    relations.append(RelationRecord(from_id, to_id, rel_type, provenance or ()))
                     continue
-        _relation(reader, raw, f"annotations.relations[{i}].", span_ids, seen_relations, relations)
+        _relation(reader, raw, f"{where}.relations[{i}].", span_ids, seen_relations, relations)
 
     stances = []
-    for i, raw in enumerate(reader.listing(layer, "stances", "annotations.")):
+    for i, raw in enumerate(reader.listing(layer, "stances", f"{where}.")):
         if type(raw) is dict:
             holder, holder_entity, target, polarity = (raw.get("holder"), raw.get("holder_entity"),
                                                        raw.get("target"), raw.get("polarity"))
             evidence, explicit = raw.get("evidence"), raw.get("explicit", True)
+            provenance = raw.get("provenance")
             if type(evidence) is str:  # one span id, not in a list
                 evidence = [evidence]
             if ((holder is None or (type(holder) is str and holder in span_ids))
@@ -217,14 +255,101 @@ def _parse_layer(reader: _Reader, layer: dict, text: str) -> LayerRecord:
                     and (evidence is None
                          or (type(evidence) is list and all(type(e) is str and e in span_ids for e in evidence)))
                     and (explicit is None or explicit is True or explicit is False)
-                    and type(target) is str and target and type(polarity) is str and polarity):
+                    and type(target) is str and target and type(polarity) is str and polarity
+                    and (provenance is None or _plain_provenance(provenance))):
                 stances.append(StanceRecord(target, polarity, holder, holder_entity or None, explicit is not False,
-                                            () if evidence is None else tuple(dict.fromkeys(evidence))))
+                                            () if evidence is None else tuple(dict.fromkeys(evidence)),
+                                            provenance or ()))
                 continue
-        stance = _stance(reader, raw, f"annotations.stances[{i}].", span_ids)
+        stance = _stance(reader, raw, f"{where}.stances[{i}].", span_ids)
         if stance is not None:
             stances.append(stance)
     return LayerRecord(spans=tuple(spans), relations=tuple(relations), stances=tuple(stances))
+
+
+def _score(reader: _Reader, obj: dict, path: str, default: float) -> float:
+    value = obj.get("score")
+    if value is None:
+        return default
+    if type(value) not in (int, float) or not 0.0 <= value <= 1.0:
+        reader.fail(path + "score", f"must be a number from 0 to 1, got {_short_repr(value)}")
+        return default
+    return float(value)
+
+
+# As the suggestion rows hold them (annotate/models/suggestion.py).
+RECOMMENDER_MAX, VERSION_MAX = 100, 50
+
+
+def _name(reader: _Reader, obj: dict, key: str, path: str, default: str | None, limit: int) -> str | None:
+    value = obj.get(key)
+    if value is None:
+        return default
+    if type(value) is not str or not value.strip() or len(value) > limit:
+        reader.fail(path + key, f"must be a non-empty string of at most {limit} characters, got {_short_repr(value)}")
+        return default
+    return value.strip()
+
+
+def _parse_predictions(reader: _Reader, obj: dict, text: str) -> PredictionsRecord:
+    """`predictions`: a layer's shape, each item from the object's `model` (or its own `recommender`),
+    with a score (the item's, else the object's, else 1.0)."""
+    before = len(reader.problems)
+    model = _name(reader, obj, "model", "predictions.", None, RECOMMENDER_MAX)
+    version = _name(reader, obj, "version", "predictions.", "", VERSION_MAX)
+    score = _score(reader, obj, "predictions.", 1.0)
+    layer = _parse_layer(reader, obj, text, "predictions")
+    if model is None and not any(obj.get(kind) for kind in ("spans", "relations", "stances")):
+        reader.fail("predictions.model", "is required (the recommender the suggestions are stored under)")
+    origins = {}
+    for kind in ("spans", "relations", "stances"):
+        raws = obj.get(kind)
+        origins[kind] = found = []
+        for i, raw in enumerate(raws if type(raws) is list else []):
+            if type(raw) is not dict:
+                continue  # reported by the layer's parse
+            path = f"predictions.{kind}[{i}]."
+            if raw.get("provenance") is not None:
+                # Said rather than dropped: a suggestion's own recommender, version and score are its provenance.
+                reader.fail(path + "provenance", "a prediction has no provenance (its recommender, version and "
+                                                 "score say where it comes from)")
+            recommender = _name(reader, raw, "recommender", path, model, RECOMMENDER_MAX)
+            if recommender is None:
+                reader.fail(path + "recommender", "is required when predictions has no model")
+            found.append(Origin(recommender, _name(reader, raw, "version", path, version, VERSION_MAX),
+                                _score(reader, raw, path, score)))
+    if len(reader.problems) > before:
+        return PredictionsRecord(layer, (), (), (), ())
+    # Parsed without a problem, so each item of `layer` is the raw item at the same index.
+    spans_from, relations_from, stances_from = origins["spans"], origins["relations"], origins["stances"]
+    # Suggestions of one recommender on one article are stored (and replaced) as one set, made by one
+    # version of it, and its relations and stances point at its own spans only.
+    versions, of_span = {}, {}
+    for i, (span, origin) in enumerate(zip(layer.spans, spans_from, strict=True)):
+        of_span[span.id] = origin.recommender
+        _one_version(reader, versions, origin, f"predictions.spans[{i}].version")
+    for i, (relation, origin) in enumerate(zip(layer.relations, relations_from, strict=True)):
+        _one_version(reader, versions, origin, f"predictions.relations[{i}].version")
+        for end, span_id in (("from", relation.from_id), ("to", relation.to_id)):
+            if of_span[span_id] != origin.recommender:
+                reader.fail(f"predictions.relations[{i}].{end}",
+                            f"{span_id!r} is {of_span[span_id]}'s span, not {origin.recommender}'s")
+    for i, (stance, origin) in enumerate(zip(layer.stances, stances_from, strict=True)):
+        _one_version(reader, versions, origin, f"predictions.stances[{i}].version")
+        for where, span_id in [("holder", stance.holder)] * (stance.holder is not None) + [
+                (f"evidence[{j}]", e) for j, e in enumerate(stance.evidence)]:
+            if of_span[span_id] != origin.recommender:
+                reader.fail(f"predictions.stances[{i}].{where}",
+                            f"{span_id!r} is {of_span[span_id]}'s span, not {origin.recommender}'s")
+    models = tuple(dict.fromkeys([model] * (model is not None) + list(versions)))
+    return PredictionsRecord(layer, tuple(spans_from), tuple(relations_from), tuple(stances_from), models)
+
+
+def _one_version(reader: _Reader, versions: dict[str, str], origin: Origin, path: str) -> None:
+    first = versions.setdefault(origin.recommender, origin.version)
+    if first != origin.version:
+        reader.fail(path, f"{origin.recommender}'s items in one record come from one version; "
+                          f"got {origin.version!r} and {first!r}")
 
 
 def _span(reader: _Reader, raw, path: str, span_ids: set[str], text: str) -> SpanRecord | None:
@@ -268,7 +393,34 @@ def _span(reader: _Reader, raw, path: str, span_ids: set[str], text: str) -> Spa
     elif type(attributes) is not dict:
         reader.fail(path + "attributes", f"must be an object, got {type(attributes).__name__}")
         return None
-    return SpanRecord(span_id, start, end, label, text[start:end], entity.strip() if entity else None, attributes)
+    provenance = _provenance(reader, raw, path)
+    if provenance is None:
+        return None
+    return SpanRecord(span_id, start, end, label, text[start:end], entity.strip() if entity else None, attributes,
+                      provenance)
+
+
+def _plain_provenance(value) -> bool:
+    """A list of usernames (a gold item's annotators) or of objects (the suggestion it was accepted from)."""
+    return type(value) is list and all(type(entry) is str or type(entry) is dict for entry in value)
+
+
+def _provenance(reader: _Reader, raw: dict, path: str) -> list | tuple | None:
+    """The item's provenance (() when absent), or None with the problem reported."""
+    value = raw.get("provenance")
+    if value is None:
+        return ()
+    if not _plain_provenance(value):
+        reader.fail(path + "provenance", "must be a list of usernames (strings) or objects, "
+                                         f"got {_short_repr(value)}")
+        return None
+    return value or ()
+
+
+def _short_repr(value) -> str:
+    # A short picture of a wrong value: its repr, cut, so a huge object does not flood the report.
+    text = repr(value)
+    return text if len(text) <= 80 else text[:77] + "..."
 
 
 def _span_ref(reader: _Reader, value, path: str, span_ids: set[str]) -> str | None:
@@ -280,7 +432,7 @@ def _span_ref(reader: _Reader, value, path: str, span_ids: set[str]) -> str | No
     return value
 
 
-def _relation(reader: _Reader, raw, path: str, span_ids: set[str], seen: set[RelationRecord],
+def _relation(reader: _Reader, raw, path: str, span_ids: set[str], seen: set[tuple[str, str, str]],
               relations: list[RelationRecord]) -> None:
     """One relation, field by field: appended to `relations`, and its problems reported."""
     if not isinstance(raw, dict):
@@ -289,14 +441,15 @@ def _relation(reader: _Reader, raw, path: str, span_ids: set[str], seen: set[Rel
     from_id = _span_ref(reader, raw.get("from"), path + "from", span_ids)
     to_id = _span_ref(reader, raw.get("to"), path + "to", span_ids)
     rel_type = reader.string(raw, "type", path, required=True)
+    provenance = _provenance(reader, raw, path)
     if from_id is not None and from_id == to_id:
         reader.fail(path + "to", "a relation links two different spans")
-    elif from_id and to_id and rel_type:
-        relation = RelationRecord(from_id=from_id, to_id=to_id, type=rel_type)
-        if relation in seen:
+    elif from_id and to_id and rel_type and provenance is not None:
+        key = (from_id, to_id, rel_type)
+        if key in seen:
             reader.fail(path[:-1], f"repeats relation {from_id} {rel_type} {to_id}")
-        seen.add(relation)
-        relations.append(relation)
+        seen.add(key)
+        relations.append(RelationRecord(from_id=from_id, to_id=to_id, type=rel_type, provenance=provenance))
 
 
 def _stance(reader: _Reader, raw, path: str, span_ids: set[str]) -> StanceRecord | None:
@@ -327,4 +480,5 @@ def _stance(reader: _Reader, raw, path: str, span_ids: set[str]) -> StanceRecord
         holder_entity=holder_entity,
         explicit=bool(explicit),
         evidence=tuple(dict.fromkeys(evidence_ids)),
+        provenance=_provenance(reader, raw, path) or (),
     )

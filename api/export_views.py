@@ -37,12 +37,18 @@ from annotate.interchange import SCHEMA_VERSION
 FILTER_PARAMETERS = [
     OpenApiParameter("status", str, enum=STATUSES, default="submitted",
                      description="submitted: annotators' submitted layers; gold: the adjudicated gold layers; "
-                                 "all: every layer."),
+                                 "all: every layer; suggestions (jsonl and json only): the recommenders' "
+                                 "suggestions, one record per article, under \"predictions\"."),
     OpenApiParameter("annotator", str, description="Only this annotator's layers (username)."),
     OpenApiParameter("updated_since", OpenApiTypes.DATETIME,
                      description="Only layers whose updated_at is at or after this ISO 8601 datetime "
                                  "(incremental pulls)."),
     OpenApiParameter("article", str, description="Only this article (external id)."),
+    OpenApiParameter("recommender", str, many=True,
+                     description="status=suggestions: only these recommenders' suggestions (repeat it, or "
+                                 "separate names by commas)."),
+    OpenApiParameter("min_score", float, description="status=suggestions: only suggestions scoring at least "
+                                                     "this (0 to 1)."),
 ]
 TRAILER_PARAMETER = OpenApiParameter(
     "trailer", str, enum=["0", "1"], default="0",
@@ -53,12 +59,12 @@ TRAILER_PARAMETER = OpenApiParameter(
 )
 
 
-def project_and_filters(request, slug):
+def project_and_filters(request, slug, *, suggestions: bool = False):
     """The project (for those who may export it) and the export filters of the query; a bad filter is a 400
-    naming its parameter."""
+    naming its parameter. `suggestions`: whether this door writes status=suggestions."""
     project = export_project_for(request.user, slug)
     try:
-        return project, parse_filters(request.query_params, project=project)
+        return project, parse_filters(request.query_params, project=project, suggestions=suggestions)
     except FilterError as error:
         raise ValidationError({error.parameter: [error.message]}) from None
 
@@ -107,8 +113,8 @@ class ExportView(APIView):
         return self.export(request, slug, with_body=False)
 
     def export(self, request, slug, *, with_body: bool):
-        project, filters = project_and_filters(request, slug)
         export_format = FORMATS[self.format_name]
+        project, filters = project_and_filters(request, slug, suggestions=export_format.takes_suggestions)
         try:
             trailer = parse_trailer(request.query_params, export_format=export_format)
         except FilterError as error:

@@ -12,9 +12,14 @@ from urllib.parse import urlencode
 from django.contrib.auth import get_user_model
 from django.db.models import Q
 
-from ..models import Annotation, Project
+from ..models import Annotation, Project, Recommender, SuggestedSpan, SuggestedStance
 
-STATUSES = ("submitted", "gold", "all")
+# "suggestions" is no status of a layer: it exports the recommenders' suggestions instead of layers
+# (export/suggestions.py), one record per article, and only the formats that write records as they are
+# (jsonl, json) take it: a door that can write them says so (parse_filters' `suggestions`).
+LAYER_STATUSES = ("submitted", "gold", "all")
+SUGGESTIONS = "suggestions"
+STATUSES = (*LAYER_STATUSES, SUGGESTIONS)
 
 # An unencoded "+" in a query string arrives as a space: "...T10:00:00 02:00".
 _SPACE_FOR_PLUS = re.compile(r"^(\d{4}-\d\d-\d\dT[\d:.]+) (\d\d(?::?\d\d)?)$")
@@ -35,9 +40,19 @@ class ExportFilters:
     annotator: str | None = None  # a username
     updated_since: dt.datetime | None = None  # aware, UTC
     article: str | None = None  # an external id
+    # status=suggestions only: these recommenders' suggestions (all when empty), scoring at least min_score.
+    recommenders: tuple[str, ...] = ()
+    min_score: float | None = None
+
+    @property
+    def suggestions(self) -> bool:
+        return self.status == SUGGESTIONS
 
     def q(self) -> Q:
         """The condition on Annotation rows (the project condition is the caller's)."""
+        if self.suggestions:
+            # Suggestions are no layers: a door that reads layers must not be handed these filters.
+            raise ValueError("status=suggestions selects suggestions, not layers (export/suggestions.py)")
         condition = Q()
         if self.status == "submitted":
             condition &= Q(is_gold=False, status=Annotation.Status.SUBMITTED)
@@ -55,8 +70,22 @@ class ExportFilters:
         """A stable text form, part of the ETag: the same filters always give the same string."""
         since = self.updated_since.isoformat() if self.updated_since else ""
         # Encoded, so that a "&" inside a username cannot make two filter sets read alike.
+        # The suggestion filters only when set, so that the layers' exports keep the ETags they had.
+        extra = {"recommender": ",".join(self.recommenders)} if self.recommenders else {}
+        if self.min_score is not None:
+            extra["min_score"] = repr(self.min_score)
         return urlencode({"status": self.status, "annotator": self.annotator or "", "updated_since": since,
-                          "article": self.article or ""})
+                          "article": self.article or "", **extra})
+
+    def suggestion_q(self) -> Q:
+        """The condition on SuggestedSpan, SuggestedRelation and SuggestedStance rows (the project's is the
+        caller's)."""
+        condition = Q()
+        if self.recommenders:
+            condition &= Q(recommender__in=self.recommenders)
+        if self.min_score is not None:
+            condition &= Q(score__gte=self.min_score)
+        return condition
 
 
 def parse_datetime(raw: str) -> dt.datetime:
@@ -73,19 +102,71 @@ def parse_datetime(raw: str) -> dt.datetime:
     return value.astimezone(dt.UTC)
 
 
-def parse_filters(params: Mapping[str, str], *, project: Project) -> ExportFilters:
+def _recommenders(params: Mapping[str, str]) -> tuple[str, ...]:
+    """`recommender`, repeated (a query string's getlist) or comma-separated, in the order given."""
+    getlist = getattr(params, "getlist", None)
+    values = getlist("recommender") if getlist is not None else [params.get("recommender") or ""]
+    names = [name.strip() for value in values for name in (value or "").split(",")]
+    if any("\x00" in name for name in names):  # each repeated value, not only the one get() returns
+        raise FilterError("recommender", "must not contain NUL characters")
+    return tuple(dict.fromkeys(name for name in names if name))
+
+
+def _min_score(raw: str) -> float:
+    try:
+        value = float(raw)
+    except ValueError:
+        value = None
+    if value is None or not 0.0 <= value <= 1.0:  # also NaN, which compares false with everything
+        raise FilterError("min_score", f"must be a number from 0 to 1, got {raw!r}")
+    return value
+
+
+def _known_recommenders(project: Project, names: tuple[str, ...]) -> None:
+    """Each name is a recommender of the project, or has suggestions in it (an imported model's name)."""
+    known = set(Recommender.objects.filter(project=project, name__in=names).values_list("name", flat=True))
+    for model in (SuggestedSpan, SuggestedStance):  # a relation always has spans of its recommender
+        missing = set(names) - known
+        if not missing:
+            break
+        known |= set(model.objects.filter(article__project=project, recommender__in=missing)
+                     .values_list("recommender", flat=True).distinct())
+    missing = [name for name in names if name not in known]
+    if missing:
+        raise FilterError("recommender", f"no recommender {missing[0]!r} in project {project.slug!r}")
+
+
+def parse_filters(params: Mapping[str, str], *, project: Project, suggestions: bool = False) -> ExportFilters:
     """ExportFilters from text values (missing or empty means "not filtered"), or FilterError.
 
-    The annotator and the article must exist in `project`: a misspelt name
-    would otherwise give an empty export that looks like "nothing new".
+    The annotator, the article and the recommenders must exist in `project`:
+    a misspelt name would otherwise give an empty export that looks like
+    "nothing new". `suggestions`: whether the caller can write status=suggestions
+    (the jsonl and json exports); every other door refuses it here.
     """
-    for name in ("status", "annotator", "updated_since", "article"):
+    for name in ("status", "annotator", "updated_since", "article", "recommender", "min_score"):
         if "\x00" in (params.get(name) or ""):
             # PostgreSQL text cannot hold NUL: refuse it here rather than fail in the query.
             raise FilterError(name, "must not contain NUL characters")
     status = (params.get("status") or "submitted").strip()
     if status not in STATUSES:
         raise FilterError("status", f"must be one of {', '.join(STATUSES)}, got {status!r}")
+    recommenders = _recommenders(params)
+    raw_score = (params.get("min_score") or "").strip()
+    if status != SUGGESTIONS:
+        for name, given in (("recommender", recommenders), ("min_score", raw_score)):
+            if given:
+                raise FilterError(name, "filters suggestions: use it with status=suggestions")
+    else:
+        if not suggestions:
+            raise FilterError("status", "suggestions are exported as jsonl or json records only "
+                                        "(export/jsonl?status=suggestions)")
+        for name in ("annotator", "updated_since"):
+            if (params.get(name) or "").strip():
+                # Suggestions have no annotator, and no withdrawals to make an incremental pull exact.
+                raise FilterError(name, "filters layers, not suggestions (status=suggestions)")
+        if recommenders:
+            _known_recommenders(project, recommenders)
     since = (params.get("updated_since") or "").strip()
     updated_since = parse_datetime(since) if since else None
     annotator = (params.get("annotator") or "").strip() or None
@@ -103,4 +184,6 @@ def parse_filters(params: Mapping[str, str], *, project: Project) -> ExportFilte
         annotator=annotator,
         updated_since=updated_since,
         article=article,
+        recommenders=recommenders,
+        min_score=_min_score(raw_score) if raw_score else None,
     )

@@ -23,14 +23,17 @@ class ExportFormat:
     write: Callable[[Iterable[dict]], Iterator[bytes]]
     # Whether a completion record (completion.py) fits: only where each record is a JSON object.
     takes_completion_record: bool = False
+    # Whether it writes status=suggestions (export/suggestions.py): records in their own shape, not layers'.
+    takes_suggestions: bool = False
 
 
 FORMATS = {
     f.name: f
     for f in (
         ExportFormat("jsonl", "jsonl", "application/x-ndjson; charset=utf-8", write_jsonl,
-                     takes_completion_record=True),
-        ExportFormat("json", "json", "application/json", write_json_array, takes_completion_record=True),
+                     takes_completion_record=True, takes_suggestions=True),
+        ExportFormat("json", "json", "application/json", write_json_array, takes_completion_record=True,
+                     takes_suggestions=True),
         ExportFormat("csv", "csv", "text/csv; charset=utf-8", write_csv),
         ExportFormat("conll", "conll", "text/plain; charset=utf-8", write_conll),
         ExportFormat("brat", "zip", "application/zip", write_brat),

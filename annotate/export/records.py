@@ -35,6 +35,9 @@ from .filters import ExportFilters
 BATCH_SIZE = 250
 
 _EMPTY_JSON = frozenset({"{}", None})  # most spans have no attributes: skip the decoder
+# Provenance, likewise, is empty but on gold items and items accepted from suggestions; an empty one is
+# not written at all, so the export of hand-made items keeps the shape it always had.
+_NO_PROVENANCE = frozenset({"[]", None})
 
 # The filters when none are given: submitted layers, all of them. ExportFilters is frozen, so every
 # call can share this one instance.
@@ -201,15 +204,16 @@ def _spans(ids: list[int], labels: dict[int, str]) -> tuple[dict[int, list[dict]
         Span.objects.filter(annotation_id__in=ids)
         # The JSON column as text, decoded by orjson below: Django's JSONField
         # converter (json.loads per row) was a third of the export's time.
-        .annotate(attributes_json=Cast("attributes", TextField()))
+        .annotate(attributes_json=Cast("attributes", TextField()), provenance_json=Cast("provenance", TextField()))
         .order_by("annotation_id", "start", "end", "id")
-        .values_list("annotation_id", "id", "start", "end", "label_id", "text", "entity__name", "attributes_json")
+        .values_list("annotation_id", "id", "start", "end", "label_id", "text", "entity__name", "attributes_json",
+                     "provenance_json")
     )
     by_layer: dict[int, list[dict]] = {}
     local: dict[int, str] = {}
     current, spans, names = None, None, _LOCAL_IDS
-    loads, empty = orjson.loads, _EMPTY_JSON
-    for annotation_id, pk, start, end, label, text, entity, attributes in rows:
+    loads, empty, unmade = orjson.loads, _EMPTY_JSON, _NO_PROVENANCE
+    for annotation_id, pk, start, end, label, text, entity, attributes, provenance in rows:
         if annotation_id != current:
             current, spans, n = annotation_id, [], 0
             by_layer[annotation_id] = spans
@@ -217,8 +221,11 @@ def _spans(ids: list[int], labels: dict[int, str]) -> tuple[dict[int, list[dict]
             names = _local_ids(n + 1)
         local[pk] = span_id = names[n]
         n += 1
-        spans.append({"id": span_id, "start": start, "end": end, "label": labels[label], "text": text,
-                      "entity": entity, "attributes": {} if attributes in empty else loads(attributes)})
+        span = {"id": span_id, "start": start, "end": end, "label": labels[label], "text": text,
+                "entity": entity, "attributes": {} if attributes in empty else loads(attributes)}
+        if provenance not in unmade:
+            span["provenance"] = loads(provenance)
+        spans.append(span)
     return by_layer, local
 
 
@@ -239,17 +246,21 @@ def _in_text_order(local_ids: list[str]) -> list[str]:
 def _relations(ids: list[int], local: dict, types: dict[int, str]) -> dict[int, list[dict]]:
     rows = (
         Relation.objects.filter(annotation_id__in=ids)
+        .annotate(provenance_json=Cast("provenance", TextField()))
         .order_by("annotation_id", "id")
-        .values_list("annotation_id", "from_span_id", "to_span_id", "type_id")
+        .values_list("annotation_id", "from_span_id", "to_span_id", "type_id", "provenance_json")
     )
     by_layer: dict[int, list[dict]] = {}
     current, relations = None, None
-    for annotation_id, from_id, to_id, type_id in rows:
+    for annotation_id, from_id, to_id, type_id, provenance in rows:
         if annotation_id != current:
             current, relations = annotation_id, []
             by_layer[annotation_id] = relations
         if from_id in local and to_id in local:  # see _spans_made_meanwhile
-            relations.append({"from": local[from_id], "to": local[to_id], "type": types[type_id]})
+            relation = {"from": local[from_id], "to": local[to_id], "type": types[type_id]}
+            if provenance not in _NO_PROVENANCE:
+                relation["provenance"] = orjson.loads(provenance)
+            relations.append(relation)
     return by_layer
 
 
@@ -262,15 +273,16 @@ def _stances(ids: list[int], local: dict, names: _Names) -> dict[int, list[dict]
             evidence[stance_id].append(local[span_id])
     rows = (
         Stance.objects.filter(annotation_id__in=ids)
+        .annotate(provenance_json=Cast("provenance", TextField()))
         .order_by("annotation_id", "id")
         .values_list("annotation_id", "id", "holder_span_id", "holder_entity__name", "target_id", "polarity_id",
-                     "explicit")
+                     "explicit", "provenance_json")
     )
     by_layer = defaultdict(list)
-    for annotation_id, pk, holder_id, holder_entity, target, polarity, explicit in rows:
+    for annotation_id, pk, holder_id, holder_entity, target, polarity, explicit, provenance in rows:
         if holder_id is not None and holder_id not in local:
             continue  # see _spans_made_meanwhile
-        by_layer[annotation_id].append({
+        stance = {
             "holder": local[holder_id] if holder_id is not None else None,
             "holder_entity": holder_entity,
             "target": names.targets[target],
@@ -278,7 +290,10 @@ def _stances(ids: list[int], local: dict, names: _Names) -> dict[int, list[dict]
             "explicit": explicit,
             # Evidence is a set in the database; written in span order so files are stable.
             "evidence": _in_text_order(evidence.get(pk, [])),
-        })
+        }
+        if provenance not in _NO_PROVENANCE:
+            stance["provenance"] = orjson.loads(provenance)
+        by_layer[annotation_id].append(stance)
     return by_layer
 
 
@@ -286,10 +301,17 @@ def export_records(project, filters, summary, *, trailer: bool = False,
                    with_unannotated: bool = False) -> Iterator[dict]:
     """An export's records as every door writes them (API, command, snapshot job): the layers the summary
     counted (up to its last id, so a layer saved meanwhile is left for the next pull), then for a backup the
-    articles that have no layer, then, asked for, the completion record."""
+    articles that have no layer, then, asked for, the completion record. With status=suggestions: the
+    articles' suggestions instead of layers (suggestions.py)."""
     from .completion import with_completion_record
+    from .suggestions import iter_suggestion_records
 
-    records = iter_records(project, filters, up_to=summary.last_id or 0)
+    if filters.suggestions:
+        if with_unannotated:
+            raise ValueError("with_unannotated adds articles without layers to an export of layers")
+        records = iter_suggestion_records(project, filters, up_to=summary.last_id or 0)
+    else:
+        records = iter_records(project, filters, up_to=summary.last_id or 0)
     if with_unannotated:
         records = itertools.chain(records, iter_unannotated(project))
     if trailer:

@@ -20,6 +20,13 @@ to. A nullable field is therefore typed by what it holds when it is set
 Free-form objects (`metadata`, span `attributes`) have no fixed keys; they
 are `datasets.Json()` (stored as JSON text, read back as objects) and
 `"type": "object"` in the JSON Schema.
+
+`provenance` (on spans, relations and stances) is written only when the item
+has one: usernames on gold items, `{"recommender", "version", "score"}` objects
+on items accepted from a suggestion. The JSON Schema says so (not required;
+a list of strings or objects). `datasets.Features` has no optional keys and
+no unions, so there it is `datasets.Json()`: the list as JSON text, read back
+as the list, and null where the record has no such key.
 """
 from dataclasses import dataclass
 
@@ -37,6 +44,14 @@ class Scalar:
     description: str = ""
     format: str | None = None  # a JSON Schema format (date, date-time), a hint for validators
     enum: tuple[str, ...] | None = None
+    items: tuple[str, ...] | None = None  # kind "array": the JSON Schema types of its items
+
+
+@dataclass(frozen=True)
+class Optional:
+    """A key a record writes only when it has a value (never as null)."""
+
+    node: "Scalar | ListOf | Struct"
 
 
 @dataclass(frozen=True)
@@ -47,7 +62,8 @@ class ListOf:
 
 @dataclass(frozen=True)
 class Struct:
-    """An object whose keys are all always present (records.py writes every key, `null` when unset)."""
+    """An object whose keys are always present (records.py writes every key, `null` when unset), but those
+    marked Optional."""
 
     fields: tuple[tuple[str, "Scalar | ListOf | Struct"], ...]
     description: str = ""
@@ -59,9 +75,14 @@ KINDS = {
     "int64": ("integer", "int64"),
     "bool": ("boolean", "bool"),
     "object": ("object", None),  # free-form: datasets.Json()
+    "array": ("array", None),  # free-form items (Scalar.items): datasets.Json()
 }
 
 STATUSES = ("in_progress", "submitted", "returned", "adjudicated")  # Annotation.Status values
+
+PROVENANCE = Optional(Scalar("array", items=("string", "object"), description=(
+    "Only when the item has one: usernames of the annotators who had it (a gold item), or "
+    "[{\"recommender\", \"version\", \"score\"}] (accepted from a suggestion).")))
 
 SPAN = Struct((
     ("id", Scalar("string", description="Local to the record: s1, s2, ... in (start, end) order.")),
@@ -71,11 +92,13 @@ SPAN = Struct((
     ("text", Scalar("string", description="text[start:end]")),
     ("entity", Scalar("string", nullable=True, description="The canonical source's name, null when unlinked.")),
     ("attributes", Scalar("object", description="Free-form, e.g. {\"check_worthy\": true}; {} when none.")),
+    ("provenance", PROVENANCE),
 ))
 RELATION = Struct((
     ("from", Scalar("string", description="A span id of the same record.")),
     ("to", Scalar("string", description="A span id of the same record.")),
     ("type", Scalar("string")),
+    ("provenance", PROVENANCE),
 ))
 STANCE = Struct((
     ("holder", Scalar("string", nullable=True, description="A span id, null when the holder is an entity only.")),
@@ -84,6 +107,7 @@ STANCE = Struct((
     ("polarity", Scalar("string")),
     ("explicit", Scalar("bool")),
     ("evidence", ListOf(Scalar("string"), description="Span ids, in span order.")),
+    ("provenance", PROVENANCE),
 ))
 
 RECORD = Struct((
@@ -123,10 +147,12 @@ def json_schema(*, schema_id: str | None = None) -> dict:
 
 
 def _json_type(node) -> dict:
+    if isinstance(node, Optional):
+        return _json_type(node.node)
     if isinstance(node, Struct):
         out = {"type": "object",
                "properties": {name: _json_type(child) for name, child in node.fields},
-               "required": [name for name, _ in node.fields],
+               "required": [name for name, child in node.fields if not isinstance(child, Optional)],
                "additionalProperties": False}
     elif isinstance(node, ListOf):
         out = {"type": "array", "items": _json_type(node.item)}
@@ -138,6 +164,8 @@ def _json_type(node) -> dict:
             out["format"] = node.format
         if node.enum:
             out["enum"] = list(node.enum) + ([None] if node.nullable else [])
+        if node.items:
+            out["items"] = {"type": list(node.items)}
     if node.description:
         out["description"] = node.description
     return out
@@ -155,6 +183,8 @@ def features_dict() -> dict:
 
 
 def _feature(node) -> dict:
+    if isinstance(node, Optional):
+        return _feature(node.node)  # absent reads as null: Arrow has no optional keys
     if isinstance(node, Struct):
         return {name: _feature(child) for name, child in node.fields}  # a dict of features is a struct
     if isinstance(node, ListOf):

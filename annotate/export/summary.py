@@ -17,13 +17,17 @@ from .filters import ExportFilters
 
 @dataclass(frozen=True)
 class ExportSummary:
-    count: int  # layers the filters select
-    last_id: int | None  # the highest selected layer id; the stream stops there
+    count: int  # layers the filters select (status=suggestions: articles)
+    last_id: int | None  # the highest selected layer id (article id); the stream stops there
     version: str  # changes whenever the export could: the project's data, the filters, the schema
 
 
 @replica_reads()
 def summarise(project: Project, filters: ExportFilters) -> ExportSummary:
+    if filters.suggestions:
+        from .suggestions import summarise_suggestions  # it imports ExportSummary from here
+
+        return summarise_suggestions(project, filters)
     selected = filters.q()
     layers = Annotation.objects.filter(article__project=project).aggregate(
         layers=Count("pk"),

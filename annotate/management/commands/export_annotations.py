@@ -27,10 +27,14 @@ class Command(BaseCommand):
         parser.add_argument("--output", type=Path, help="File to write (default: stdout).")
         parser.add_argument("--status", default="submitted", choices=STATUSES,
                             help="submitted (default): annotators' submitted layers; gold: adjudicated gold "
-                                 "layers; all: every layer.")
+                                 "layers; all: every layer; suggestions: the recommenders' suggestions "
+                                 "(jsonl and json).")
         parser.add_argument("--annotator", help="Only this annotator's layers (username).")
         parser.add_argument("--updated-since", help="Only layers changed at or after this ISO 8601 datetime.")
         parser.add_argument("--article", help="Only this article (external id).")
+        parser.add_argument("--recommender", action="append",
+                            help="--status suggestions: only this recommender's suggestions (repeatable).")
+        parser.add_argument("--min-score", help="--status suggestions: only suggestions scoring at least this.")
         parser.add_argument("--with-unannotated", action="store_true",
                             help="Also write the articles that have no layer at all (empty annotations): with "
                                  "--status all, a complete backup that import_articles restores.")
@@ -42,10 +46,13 @@ class Command(BaseCommand):
         project = Project.objects.filter(slug=options["project"]).first()
         if project is None:
             raise CommandError(f"no project {options['project']!r}")
-        params = {key: options[key] for key in ("status", "annotator", "updated_since", "article")}
+        params = {key: options[key] for key in ("status", "annotator", "updated_since", "article", "min_score")}
+        params["recommender"] = ",".join(options["recommender"] or [])
         export_format = FORMATS[options["format"]]
         try:
-            filters = parse_filters(params, project=project)
+            if options["with_unannotated"] and options["status"] == "suggestions":
+                raise FilterError("with_unannotated", "adds articles without layers to an export of layers")
+            filters = parse_filters(params, project=project, suggestions=export_format.takes_suggestions)
             trailer = parse_trailer({"trailer": "1" if options["trailer"] else ""}, export_format=export_format)
         except FilterError as error:
             raise CommandError(f"--{error.parameter.replace('_', '-')}: {error.message}") from None

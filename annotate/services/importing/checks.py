@@ -7,7 +7,8 @@ Two steps, so that most problems are found without asking the database:
   become (`Owners`: --annotator, the record's own annotator, or the gold layer), applies the size
   limits, refuses a line that repeats a layer or changes the text of an earlier line of the file,
   and checks the names the record uses against the project (`Vocabulary`), including the labels a
-  relation type wants at its ends.
+  relation type wants at its ends. Its `predictions` (a model's items, stored as suggestions by
+  rows.write_predictions) are checked the same way, each unknown name a problem of its item.
 * `BatchPlanner.plan` takes a batch of checked records and what the project already holds, and
   decides what each record does (`decide`): a new article, a layer on a stored article, a layer
   replaced (--replace), an article rewritten (--update), skipped, or refused.
@@ -23,7 +24,7 @@ from typing import ClassVar, NamedTuple
 from django.conf import settings
 from django.contrib.auth import get_user_model
 
-from ...interchange import ArticleRecord, RecordInvalid, parse_record
+from ...interchange import ArticleRecord, PredictionsRecord, RecordInvalid, parse_record
 from ...models import Annotation, Article, Label, Polarity, Project, RelationType, StanceTarget
 from ...textutil import content_hash
 from ..membership import ensure_member
@@ -76,15 +77,21 @@ class Vocabulary:
             self.items[kind] = {obj.name: obj for obj in rows}
 
     def require(self, record: ArticleRecord, line: int) -> bool:
-        """True when every name the record uses exists (creating them first if allowed)."""
-        layer = record.annotations
-        if layer is None:
+        """True when every name the record uses exists (creating them first if allowed).
+
+        Its predictions' names count only when the file may create names: otherwise each unknown one
+        is a problem of its item (prediction_problems), as a recommender's would be.
+        """
+        layers = [record.annotations] if record.annotations is not None else []
+        if self.create and record.predictions is not None:
+            layers.append(record.predictions.layer)
+        if not layers:
             return True
         used = {
-            "labels": {s.label for s in layer.spans},
-            "relation types": {r.type for r in layer.relations},
-            "targets": {s.target for s in layer.stances},
-            "polarities": {s.polarity for s in layer.stances},
+            "labels": {s.label for layer in layers for s in layer.spans},
+            "relation types": {r.type for layer in layers for r in layer.relations},
+            "targets": {s.target for layer in layers for s in layer.stances},
+            "polarities": {s.polarity for layer in layers for s in layer.stances},
         }
         missing = {kind: names - self.items[kind].keys() for kind, names in used.items()}
         if not any(missing.values()):
@@ -162,19 +169,44 @@ def check_limits(record: ArticleRecord) -> None:
     if len(record.text) > settings.MAX_ARTICLE_CHARS:
         message = f"is {len(record.text)} characters long; the limit is {settings.MAX_ARTICLE_CHARS}"
         raise RecordInvalid([("text", message)])
-    if record.annotations is not None and len(record.annotations.spans) > settings.MAX_SPANS_PER_ANNOTATION:
-        message = f"{len(record.annotations.spans)} spans; the limit per layer is {settings.MAX_SPANS_PER_ANNOTATION}"
-        raise RecordInvalid([("annotations.spans", message)])
+    for where, layer in (("annotations", record.annotations),
+                         ("predictions", record.predictions.layer if record.predictions else None)):
+        if layer is not None and len(layer.spans) > settings.MAX_SPANS_PER_ANNOTATION:
+            message = f"{len(layer.spans)} spans; the limit per layer is {settings.MAX_SPANS_PER_ANNOTATION}"
+            raise RecordInvalid([(f"{where}.spans", message)])
 
 
-def relation_end_problems(record: ArticleRecord, relation_types: dict[str, RelationType]) -> list[tuple[str, str]]:
-    """(field, message) for each relation end whose span has another label than the type wants."""
+def prediction_problems(record: ArticleRecord, vocabulary: Vocabulary) -> list[tuple[str, str]]:
+    """(field, message) for each name of the record's predictions the project lacks, then for each relation
+    end whose span has another label than the type wants."""
+    layer, items, slug = record.predictions.layer, vocabulary.items, vocabulary.project.slug
+    problems = [(f"predictions.spans[{i}].label", f"{span.label!r} is not a label of project {slug!r}")
+                for i, span in enumerate(layer.spans) if span.label not in items["labels"]]
+    problems += [(f"predictions.relations[{i}].type", f"{relation.type!r} is not a relation type of project {slug!r}")
+                 for i, relation in enumerate(layer.relations) if relation.type not in items["relation types"]]
+    for i, stance in enumerate(layer.stances):
+        if stance.target not in items["targets"]:
+            problems.append((f"predictions.stances[{i}].target",
+                             f"{stance.target!r} is not a stance target of project {slug!r}"))
+        if stance.polarity not in items["polarities"]:
+            problems.append((f"predictions.stances[{i}].polarity",
+                             f"{stance.polarity!r} is not a polarity of project {slug!r}"))
+    if not problems:
+        problems = relation_end_problems(record, items["relation types"], layer=layer, where="predictions")
+    return problems
+
+
+def relation_end_problems(record: ArticleRecord, relation_types: dict[str, RelationType], *,
+                          layer=None, where: str = "annotations") -> list[tuple[str, str]]:
+    """(field, message) for each relation end whose span has another label than the type wants
+    (in the record's annotations, or in `layer`: its predictions)."""
+    layer = record.annotations if layer is None else layer
     # The labels each type wants, by name (None: any): a few types, read once a record, not once a relation.
     wanted = {name: (t.from_label.name if t.from_label else None, t.to_label.name if t.to_label else None)
               for name, t in relation_types.items()}
-    labels = {span.id: span.label for span in record.annotations.spans}
+    labels = {span.id: span.label for span in layer.spans}
     problems = []
-    for i, relation in enumerate(record.annotations.relations):
+    for i, relation in enumerate(layer.relations):
         want_from, want_to = wanted[relation.type]
         if (want_from is None or labels[relation.from_id] == want_from) and \
                 (want_to is None or labels[relation.to_id] == want_to):
@@ -182,7 +214,7 @@ def relation_end_problems(record: ArticleRecord, relation_types: dict[str, Relat
         for end, span_id, want in (("from", relation.from_id, want_from), ("to", relation.to_id, want_to)):
             if want is not None and labels[span_id] != want:
                 message = f"{relation.type} needs a {want} span here, got {labels[span_id]} ({span_id!r})"
-                problems.append((f"annotations.relations[{i}].{end}", message))
+                problems.append((f"{where}.relations[{i}].{end}", message))
     return problems
 
 
@@ -219,21 +251,31 @@ class RecordChecks:
         check_limits(record)
         # One article may come on several lines, one per layer (as exports write it): the same
         # text each time, and never the same layer twice.
-        layer = (record.external_id, None if owner is None else owner.key)
-        first = self.seen.setdefault(layer, line)
-        if first != line:
-            what = "" if owner is None else f" with {owner}'s layer"
-            message = f"{record.external_id!r}{what} already appears on line {first} of this file"
-            raise RecordInvalid([("external_id", message)])
+        # Predictions likewise: one model's for one article on one line (a second would replace the first).
+        layers = [((record.external_id, None if owner is None else owner.key),
+                   "" if owner is None else f" with {owner}'s layer")]
+        if record.predictions is not None:
+            if record.annotations is None:
+                layers = []  # a record of predictions alone is no article record of its own
+            layers += [((record.external_id, "predictions", model), f" with predictions of {model}")
+                       for model in record.predictions.models]
+        for layer, what in layers:
+            first = self.seen.setdefault(layer, line)
+            if first != line:
+                message = f"{record.external_id!r}{what} already appears on line {first} of this file"
+                raise RecordInvalid([("external_id", message)])
         text_line, text_hash = self.texts.setdefault(record.external_id, (line, content_hash(record.text)))
         if text_line != line and text_hash != content_hash(record.text):
             raise RecordInvalid([("text", f"differs from the text of {record.external_id!r} on line {text_line}")])
         if not self.vocabulary.require(record, line):
             return None  # the unknown names are reported together at the end (Vocabulary.problems)
+        problems = []
         if record.annotations is not None:
-            problems = relation_end_problems(record, self.vocabulary.items["relation types"])
-            if problems:
-                raise RecordInvalid(problems)
+            problems += relation_end_problems(record, self.vocabulary.items["relation types"])
+        if record.predictions is not None:
+            problems += prediction_problems(record, self.vocabulary)
+        if problems:
+            raise RecordInvalid(problems)
         return Checked(line, record, owner)
 
 
@@ -270,10 +312,17 @@ class BatchPlan:
     """What one batch does to the database, in the order the rows stage applies it."""
 
     updated: list[Article] = field(default_factory=list)  # stored articles with the record's fields set
+    retexted: set[int] = field(default_factory=set)  # ids of the updated articles whose text changes
     replaced: list[tuple[Article, Owner]] = field(default_factory=list)  # layers to empty first
     new_articles: list[Article] = field(default_factory=list)  # without ids yet
     layers: list[tuple[Article, ArticleRecord, Owner]] = field(default_factory=list)
+    # (line, article, the record's predictions): stored as suggestions, replacing the models' earlier ones.
+    predictions: list[tuple[int, Article, PredictionsRecord]] = field(default_factory=list)
     skipped: list[tuple[int, str, str]] = field(default_factory=list)  # (line, external id, why)
+
+    def predict(self, line: int, article: Article, record: ArticleRecord) -> None:
+        if record.predictions is not None:
+            self.predictions.append((line, article, record.predictions))
 
 
 class BatchPlanner:
@@ -328,6 +377,7 @@ class BatchPlanner:
             if article is not None:  # created by an earlier line of this file (its text was checked already)
                 if owner is not None:
                     plan.layers.append((article, record, owner))
+                plan.predict(line, article, record)
                 continue
             article = stored.articles.get(record.external_id)
             if article is None:
@@ -335,6 +385,7 @@ class BatchPlanner:
                 plan.new_articles.append(article)
                 if owner is not None:
                     plan.layers.append((article, record, owner))
+                plan.predict(line, article, record)
                 continue
             same_text = article.content_hash == content_hash(record.text) and article.text == record.text
             if owner is not None:
@@ -349,6 +400,15 @@ class BatchPlanner:
                     if key in stored.layers:
                         plan.replaced.append((article, owner))
                     plan.layers.append((article, record, owner))
+                    plan.predict(line, article, record)
+                continue
+            if record.predictions is not None and not self.update:  # predictions for a stored article
+                if same_text:
+                    plan.predict(line, article, record)
+                else:
+                    self.problems.add(line, "text", f"differs from the stored text of article "
+                                                    f"{record.external_id!r}; predictions must point into the same "
+                                                    "text (or --update it)")
                 continue
             if not self.update:
                 why = ("already imported" if same_text
@@ -363,4 +423,7 @@ class BatchPlanner:
                     setattr(article, name, getattr(record, name))
                 article.content_hash = content_hash(article.text)
                 plan.updated.append(article)
+                if not same_text:
+                    plan.retexted.add(article.pk)
+                plan.predict(line, article, record)
         return plan

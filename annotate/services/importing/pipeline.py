@@ -67,12 +67,13 @@ def _run(records: Iterable[Read], *, checks: RecordChecks, planner: BatchPlanner
         # Changes to stored rows are made even when the file has failed (it will be rolled back),
         # so that a later line of the file is judged against the same state as on success.
         for article in plan.updated:
-            rows.update_article(article)
+            rows.update_article(article, retexted=article.pk in plan.retexted)
         for article, owner in plan.replaced:
             rows.clear_layer(article, owner)
         if not problems:  # else the transaction will be rolled back; only keep looking for problems
             rows.write_articles(plan.new_articles)
             rows.write_layers(plan.layers, vocabulary)
+            rows.write_predictions(plan.predictions)
             # Here, once per batch, is the place for work on the articles whose layers the batch wrote
             # (their ids: article.pk for article, _, _ in plan.layers). Their rows may still be queued on
             # the writer: a call that reads them calls rows.flush() first, which waits for them (and

@@ -45,6 +45,10 @@ class ImportReport:
     relations: int = 0
     stances: int = 0
     entities_created: int = 0
+    # Predictions stored as suggestions (docs/format.md, "Predictions").
+    suggested_spans: int = 0
+    suggested_relations: int = 0
+    suggested_stances: int = 0
     vocabulary_created: dict[str, list[str]] = field(default_factory=dict)
     skipped: list[tuple[int, str, str]] = field(default_factory=list)  # (line, external id, why)
 
@@ -55,6 +59,9 @@ class ImportReport:
             f"({self.layers_replaced} replaced) with {self.spans} spans, {self.relations} relations, "
             f"{self.stances} stances; {self.entities_created} entit(ies) created"
         )
+        if self.suggested_spans or self.suggested_relations or self.suggested_stances:
+            text += (f"; suggestions from predictions: {self.suggested_spans} spans, "
+                     f"{self.suggested_relations} relations, {self.suggested_stances} stances")
         for kind, names in self.vocabulary_created.items():
             text += f"; new {kind}: {', '.join(names)}"
         return text + "."

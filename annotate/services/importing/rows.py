@@ -18,15 +18,31 @@ import orjson
 from django.db import connection
 from django.utils import timezone
 
-from ...interchange import ArticleRecord
-from ...models import Annotation, AnnotationEvent, Article, Assignment, Entity, Project, Relation, Span, Stance
+from ...interchange import ArticleRecord, PredictionsRecord
+from ...models import (
+    Annotation,
+    AnnotationEvent,
+    Article,
+    Assignment,
+    Entity,
+    Project,
+    Relation,
+    Span,
+    Stance,
+    SuggestedRelation,
+    SuggestedSpan,
+    SuggestedStance,
+)
+from ...suggestions.base import Guesses, RecommenderError, RelationGuess, SpanGuess, StanceGuess
+from ...suggestions.storing import replace as store_suggestions
+from ...suggestions.vocabulary import Vocabulary as SuggestionVocabulary
 from ..assignments import refresh_needs_annotators
 from ..bulk import RowWriter, json_text, timestamp
 from ..history import layer_state, record_changes
 from ..history import record as record_event
 from ..locking import bump
 from .checks import Owner, Vocabulary
-from .report import ImportReport
+from .report import ImportFailed, ImportProblem, ImportReport
 
 # shuffle_key: the random queue order's key, drawn by Article() (models/article.py); these raw rows pass it on,
 # as the column has no database default.
@@ -80,9 +96,13 @@ class ImportRows:
         # Not locked first: take_next_article's rare concurrent lock is simply waited for by the UPDATE.
         refresh_needs_annotators(self.assigned, lock=False)
 
-    def update_article(self, article: Article) -> None:
-        """--update: the planner has set the record's fields on the stored article."""
+    def update_article(self, article: Article, *, retexted: bool = False) -> None:
+        """--update: the planner has set the record's fields on the stored article. A new text takes its
+        suggestions away: their offsets point into the old one (the record's predictions, if any, come next)."""
         article.save()
+        if retexted:
+            for model in (SuggestedStance, SuggestedRelation, SuggestedSpan):
+                model.objects.filter(article=article).delete()
         self.report.articles_updated += 1
 
     def clear_layer(self, article: Article, owner: Owner) -> None:
@@ -198,8 +218,10 @@ class ImportRows:
                 ids[s.id] = pk = next(span_ids)
                 spans.append((pk, annotation_id, labels[s.label], s.start, s.end, s.text,
                               entity(s.entity) if s.entity else None,
-                              dumps(s.attributes).decode() if s.attributes else "{}", "[]"))
-            relations += [(annotation_id, relation_types[r.type], ids[r.from_id], ids[r.to_id], "[]")
+                              dumps(s.attributes).decode() if s.attributes else "{}",
+                              dumps(s.provenance).decode() if s.provenance else "[]"))
+            relations += [(annotation_id, relation_types[r.type], ids[r.from_id], ids[r.to_id],
+                           dumps(r.provenance).decode() if r.provenance else "[]")
                           for r in layer.relations]
             stance_rows += [(annotation_id, s, [ids[e] for e in s.evidence], ids.get(s.holder))
                             for s in layer.stances]
@@ -207,7 +229,8 @@ class ImportRows:
         stance_ids = self.writer.allocate_ids(Stance, len(stance_rows))
         for pk, (annotation_id, s, evidence_ids, holder_id) in zip(stance_ids, stance_rows):
             stances.append((pk, annotation_id, holder_id, entity(s.holder_entity) if s.holder_entity else None,
-                            targets[s.target], polarities[s.polarity], s.explicit, "[]"))
+                            targets[s.target], polarities[s.polarity], s.explicit,
+                            dumps(s.provenance).decode() if s.provenance else "[]"))
             evidence += [(pk, span_id) for span_id in evidence_ids]
 
         self.writer.insert(Span, SPAN_COLUMNS, spans)
@@ -219,6 +242,59 @@ class ImportRows:
         self.report.spans += len(spans)
         self.report.relations += len(relations)
         self.report.stances += len(stances)
+
+
+    def write_predictions(self, predictions: list[tuple[int, Article, PredictionsRecord]]) -> None:
+        """Each record's predictions become its models' suggestions for the article, replacing what those
+        models had there (annotate/suggestions/storing.py: the one writer of suggestions, which checks
+        them again). The checks stage has checked them as a recommender's answer is checked, so a fault
+        here is a bug; it fails the file like any problem."""
+        if not predictions:
+            return
+        self.flush()  # the batch's new articles must be in before suggestions point at them
+        answers: dict[tuple[str, str], list[tuple[Article, Guesses]]] = defaultdict(list)
+        for _, article, predicted in predictions:
+            for model, version, guesses in self._guesses(predicted):
+                answers[(model, version)].append((article, guesses))
+        # Read after _guesses has created the sources the file names for the first time.
+        vocabulary = SuggestionVocabulary.of(self.project)
+        for (model, version), answered in answers.items():
+            try:
+                stored = store_suggestions(vocabulary=vocabulary, recommender=model, version=version,
+                                           answers=answered)
+            except RecommenderError as error:
+                raise ImportFailed([ImportProblem(self.file, None, "predictions", str(error))]) from None
+            self.report.suggested_spans += stored.spans
+            self.report.suggested_relations += stored.relations
+            self.report.suggested_stances += stored.stances
+
+    def _guesses(self, predicted: PredictionsRecord) -> list[tuple[str, str, Guesses]]:
+        """(model, version, Guesses) for each model the record speaks for; an item points at its model's
+        spans by their index among that model's spans, as a recommender's answer does."""
+        by_model = {model: (Guesses(), {}) for model in predicted.models}
+        versions = dict.fromkeys(predicted.models, "")
+        layer = predicted.layer
+        for span, origin in zip(layer.spans, predicted.spans_from, strict=True):
+            guesses, index = by_model[origin.recommender]
+            versions[origin.recommender] = origin.version
+            index[span.id] = len(guesses.spans)
+            guesses.spans.append(SpanGuess(span.label, span.start, span.end, origin.score,
+                                           entity=self.entity_id(span.entity) if span.entity else None,
+                                           attributes=span.attributes))
+        for relation, origin in zip(layer.relations, predicted.relations_from, strict=True):
+            guesses, index = by_model[origin.recommender]
+            versions[origin.recommender] = origin.version
+            guesses.relations.append(RelationGuess(relation.type, index[relation.from_id], index[relation.to_id],
+                                                   origin.score))
+        for stance, origin in zip(layer.stances, predicted.stances_from, strict=True):
+            guesses, index = by_model[origin.recommender]
+            versions[origin.recommender] = origin.version
+            guesses.stances.append(StanceGuess(
+                stance.target, stance.polarity, origin.score,
+                holder=index[stance.holder] if stance.holder is not None else None,
+                holder_entity=self.entity_id(stance.holder_entity) if stance.holder_entity else None,
+                evidence=tuple(index[span_id] for span_id in stance.evidence), explicit=stance.explicit))
+        return [(model, versions[model], guesses) for model, (guesses, _) in by_model.items()]
 
 
 def refresh_statistics(report: ImportReport) -> None:
