@@ -5,7 +5,7 @@ from types import SimpleNamespace
 import pytest
 
 from annotate.suggestions.base import Document, Example, ProjectView, RecommenderError
-from annotate.suggestions.recommenders.tagger import TaggerRecommender, shape, tags, tokens
+from annotate.suggestions.recommenders.tagger import TaggerRecommender, between_quotes, shape, tags, tokens
 from annotate.suggestions.registry import recommender_class
 
 LABELS = frozenset({"SOURCE", "CUE", "CLAIM"})
@@ -138,3 +138,10 @@ def test_nested_spans_of_one_label_keep_the_outer_one():
 
 def test_shape():
     assert [shape(w) for w in ["Hello", "2024", "U.S.", "كتاب", "«"]] == ["Xx", "d", "X.X.", "x", "«"]
+
+
+def test_between_quotes():
+    text = 'He said “we will, «maybe» go” and „nein“ then "yes" and “open\n\nnext'
+    toks = tokens(text)
+    inside = {t[2] for t, quoted in zip(toks, between_quotes(text, toks)) if quoted}
+    assert inside == {"we", "will", ",", "maybe", "go", "nein", "yes", "open"}

@@ -2,12 +2,15 @@
 
 Articles are cut into tokens (`\\w+|[^\\w\\s]`, code-point offsets kept); each token is described by
 its lowercased word, its first and last three characters, its shape ("Xx", "d", "X.X."), whether it
-is a quote mark, its Arabic-folded form (annotate/suggestions/textnorm.py) when that differs, and the
-words (and for the next ones, the shapes) two tokens either side. A logistic-loss SGDClassifier over
-those features tags each token B, I or O. Its cost is in the rows it fits: of the tokens far from any
-span of a label (more than two tokens away) it trains on a sample (option `outside_sample`, 0.25),
-weighted to count as many as they stand for; 1k articles of 4,000 characters train in about 20 CPU
-seconds (bench/tagger_bench.py). Options `epochs` (5) and `alpha` (1e-5) are the SGD's.
+is a quote mark or between quote marks, its Arabic-folded form (annotate/suggestions/textnorm.py) when
+that differs, and the words (and for the next ones, the shapes) two tokens either side. A logistic-loss
+SGDClassifier (averaged) over those features tags each token B, I or O. Options `epochs` (5) and
+`alpha` (1e-5) are the SGD's.
+
+Its cost is in the rows it fits: of the tokens far from any span of a label (more than two tokens
+away) it trains on a sample (option `outside_sample`, 0.25), weighted to count as many as they stand
+for; 1k articles of 4,000 characters train in 11-14 CPU seconds, 16-30 s of wall time on a busy
+two-core machine (bench/tagger_bench.py).
 
 Overlapping spans: BIO cannot nest, so there is one B/I/O model per label. Spans of different labels
 may overlap, as they do in the layers (a QUOTE that is also a CLAIM, a SOURCE inside STANCE_EVIDENCE);
@@ -16,9 +19,11 @@ longer) is learned and the other left out. The tagger therefore proposes non-ove
 The models share one feature matrix, so a label more costs one more SGD fit, not a second pass over
 the text.
 
-Decoding: a B starts a span, an I continues one (an I without a B starts one too), an O ends it; a
-span's score is the mean probability of its tokens' tags. Only labels seen in training are proposed,
-and of those, the ones the project still has. Option `labels`: learn only these (default: every label).
+Decoding (LabelModel.tags): a token is in a span when its probability of O is below 0.5, and then B
+or I by which of the two is the likelier; a B starts a span, an I continues one (an I without a B
+starts one too), an O ends it. A span's score is the mean of its tokens' probabilities of being in a
+span (1 - P(O)). Only labels seen in training are proposed, and of those, the ones the project still
+has. Option `labels`: learn only these (default: every label).
 """
 import io
 import re
@@ -42,6 +47,8 @@ from ..textnorm import fold_word
 
 TOKEN = re.compile(r"\w+|[^\w\s]")
 QUOTES = frozenset("\"'«»‹›“”„‟‘’‚‛「」『』")
+OPENING = frozenset("«‹„“「『\"")  # “ closes a „ (German), " closes a " (straight quotes alternate)
+CLOSING = frozenset("»›”‟」』")
 OUT, BEGIN, INSIDE = 0, 1, 2  # the tags, as the classes the models learn
 NEIGHBOURS = (-2, -1, 1, 2)
 OUTSIDE_SAMPLE = 0.25  # of the tokens far from a label's spans, the share its model trains on
@@ -102,25 +109,53 @@ class Features:
             ids = self._words[word] = (self._ids(own), {k: self._ids(names) for k, names in around.items()})
         return ids
 
-    def rows(self, words: list[str], indices: array, indptr: array) -> None:
-        """Append one row per token of one document (its own columns, its neighbours')."""
-        n = len(words)
+    def rows(self, text: str, toks: list[tuple[int, int, str]], indices: array, indptr: array) -> None:
+        """Append one row per token of one document (its own columns, its neighbours', whether it is
+        between quote marks)."""
+        n = len(toks)
         edge = {k: self._ids([f"w{k:+d}=<edge>"]) for k in NEIGHBOURS}
-        described = [self._word(word) for word in words]
+        quoted = self._ids(["in-quotes"])
+        described = [self._word(t[2]) for t in toks]
+        inside = between_quotes(text, toks)
         for i in range(n):
             indices.extend(described[i][0])
+            if inside[i]:
+                indices.extend(quoted)
             for k in NEIGHBOURS:
                 j = i - k  # the token k places before i says k of itself: "w-1=minister" on the next word
                 indices.extend(described[j][1][k] if 0 <= j < n else edge[k])
             indptr.append(len(indices))
 
 
-def matrix(features: Features, documents: list[list[str]]) -> csr_matrix:
+def between_quotes(text: str, toks: list[tuple[int, int, str]]) -> list[bool]:
+    """Whether each token is inside quotation marks: a long direct quote's middle words say nothing of
+    it within two tokens, and a per-token model would otherwise cut the quote where they are unsure.
+    “…”, «…», „…“ and "…", nested too; single quotes are apostrophes too often to count. A line break
+    ends an unclosed quote (a paragraph that quotes on does not close it)."""
+    out, open_marks, end = [], [], 0
+    for start, stop, token in toks:
+        if open_marks and "\n" in text[end:start]:
+            open_marks = []
+        end = stop
+        top = open_marks[-1] if open_marks else None
+        if token in CLOSING or (token == "“" and top == "„") or (token == '"' and top == '"'):
+            if open_marks:
+                open_marks.pop()
+        elif token in OPENING:
+            open_marks.append(token)
+        else:
+            out.append(bool(open_marks))
+            continue
+        out.append(False)  # the mark itself is not quoted
+    return out
+
+
+def matrix(features: Features, documents: list[tuple[str, list[tuple[int, int, str]]]]) -> csr_matrix:
     # Typed arrays, not lists: a list holds an 8-byte pointer and a 28-byte int object per column number,
     # about 40 bytes for each of the ~14 columns of each token (hundreds of MB for 1k articles).
     indices, indptr = array("i"), array("q", [0])
-    for words in documents:
-        features.rows(words, indices, indptr)
+    for text, toks in documents:
+        features.rows(text, toks, indices, indptr)
     indices_array = np.frombuffer(indices, dtype=np.int32)
     data = np.ones(len(indices_array), dtype=np.float64)
     return csr_matrix((data, indices_array, np.frombuffer(indptr, dtype=np.int64)),
@@ -174,12 +209,25 @@ class LabelModel:
         return cls(model.classes_.astype(np.int8), model.coef_.astype(np.float32),
                    model.intercept_.astype(np.float32))
 
-    def predict_proba(self, X: csr_matrix) -> np.ndarray:
-        """As SGDClassifier(loss="log_loss").predict_proba: one-vs-rest sigmoids, normalised."""
+    def tags(self, X: csr_matrix) -> tuple[np.ndarray, np.ndarray]:
+        """Each token's tag and the probability that it is in a span (1 - P(O)).
+
+        The probabilities are SGDClassifier(loss="log_loss").predict_proba's: one-vs-rest sigmoids,
+        divided by their sum. A token is in a span when that is likelier than not, and then B or I by
+        which of the two is the likelier: not the argmax of the three, which cuts a long span wherever a
+        token inside it is unsure of B against I (O 0.4, B 0.3, I 0.3 is a token in a span)."""
         p = expit(X @ self.coef.T + self.intercept)
-        if len(self.classes) == 2:
-            return np.hstack([1 - p, p])
-        return p / p.sum(axis=1, keepdims=True)
+        if len(self.classes) == 2:  # one model, the second class against the first
+            p = np.hstack([1 - p, p])
+        else:
+            p /= p.sum(axis=1, keepdims=True)
+        column = {tag: n for n, tag in enumerate(self.classes.tolist())}
+        none = np.zeros(len(p))
+        outside = p[:, column[OUT]] if OUT in column else none
+        begin = p[:, column[BEGIN]] if BEGIN in column else none
+        inside = p[:, column[INSIDE]] if INSIDE in column else none
+        tag = np.where(outside >= 0.5, OUT, np.where(begin >= inside, BEGIN, INSIDE)).astype(np.int8)
+        return tag, 1 - outside
 
 
 @register
@@ -204,12 +252,13 @@ class TaggerRecommender(BaseRecommender):
     def train(self, examples: Iterable[Example]) -> dict:
         wanted = self.options.get("labels")
         wanted = set(wanted) if wanted else None
-        documents, by_label = [], []
+        texts, documents, by_label = [], [], []
         for example in examples:
             spans: dict[str, list[tuple[int, int]]] = {}
             for label, start, end, _ in example.spans:
                 if wanted is None or label in wanted:
                     spans.setdefault(label, []).append((start, end))
+            texts.append(example.document.text)
             documents.append(tokens(example.document.text))
             by_label.append(spans)
         labels = sorted({label for spans in by_label for label in spans})
@@ -217,7 +266,7 @@ class TaggerRecommender(BaseRecommender):
             raise RecommenderError(f"{self.name} has nothing to learn: the examples have no spans"
                                    + (f" of {', '.join(sorted(wanted))}." if wanted else "."))
         features = Features()
-        X = matrix(features, [[t[2] for t in toks] for toks in documents])
+        X = matrix(features, list(zip(texts, documents)))
         models, rows = {}, 0
         outside = float(self.options.get("outside_sample", OUTSIDE_SAMPLE))
         random = np.random.default_rng(0)
@@ -279,15 +328,12 @@ class TaggerRecommender(BaseRecommender):
         if not documents:
             return answers
         toks = [tokens(document.text) for document in documents]
-        X = matrix(Features(self._columns), [[t[2] for t in doc] for doc in toks])
+        X = matrix(Features(self._columns), [(document.text, doc) for document, doc in zip(documents, toks)])
         bounds = np.cumsum([0] + [len(doc) for doc in toks])
         for label, model in self._models.items():
             if self.project.labels and label not in self.project.labels:
                 continue
-            proba = model.predict_proba(X)
-            best = proba.argmax(axis=1)
-            tag = model.classes[best]
-            p = proba[np.arange(len(best)), best]
+            tag, p = model.tags(X)
             for d, doc in enumerate(toks):
                 answers[d].spans.extend(decode(label, doc, tag[bounds[d]:bounds[d + 1]], p[bounds[d]:bounds[d + 1]]))
         for guesses in answers:
