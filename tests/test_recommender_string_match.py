@@ -41,10 +41,16 @@ def test_registered_under_its_kind():
 
 
 def test_a_learned_string_is_proposed_elsewhere_with_its_label_and_entity():
-    recommender = trained(example("Nasser Bourita said the talks went well.", ("Nasser Bourita", "SOURCE", 7)))
+    recommender = trained(example("Nasser Bourita said the talks went well.", ("Nasser Bourita", "SOURCE", 7)),
+                          entities=(KnownEntity(7, "Foreign Minister"),))
     text = "On Monday, nasser  bourita told reporters nothing."
     [guess] = recommender.predict([Document(2, text)])[0].spans
     assert (guess.label, text[guess.start:guess.end], guess.entity) == ("SOURCE", "nasser  bourita", 7)
+
+
+def test_an_entity_no_longer_the_projects_is_not_proposed():
+    recommender = trained(example("Nasser Bourita said.", ("Nasser Bourita", "SOURCE", 7)))  # merged away since
+    assert guesses(recommender, "Nasser Bourita") == [("SOURCE", "Nasser Bourita", None)]
 
 
 def test_the_score_is_the_share_of_the_label_among_the_strings_annotations():
@@ -91,7 +97,8 @@ def test_sources_are_known_before_training_and_not_proposed_to_a_project_without
 
 def test_matches_are_whole_words_and_the_longest_of_one_label_wins():
     recommender = trained(example("Rachida Dati said.", ("Rachida Dati", "SOURCE", 1), ("Dati", "SOURCE", 1)),
-                          example("The dati file.", ("dati file", "CLAIM", None), id=2))
+                          example("The dati file.", ("dati file", "CLAIM", None), id=2),
+                          entities=(KnownEntity(1, "France's Culture Minister"),))
     text = "Datis met Rachida Dati; then Dati left the dati file."
     assert guesses(recommender, text) == [
         ("SOURCE", "Rachida Dati", 1), ("SOURCE", "Dati", 1), ("SOURCE", "dati", 1), ("CLAIM", "dati file", None)]

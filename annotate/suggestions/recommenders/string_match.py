@@ -114,6 +114,8 @@ class StringMatchRecommender(BaseRecommender):
         min_share = float(self.options.get("min_share", 0.2))
         prior = float(self.options.get("prior", 0.25))
         labels = self.project.labels
+        # A source merged or deleted since training is no longer the project's: proposing it would be refused.
+        known = {entity.id for entity in self.project.entities}
         # folded string -> label -> (score, entity id)
         proposals: dict[str, dict[str, tuple[float, int | None]]] = {}
         for key, by in self._counts.items():
@@ -123,7 +125,8 @@ class StringMatchRecommender(BaseRecommender):
             found = {}
             for label, (n, entities) in by.items():
                 if n / total >= min_share and (not labels or label in labels):
-                    entity = entities.most_common(1)[0][0] if entities else None
+                    linked = [(n, e) for e, n in entities.items() if e in known]
+                    entity = max(linked)[1] if linked else None
                     found[label] = (n / (total + prior), entity)
             if found:
                 proposals[key] = found
