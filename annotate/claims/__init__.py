@@ -3,7 +3,7 @@
   clustering.py   the core over plain data, no database: ClaimText in, Cluster out. Texts folded for
                   matching, TF-IDF over word 1-2-grams and character 3-5-grams (or an embedder's
                   vectors), pairs above a cosine threshold found without an n x n matrix (blocking by
-                  rare words beyond 4,000 claims), then merged by average linkage so that clusters
+                  rare words beyond 2,000 claims), then merged by average linkage so that clusters
                   do not chain; the representative is the medoid. configured_embedder() loads an
                   installed sentence-transformers model named by a setting, never downloading one.
 """

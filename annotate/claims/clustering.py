@@ -9,7 +9,7 @@ Method, in three steps:
    L2-normalised; the two are weighted equally, so a pair's similarity is the mean of its word cosine
    and its character cosine. An `embedder` (texts -> dense vectors) replaces all this when given.
 
-2. Pairs at or above `threshold`, without an n x n matrix. Up to 4,000 claims, exactly: the sparse
+2. Pairs at or above `threshold`, without an n x n matrix. Up to 2,000 claims, exactly: the sparse
    product of the vectors in chunks of rows. Beyond, by blocking: each claim's 20 nearest claims by
    the dot product of their *rare* word features alone (word 1-2-grams that at most max(100, sqrt(n))
    claims have) are its candidates, and only those are scored exactly. Restricting to rare features
@@ -61,7 +61,7 @@ _ROWS = 2000  # rows of a sparse product at a time
 # Up to this many claims every pair with a common feature is scored: exact, and still fast. Beyond,
 # blocking (module docstring): rows are compared through word features that at most max(_RARE_DF,
 # sqrt(n)) claims have, and each row keeps its _NEIGHBOURS best candidates.
-_EXACT_UP_TO = 4000
+_EXACT_UP_TO = 2000
 _RARE_DF = 100
 _NEIGHBOURS = 20
 
@@ -70,6 +70,9 @@ _NEIGHBOURS = 20
 class ClaimText:
     id: int
     text: str
+    # Not needed to match: folding is the same for every language (the Arabic rules touch Arabic letters
+    # only) and a claim may be matched across languages only by an embedder. Kept for callers, and for
+    # blocking by language should a corpus need it.
     language: str = ""
 
 
@@ -230,6 +233,7 @@ def _row_dots(x: sparse.csr_matrix, i: np.ndarray, j: np.ndarray) -> np.ndarray:
 
 
 def _dense_pairs(vectors: np.ndarray, threshold: float) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(rows, cols, similarities) of every pair i < j at or above `threshold`, exactly, chunk by chunk."""
     n = vectors.shape[0]
     found_rows, found_cols, found_sims = [], [], []
     step = max(1, _CELLS // n)
@@ -277,7 +281,6 @@ class _SparseSums(_Sums):
         columns, where = np.unique(np.concatenate([ia, ib]), return_inverse=True)
         self.sums[into] = columns, np.bincount(where, weights=np.concatenate([va, vb]))
         self.sums.pop(other, None)
-
 
 
 class _DenseSums(_Sums):
