@@ -207,7 +207,8 @@ def test_project_changelist_shows_progress(admin_client, project, annotator_a, a
 def test_a_project_added_in_admin_gets_the_default_vocabulary(admin_client, annotator_a):
     management = {"memberships-TOTAL_FORMS": 1, "memberships-INITIAL_FORMS": 0}
     response = admin_client.post(url_of(Project, "add"), {
-        "name": "News", "slug": "news", "annotators_per_article": 2, "stance_evidence": "confirm", **management,
+        "name": "News", "slug": "news", "annotators_per_article": 2, "stance_evidence": "confirm",
+        "queue_order": "uncertainty", "suggestion_threshold": "0.4", **management,
         "memberships-0-user": annotator_a.pk, "memberships-0-role": "annotator",
     })
 
@@ -216,6 +217,7 @@ def test_a_project_added_in_admin_gets_the_default_vocabulary(admin_client, anno
     assert sorted(news.labels.values_list("name", flat=True)) == ["CLAIM", "CUE", "QUOTE", "SOURCE", "STANCE_EVIDENCE"]
     assert news.relation_types.count() == 3 and news.polarities.count() == 3
     assert list(news.memberships.values_list("user__username", flat=True)) == ["anna"]
+    assert (news.queue_order, news.suggestion_threshold) == ("uncertainty", 0.4)
 
 
 # Annotation layers ---------------------------------------------------------------

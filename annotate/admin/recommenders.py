@@ -1,10 +1,14 @@
-"""Recommenders: a project's managers enable them, set them up (an external one's URL, auth header, timeout,
+"""Recommenders, their suggestions and the decisions about them.
+
+Recommenders: a project's managers enable them, set them up (an external one's URL, auth header, timeout,
 batch size; a trainable one's retraining) and start runs. Scoped like webhooks: a staff user sees the
 recommenders of the projects they manage (an external one's auth header is the project's secret)."""
 from django.contrib import admin, messages
 
 from ..jobs.kinds.suggestions import start_suggestions
-from ..models import Project, Recommender
+from ..models import Project, Recommender, SuggestedRelation, SuggestedSpan, SuggestedStance, SuggestionDecision
+from .common import ReadOnlyAdmin
+from .large import LargeTableAdmin
 from .webhooks import ProjectManagersOnly, managed_projects
 
 
@@ -72,3 +76,66 @@ class RecommenderAdmin(ProjectManagersOnly, admin.ModelAdmin):
                   permissions=["change"])
     def train_and_run(self, request, queryset):
         self._start(request, queryset, retrain=True)
+
+
+class SuggestionAdmin(ReadOnlyAdmin, ProjectManagersOnly, LargeTableAdmin):
+    """What recommenders proposed, read-only (runs replace them; annotators accept or reject them in the
+    workspace): for a project's managers to see what their recommenders say, article by article."""
+
+    project_path = "article__project"
+    list_filter = ["recommender"]
+    search_fields = ["article__external_id"]
+    search_help_text = "An article's external id (exact)."
+    sortable_by = ["id"]
+
+    def get_queryset(self, request):
+        return self.scoped(request, super().get_queryset(request))
+
+    def project_id_of(self, suggestion):
+        return suggestion.article.project_id
+
+    def get_search_results(self, request, queryset, search_term):
+        if not search_term:
+            return queryset, False
+        return queryset.filter(article__external_id=search_term.strip()), False
+
+
+@admin.register(SuggestedSpan)
+class SuggestedSpanAdmin(SuggestionAdmin):
+    list_display = ["id", "article", "label", "start", "end", "text_short", "score", "recommender", "version",
+                    "created_at"]
+    list_select_related = ["article", "label"]
+
+    @admin.display(description="text")
+    def text_short(self, suggestion):
+        return suggestion.text[:80]
+
+
+@admin.register(SuggestedRelation)
+class SuggestedRelationAdmin(SuggestionAdmin):
+    list_display = ["id", "article", "type", "from_span", "to_span", "score", "recommender", "version"]
+    list_select_related = ["article", "type", "from_span__label", "to_span__label"]
+
+
+@admin.register(SuggestedStance)
+class SuggestedStanceAdmin(SuggestionAdmin):
+    list_display = ["id", "article", "target", "polarity", "holder_span", "holder_entity", "score", "recommender",
+                    "version"]
+    list_select_related = ["article", "target", "polarity", "holder_span__label", "holder_entity"]
+
+
+@admin.register(SuggestionDecision)
+class SuggestionDecisionAdmin(ReadOnlyAdmin, ProjectManagersOnly, LargeTableAdmin):
+    """Who accepted or rejected what: the acceptance rates are counted from these."""
+
+    list_display = ["id", "article", "user", "kind", "label", "decision", "recommender", "version", "score",
+                    "created_at"]
+    list_filter = ["decision", "kind", "recommender"]
+    list_select_related = ["article", "user"]
+    sortable_by = ["id"]
+
+    def get_queryset(self, request):
+        return self.scoped(request, super().get_queryset(request))
+
+    def project_id_of(self, decision):
+        return decision.project_id

@@ -85,3 +85,15 @@ class ChoiceInput(VersionedInput):
 
 class RefreshInput(serializers.Serializer):
     recommender = serializers.ListField(child=serializers.CharField(max_length=100), required=False)
+
+
+class AcceptedOut(serializers.Serializer):
+    """The items an accept made (or found made, on a retry), as the layer's API shows them."""
+    spans = serializers.ListField(child=serializers.DictField())
+    relations = serializers.ListField(child=serializers.DictField())
+    stances = serializers.ListField(child=serializers.DictField())
+    annotation_version = serializers.IntegerField()
+
+
+class RejectedOut(serializers.Serializer):
+    rejected = serializers.IntegerField(help_text="How many suggestions were rejected.")

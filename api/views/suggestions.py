@@ -17,7 +17,15 @@ from annotate.suggestions import deciding, running
 from annotate.suggestions.reading import suggestions_of
 
 from ..serializers.annotations import RELATION, SPAN, STANCE
-from ..serializers.suggestions import ChoiceInput, RefreshInput, RefreshOut, SuggestionQuery, SuggestionsOut
+from ..serializers.suggestions import (
+    AcceptedOut,
+    ChoiceInput,
+    RefreshInput,
+    RefreshOut,
+    RejectedOut,
+    SuggestionQuery,
+    SuggestionsOut,
+)
 from ..versioning import etag, expected_version
 from .annotations import IF_MATCH, RELATIONS, SPANS, STANCES
 
@@ -101,7 +109,7 @@ class AcceptSuggestions(APIView):
     items again (header `Idempotent-Replayed: true`) and writes nothing.
     """
 
-    @extend_schema(request=ChoiceInput, parameters=[IF_MATCH])
+    @extend_schema(request=ChoiceInput, parameters=[IF_MATCH], responses={201: AcceptedOut, 200: AcceptedOut})
     def post(self, request, pk):
         annotation = annotation_for(request.user, pk, write=True)
         data = ChoiceInput(data=request.data)
@@ -126,7 +134,7 @@ class RejectSuggestions(APIView):
     """Reject suggestions for this layer (by id, or every suggested span of one `label` you still see). They are
     not shown to you on this article again; the layer does not change, so no version is needed."""
 
-    @extend_schema(request=ChoiceInput)
+    @extend_schema(request=ChoiceInput, responses=RejectedOut)
     def post(self, request, pk):
         annotation = annotation_for(request.user, pk, write=True)
         data = ChoiceInput(data=request.data)

@@ -5,6 +5,7 @@ fixture is exactly what an import produces and the database is left alone.
 """
 import datetime as dt
 import json
+import zlib
 from pathlib import Path
 
 from django.conf import settings
@@ -13,6 +14,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
 from annotate.models import Article, Label, Polarity, Project, RelationType, StanceTarget
+from annotate.models.article import SHUFFLE_KEYS
 from annotate.services.importing import ImportFailed, import_file
 from annotate.services.projects import create_project
 
@@ -49,6 +51,9 @@ def build_demo_fixture(raw_dir: Path = RAW_DIR) -> str:
                     import_file(stream, name=path.name, project_slug=project.slug, language=spec["language"])
             Project.objects.filter(pk=project.pk).update(created_at=BUILT_AT, updated_at=BUILT_AT)
             Article.objects.filter(project=project).update(created_at=BUILT_AT, updated_at=BUILT_AT)
+            # The random queue order's keys, drawn from the external ids: the same file every build.
+            for pk, external_id in Article.objects.filter(project=project).values_list("pk", "external_id"):
+                Article.objects.filter(pk=pk).update(shuffle_key=zlib.crc32(external_id.encode()) % SHUFFLE_KEYS)
             project.refresh_from_db()
             objects = [project]
             for model in (Label, RelationType, Polarity, StanceTarget, Article):
