@@ -38,8 +38,6 @@ import numpy as np
 import orjson
 from scipy.sparse import csr_matrix
 from scipy.special import expit
-from sklearn.exceptions import ConvergenceWarning
-from sklearn.linear_model import SGDClassifier
 
 from ..base import BaseRecommender, Document, Example, Guesses, RecommenderError, SpanGuess
 from ..registry import register
@@ -205,7 +203,7 @@ class LabelModel:
     intercept: np.ndarray
 
     @classmethod
-    def of(cls, model: SGDClassifier) -> "LabelModel":
+    def of(cls, model) -> "LabelModel":  # a fitted sklearn SGDClassifier
         return cls(model.classes_.astype(np.int8), model.coef_.astype(np.float32),
                    model.intercept_.astype(np.float32))
 
@@ -267,6 +265,11 @@ class TaggerRecommender(BaseRecommender):
                                    + (f" of {', '.join(sorted(wanted))}." if wanted else "."))
         features = Features()
         X = matrix(features, list(zip(texts, documents)))
+        # Imported here: scikit-learn takes seconds to import, and only training needs it (predicting reads
+        # the stored weights with numpy), so web workers and attribution-only runs never pay for it.
+        from sklearn.exceptions import ConvergenceWarning
+        from sklearn.linear_model import SGDClassifier
+
         models, rows = {}, 0
         outside = float(self.options.get("outside_sample", OUTSIDE_SAMPLE))
         random = np.random.default_rng(0)
