@@ -71,6 +71,7 @@ v1 = [
     path("projects/<slug:slug>/recommenders/", recommenders.Recommenders.as_view(), name="recommender-list"),
     path("projects/<slug:slug>/recommenders/evaluate/", recommenders.EvaluateRecommenders.as_view(),
          name="recommender-evaluate"),
+    path("projects/<slug:slug>/recommenders/run/", recommenders.RunRecommenders.as_view(), name="recommender-run"),
     path("projects/<slug:slug>/search/", search.ProjectSearch.as_view(), name="project-search"),
 ]
 

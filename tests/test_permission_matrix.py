@@ -178,6 +178,8 @@ API = {
                           row(401, 403, 403, 200, 200, 404, 200, 200))],
     # Recommenders' figures compare suggestions with everyone's layers: reviewers and managers only.
     "api:recommender-list": [("get", SLUG, None, row(401, 403, 403, 200, 200, 404, 403, 200))],
+    "api:recommender-run": [("post", SLUG, {"recommenders": ["attribution"]},
+                             row(401, 403, 403, 403, 202, 404, 403, 202))],
     "api:recommender-evaluate": [("post", SLUG, None, row(401, 403, 403, 202, 202, 404, 403, 202))],
     # Any member searches what they may see (annotators: their own layers and articles; erin: nothing).
     "api:project-search": [("get", SLUG, {"q": "plan"}, row(401, 200, 200, 200, 200, 404, 200, 200))],

@@ -142,3 +142,55 @@ def test_run_reads_the_project_a_batch_at_a_time(project, django_assert_max_num_
         outcomes = running.run(project, names=["attribution"], log=lambda line: None)
     assert outcomes["attribution"].articles == 30
     assert not Annotation.objects.exists()
+
+
+def test_the_reference_external_recommender_end_to_end(project, articles, annotator_a):
+    """examples/recommender_server.py as a project's recommender: trained on a submitted layer, run by the
+    command, its suggestions read and accepted through the API with its version in the provenance."""
+    from .factories import api_client
+    from .test_recommender_external import _reference, serving
+
+    submitted_layer(articles[1], make_user_for(project), [("SOURCE", "the ministry")])
+    with serving(_reference().make_server(port=0, token="s3cret")) as url:
+        Recommender.objects.create(project=project, name="house-model", kind="external", url=url,
+                                   auth_header="Authorization: Bearer s3cret", batch_size=2, retrain_every=1)
+        call_command("suggest", "demo", "--recommender", "house-model", "--retrain")
+    quote = SuggestedSpan.objects.get(article=articles[0], recommender="house-model", label__name="QUOTE")
+    assert quote.text == "The autonomy plan is serious and credible"
+    assert quote.version.startswith("dict-")  # the version the server reported
+    assert SuggestedSpan.objects.filter(recommender="house-model", text="the ministry").exists()  # learned
+
+    layer = annotating.open_layer(assignment=make_assignment(articles[0], annotator_a))
+    client = api_client(annotator_a)
+    shown = client.get(f"/api/v1/articles/{articles[0].pk}/suggestions/", {"recommender": "house-model"}).json()
+    assert quote.pk in {span["id"] for span in shown["spans"]}
+    response = client.post(f"/api/v1/annotations/{layer.pk}/suggestions/accept/",
+                           {"spans": [quote.pk], "version": layer.version}, format="json")
+    assert response.status_code == 201
+    assert layer.spans.get().provenance == [{"recommender": "house-model", "version": quote.version,
+                                             "score": quote.score}]
+
+
+def make_user_for(project):
+    from annotate.models import Membership
+
+    from .factories import make_user
+
+    user = make_user("bea")
+    Membership.objects.create(project=project, user=user, role=Membership.Role.ANNOTATOR)
+    return user
+
+
+def test_managers_start_a_run_over_the_api(project, articles, manager, reviewer):
+    from .factories import api_client
+
+    url = f"/api/v1/projects/{project.slug}/recommenders/run/"
+    assert api_client(reviewer).post(url, {}, format="json").status_code == 403
+    refused = api_client(manager).post(url, {"recommenders": ["magic"]}, format="json")
+    assert refused.status_code == 400 and "no recommender magic" in refused.json()["recommenders"][0]
+    started = api_client(manager).post(url, {"recommenders": ["attribution"], "articles": [articles[0].pk]},
+                                       format="json")
+    assert started.status_code == 202
+    run_queued_jobs()
+    assert Job.objects.get(pk=started.json()["id"]).status == Job.Status.DONE
+    assert set(SuggestedSpan.objects.values_list("article_id", flat=True)) == {articles[0].pk}

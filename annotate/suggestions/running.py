@@ -46,6 +46,17 @@ class Outcome:
                 "skipped": self.skipped}
 
 
+def check_names(project: Project, names: list[str] | None) -> None:
+    """LookupError unless every name is a recommender of the project or a built-in one."""
+    if not names:
+        return
+    rows = set(Recommender.objects.filter(project=project).values_list("name", flat=True))
+    unknown = [name for name in names if name not in rows and name not in BUILT_IN]
+    if unknown:
+        known = sorted(rows | set(BUILT_IN))
+        raise LookupError(f"no recommender {', '.join(unknown)} in {project.slug}; there are {', '.join(known)}")
+
+
 def recommenders_of(project: Project, names: list[str] | None = None) -> list[Recommender]:
     """The project's enabled recommenders, or those named (a built-in named but not set up is added,
     enabled). A project with none set up gets the built-in ones, enabled, on first use."""
@@ -53,10 +64,7 @@ def recommenders_of(project: Project, names: list[str] | None = None) -> list[Re
     if not rows:
         rows = {name: Recommender.objects.create(project=project, name=name, kind=name) for name in BUILT_IN}
     if names:
-        unknown = [name for name in names if name not in rows and name not in BUILT_IN]
-        if unknown:
-            known = sorted(set(rows) | set(BUILT_IN))
-            raise LookupError(f"no recommender {', '.join(unknown)} in {project.slug}; there are {', '.join(known)}")
+        check_names(project, names)
         for name in names:
             if name not in rows:
                 rows[name] = Recommender.objects.create(project=project, name=name, kind=name)
