@@ -153,6 +153,31 @@ def test_the_blocking_path_finds_the_same_clusters_on_small_input(monkeypatch):
     assert cluster(CLAIMS) == expected
 
 
+def test_blocking_finds_claims_made_of_common_words(monkeypatch):
+    # Every word and word pair of claims 1 and 2 but "now" is in more than sqrt(10) = 3 claims: common.
+    others = ["the plan is late", "the plan is ready", "the plan is new", "the plan is the only basis for peace",
+              "the only basis is the law", "is the only basis left", "the only basis now",
+              "the plan is the only basis of talks"]
+    claims = [ClaimText(1, "The plan is the only basis"), ClaimText(2, "The plan is the only basis now"),
+              *(ClaimText(10 + k, text) for k, text in enumerate(others))]
+    expected = cluster(claims)
+    monkeypatch.setattr(clustering, "_EXACT_UP_TO", 0)
+    monkeypatch.setattr(clustering, "_RARE_DF", 1)
+
+    assert together(expected)[1] == {1, 2, 16}
+    assert cluster(claims) == expected  # through the two least common words each claim always keeps
+
+
+def test_a_claim_repeated_word_for_word_weighs_as_many_claims():
+    # One row for the three copies, counted three times: the centroid leans to it, so it represents the
+    # cluster although the paraphrase has the lowest id.
+    copies = [ClaimText(k, f"{CLAIMS[0].text}.") for k in (5, 3, 4)]
+
+    clusters = cluster([ClaimText(1, CLAIMS[1].text), *copies, ClaimText(2, CLAIMS[2].text)])
+
+    assert clusters == [Cluster((1, 3, 4, 5), 3), Cluster((2,), 2)]
+
+
 def test_normalise_folds_case_punctuation_quotes_and_arabic_spellings():
     assert normalise("  « Morocco’s  PLAN »,\n said…") == "morocco s plan said"
     assert normalise("الإرهابَ ـ مبادرة على") == normalise("الارهاب مبادره علي")

@@ -11,8 +11,9 @@ Method, in three steps:
 
 2. Pairs at or above `threshold`, without an n x n matrix. Up to 2,000 claims, exactly: the sparse
    product of the vectors in chunks of rows. Beyond, by blocking: each claim's 20 nearest claims by
-   the dot product of their *rare* word features alone (word 1-2-grams that at most max(100, sqrt(n))
-   claims have) are its candidates, and only those are scored exactly. Restricting to rare features
+   the dot product of their *rare* word features (word 1-2-grams that at most max(100, sqrt(n))
+   claims have) and of their two least common other ones are its candidates, and only those are
+   scored exactly. Restricting to rare features
    keeps that product small (a term in df claims costs df^2 cells, so "the", "said" or "Morocco" would
    make it quadratic), and what two claims that say the same thing share is their rare words: names,
    places, the thing at issue. The price: a pair above the threshold that shares no rare word, or that
@@ -64,6 +65,7 @@ _ROWS = 2000  # rows of a sparse product at a time
 _EXACT_UP_TO = 2000
 _RARE_DF = 100
 _NEIGHBOURS = 20
+_ALWAYS = 2
 
 
 @dataclass(frozen=True)
@@ -90,7 +92,10 @@ def normalise(text: str) -> str:
 def tfidf_vectors(texts: Sequence[str]) -> tuple[sparse.csr_matrix, int]:
     """Unit rows whose dot products are the mean of the word and the character TF-IDF cosines, and the
     number of word features (the columns before the character ones)."""
-    folded = [normalise(text) for text in texts]
+    return _tfidf([normalise(text) for text in texts])
+
+
+def _tfidf(folded: Sequence[str]) -> tuple[sparse.csr_matrix, int]:
     parts = []
     for vectorizer in (
         # Tokens are whatever `normalise` left between spaces: one-letter words ("a", Arabic "و") count.
@@ -123,22 +128,37 @@ def cluster(claims: Sequence[ClaimText], *, threshold: float = 0.55, min_average
         raise ValueError("claim ids must be unique")
     if len(claims) < 2:
         return [Cluster((claim.id,), claim.id) for claim in claims]
-    texts = [claim.text for claim in claims]
+    # Claims that read the same (a quote carried word for word by many articles) are one row, weighted
+    # by their number: the work follows the distinct texts, and a much-repeated claim's words do not
+    # become "common" (which would leave it nothing rare to be found by). Empty texts stay apart.
+    keys = [normalise(claim.text) for claim in claims] if embedder is None else [claim.text for claim in claims]
+    first: list[int] = []  # each row's first claim (the lowest id)
+    seen: dict[str, int] = {}
+    row_of: list[int] = []
+    for position, key in enumerate(keys):
+        row = seen.get(key) if key else None
+        if row is None:
+            row = seen[key] = len(first)
+            first.append(position)
+        row_of.append(row)
+    counts = np.bincount(row_of, minlength=len(first)).astype(np.float64)
     if embedder is None:
-        vectors, word_columns = tfidf_vectors(texts)
+        vectors, word_columns = _tfidf([keys[position] for position in first])
         rows, cols, sims = _sparse_pairs(vectors, word_columns, threshold)
-        sums: _Sums = _SparseSums(vectors)
+        sums: _Sums = _SparseSums(vectors, counts)
     else:
-        dense = np.asarray(embedder(texts), dtype=np.float32)
-        if dense.ndim != 2 or dense.shape[0] != len(texts):
-            raise ValueError(f"the embedder returned shape {dense.shape} for {len(texts)} texts")
-        dense = l2_normalize(dense)
-        rows, cols, sims = _dense_pairs(dense, threshold)
-        sums = _DenseSums(dense)
-    groups = _average_linkage(len(claims), rows, cols, sums, sims,
-                              threshold if min_average is None else min_average)
-    medoids = _medoids(vectors if embedder is None else dense, groups)
-    out = [Cluster(tuple(ids[m] for m in members), ids[medoid]) for members, medoid in zip(groups, medoids)]
+        vectors = np.asarray(embedder([keys[position] for position in first]), dtype=np.float32)
+        if vectors.ndim != 2 or vectors.shape[0] != len(first):
+            raise ValueError(f"the embedder returned shape {vectors.shape} for {len(first)} texts")
+        vectors = l2_normalize(vectors)
+        rows, cols, sims = _dense_pairs(vectors, threshold)
+        sums = _DenseSums(vectors, counts)
+    groups = _average_linkage(rows, cols, sims, sums, counts, threshold if min_average is None else min_average)
+    claims_of: list[list[int]] = [[] for _ in first]
+    for position, row in enumerate(row_of):
+        claims_of[row].append(position)
+    out = [Cluster(tuple(sorted(ids[position] for row in group for position in claims_of[row])), ids[first[medoid]])
+           for group, medoid in zip(groups, _medoids(vectors, groups, counts))]
     return sorted(out, key=lambda group: group.members[0])
 
 
@@ -186,9 +206,21 @@ def _sparse_pairs(vectors: sparse.csr_matrix, word_columns: int,
             keep = (j > i) & (product.data >= threshold)
             found.append((i[keep], j[keep], product.data[keep]))
         return tuple(np.concatenate(part) for part in zip(*found))
-    # Blocking: each row's nearest rows by the dot product of their rare word features alone.
+    # Blocking: each row's nearest rows by the dot product of their rare word features, and of their
+    # _ALWAYS least common other word features: two wordings of a claim made of common words ("Morocco
+    # is a key partner") would otherwise share nothing the blocking sees. Each row picks its least
+    # common of these, so a very common word is picked only by rows that have nothing less common.
     df = np.bincount(vectors.indices, minlength=vectors.shape[1])
-    rare = (vectors.indices < word_columns) & (df[vectors.indices] <= max(_RARE_DF, isqrt(n)))
+    cap = max(_RARE_DF, isqrt(n))
+    word = np.flatnonzero(vectors.indices < word_columns)
+    word_df = df[vectors.indices[word]]
+    row = np.repeat(np.arange(n), np.diff(vectors.indptr))[word]
+    order = np.lexsort((vectors.indices[word], word_df, row))  # by row, then rarest first
+    rank = np.empty(len(word), dtype=np.int64)
+    rank[order] = np.arange(len(word)) - np.searchsorted(row[order], row[order])
+    rare_in_row = np.bincount(row, weights=word_df <= cap, minlength=n).astype(np.int64)
+    rare = np.zeros(len(vectors.indices), dtype=bool)
+    rare[word] = rank < rare_in_row[row] + _ALWAYS
     kept = np.concatenate([[0], np.cumsum(rare)])
     blocking = sparse.csr_matrix((vectors.data[rare], vectors.indices[rare], kept[vectors.indptr]),
                                  shape=vectors.shape)
@@ -251,7 +283,8 @@ def _dense_pairs(vectors: np.ndarray, threshold: float) -> tuple[np.ndarray, np.
 # --- step 3: average linkage over the pairs --------------------------------------------------------------
 
 class _Sums:
-    """Each cluster's vector sum: the dot product of two sums is the sum of all their cross cosines."""
+    """Each cluster's vector sum (a row counted as many times as its claims): the dot product of two sums
+    is the sum of all their cross cosines."""
 
     def dot(self, a: int, b: int) -> float:
         raise NotImplementedError
@@ -261,15 +294,15 @@ class _Sums:
 
 
 class _SparseSums(_Sums):
-    def __init__(self, vectors: sparse.csr_matrix):
-        self.vectors = vectors
+    def __init__(self, vectors: sparse.csr_matrix, counts: np.ndarray):
+        self.vectors, self.counts = vectors, counts
         self.sums: dict[int, tuple[np.ndarray, np.ndarray]] = {}  # root -> (sorted columns, values)
 
     def _get(self, root: int) -> tuple[np.ndarray, np.ndarray]:
         if root in self.sums:
             return self.sums[root]
         lo, hi = self.vectors.indptr[root], self.vectors.indptr[root + 1]
-        return self.vectors.indices[lo:hi], self.vectors.data[lo:hi].astype(np.float64)
+        return self.vectors.indices[lo:hi], self.vectors.data[lo:hi] * self.counts[root]
 
     def dot(self, a: int, b: int) -> float:
         (ia, va), (ib, vb) = self._get(a), self._get(b)
@@ -284,12 +317,12 @@ class _SparseSums(_Sums):
 
 
 class _DenseSums(_Sums):
-    def __init__(self, vectors: np.ndarray):
-        self.vectors = vectors
+    def __init__(self, vectors: np.ndarray, counts: np.ndarray):
+        self.vectors, self.counts = vectors, counts
         self.sums: dict[int, np.ndarray] = {}
 
     def _get(self, root: int) -> np.ndarray:
-        return self.sums[root] if root in self.sums else self.vectors[root].astype(np.float64)
+        return self.sums[root] if root in self.sums else self.vectors[root] * self.counts[root]
 
     def dot(self, a: int, b: int) -> float:
         return float(self._get(a) @ self._get(b))
@@ -299,11 +332,12 @@ class _DenseSums(_Sums):
         self.sums.pop(other, None)
 
 
-def _average_linkage(n: int, rows: np.ndarray, cols: np.ndarray, sums: _Sums, sims: np.ndarray,
+def _average_linkage(rows: np.ndarray, cols: np.ndarray, sims: np.ndarray, sums: _Sums, counts: np.ndarray,
                      min_average: float) -> list[list[int]]:
-    """Each cluster's members (ascending), merging along the pairs from the most similar down."""
+    """Each cluster's rows (ascending), merging along the pairs from the most similar down."""
+    n = len(counts)
     parent = list(range(n))
-    size = [1] * n
+    size = counts.tolist()  # claims, not rows
     version = [0] * n  # bumped on each merge, so that a refused merge is retried only once a side grew
     refused: set[tuple[int, int, int, int]] = set()
 
@@ -321,7 +355,7 @@ def _average_linkage(n: int, rows: np.ndarray, cols: np.ndarray, sums: _Sums, si
         if ra > rb:
             ra, rb = rb, ra
         key = (ra, version[ra], rb, version[rb])
-        if size[ra] == 1 and size[rb] == 1:
+        if version[ra] == 0 and version[rb] == 0:  # two rows as they came: every cross pair is at `sim`
             average = sim
         elif key in refused:
             continue
@@ -341,16 +375,16 @@ def _average_linkage(n: int, rows: np.ndarray, cols: np.ndarray, sums: _Sums, si
     return list(members.values())
 
 
-def _medoids(vectors: sparse.csr_matrix | np.ndarray, groups: list[list[int]]) -> list[int]:
-    """Each group's member closest to its centroid, i.e. of largest dot product with the group's sum."""
-    medoids = [members[0] for members in groups]  # one member, or two (equally close): the lowest id
-    big = [g for g, members in enumerate(groups) if len(members) > 2]
+def _medoids(vectors: sparse.csr_matrix | np.ndarray, groups: list[list[int]], counts: np.ndarray) -> list[int]:
+    """Each group's row closest to its centroid, i.e. of largest dot product with the group's sum."""
+    medoids = [members[0] for members in groups]
+    big = [g for g, members in enumerate(groups) if len(members) > 1]
     if not big:
         return medoids
     flat = np.concatenate([groups[g] for g in big])
     sizes = np.array([len(groups[g]) for g in big])
     owner = np.repeat(np.arange(len(big)), sizes)  # the group (among `big`) of each member in `flat`
-    membership = sparse.csr_matrix((np.ones(len(flat)), (owner, flat)), shape=(len(big), vectors.shape[0]))
+    membership = sparse.csr_matrix((counts[flat], (owner, flat)), shape=(len(big), vectors.shape[0]))
     totals = membership @ vectors
     scores = np.empty(len(flat))
     for start in range(0, len(flat), _PAIRS):
