@@ -1,0 +1,7 @@
+# Reserved for issue 15 (filled in by its change).
+from django.db import migrations
+
+
+class Migration(migrations.Migration):
+    dependencies = [("annotate", "0017_bulk_annotation")]
+    operations = []
