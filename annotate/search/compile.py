@@ -27,7 +27,18 @@ from django.db.models import BooleanField, Exists, F, Func, OuterRef, Q, TextFie
 from django.db.models.expressions import RawSQL
 from django.db.models.lookups import Contains, Exact, IContains, IExact, IStartsWith
 
-from annotate.models import Annotation, Entity, Membership, Relation, Span, Stance
+from annotate.models import (
+    Annotation,
+    Entity,
+    Label,
+    Membership,
+    Polarity,
+    Relation,
+    RelationType,
+    Span,
+    Stance,
+    StanceTarget,
+)
 from annotate.suggestions.textnorm import fold_word
 
 from . import index
@@ -82,6 +93,9 @@ class Plan:
     articles: Q  # over Article, with visibility: an article matches iff it has hits (text: modulo stemming)
     narrowing: Q  # over Article: what the index says before items are read (items mode)
     items: dict  # kind -> Q over that kind's model, visibility included; only the kinds that can be hits
+    # kind -> Q over Article: it has a hit of that kind. Queried one kind at a time (hits.py): an OR of
+    # EXISTS cannot be a semi-join, and PostgreSQL then hashes each subquery over the whole corpus.
+    exists: dict
 
 
 def _and(parts):
@@ -148,28 +162,26 @@ def _tokens(value: str) -> list[str]:
 
 
 class _Matches(Func):
-    """PostgreSQL: the article's indexed document matches `lexemes` (a to_tsquery text) in its own language.
+    """PostgreSQL: the article's search_document (index.py) matches `lexemes` (a to_tsquery text).
 
-    Each language's articles are matched with the query in their configuration; the branches are bitmap
-    scans of the one GIN index, whose expression (annotate_search_document(language, title, text)) is
-    written here exactly as the index has it.
+    The document holds its language's lexemes; the query is the OR of the term's lexemes in each configuration,
+    so one scan of the GIN index serves every language. (An English article could match the French stem of a
+    word: it then holds a word of that stem, which is close enough, and cheaper than a scan per language.)
     """
 
     output_field = BooleanField()
 
     def __init__(self, lexemes: str):
-        super().__init__(F("language"), F("title"), F("text"))
+        super().__init__(F("id"))
         self.lexemes = lexemes
 
     def as_sql(self, compiler, connection, **extra):
-        (language, p1), (title, p2), (text, p3) = (compiler.compile(e) for e in self.get_source_expressions())
-        document = f"annotate_search_document({language}, {title}, {text})"
-        branches, params = [], []
-        for config in [*index.POSTGRES_CONFIGS.values(), "simple"]:
-            branches.append(f"({document} @@ to_tsquery('{config}'::regconfig, %s) AND "
-                            f"annotate_search_config({language}) = '{config}'::regconfig)")
-            params += [*p1, *p2, *p3, self.lexemes, *p1]
-        return "(" + " OR ".join(branches) + ")", params
+        pk, _ = compiler.compile(self.get_source_expressions()[0])
+        # The column Django does not know, next to one it does: the same table alias.
+        document = pk.rsplit(".", 1)[0] + '."search_document"' if "." in pk else '"search_document"'
+        configs = [*index.POSTGRES_CONFIGS.values(), "simple"]
+        query = " || ".join(f"to_tsquery('{config}'::regconfig, %s)" for config in configs)
+        return f"({document} @@ ({query}))", [self.lexemes] * len(configs)
 
 
 def _fts(term: Text):
@@ -194,6 +206,22 @@ class Compiler:
         self.user = user
         self.reads_all = user.is_superuser or project.role_of(user) in Membership.READS_ALL_LAYERS
         self.layers = TRUE if self.reads_all else Q(annotation__in=Annotation.objects.visible_to(user))
+        self._names, self._entities = {}, {}
+
+    # -- names resolved to ids once per search (a handful of small queries), so that the item queries are
+    # plain id filters the indexes answer, and a name the project does not have costs no query at all
+
+    def ids(self, model, value: str, prefix: bool, contains: bool = False) -> list[int]:
+        """The ids of the project's `model` rows (labels, relation types, polarities, targets) named `value`:
+        whole name or prefix, case-insensitive, or containing it (folded) with contains=True."""
+        if model not in self._names:
+            self._names[model] = list(model.objects.filter(project=self.project).values_list("pk", "name"))
+        wanted = fold_word(value)
+        if prefix:
+            return [pk for pk, name in self._names[model] if fold_word(name).startswith(wanted)]
+        if contains:
+            return [pk for pk, name in self._names[model] if wanted in fold_word(name)]
+        return [pk for pk, name in self._names[model] if fold_word(name) == wanted]
 
     # -- what a has: or an item kind means
 
@@ -208,13 +236,18 @@ class Compiler:
             items = self.visible_items(kind).filter(annotation__article=article)
             if wanted == kind:
                 found.append(Exists(items))
-            elif kind == "span":
-                found.append(Exists(items.filter(label__name__iexact=value)))
-            elif kind == "relation":
-                found.append(Exists(items.filter(type__name__iexact=value)))
+            elif kind == "span" and (labels := self.ids(Label, value, False)):
+                found.append(Exists(items.filter(label_id__in=labels)))
+            elif kind == "relation" and (types := self.ids(RelationType, value, False)):
+                found.append(Exists(items.filter(type_id__in=types)))
         return _or(Q(exists) for exists in found)
 
-    def entities(self, value: str, prefix: bool):
+    def entities(self, value: str, prefix: bool) -> list[int]:
+        if (value, prefix) not in self._entities:
+            self._entities[value, prefix] = self._find_entities(value, prefix)
+        return self._entities[value, prefix]
+
+    def _find_entities(self, value: str, prefix: bool) -> list[int]:
         """The project's entities named `value`: a name or an alias containing it (or starting with it), folded;
         on PostgreSQL also a name similar to it (pg_trgm, a fuzzy match through the trigram index)."""
         if connection.vendor == "postgresql":
@@ -222,7 +255,7 @@ class Compiler:
             named |= Q(aliases__icontains=value)
             if not prefix and len(value) >= 4:
                 named |= Q(Similar(F("name"), Value(value)))
-            return Entity.objects.filter(named, project=self.project).values("pk")
+            return list(Entity.objects.filter(named, project=self.project).values_list("pk", flat=True))
         # SQLite keeps JSON with its non-ASCII characters escaped, so aliases are compared here, folded: a
         # project's sources are a short list read once per search field.
         wanted = fold_word(value)
@@ -319,31 +352,36 @@ class Compiler:
             return Q(Exact(F("annotation__status"), value.lower()))
         if name == "label":
             if kind == "span":
-                return Q(_text_matches(F("label__name"), value, prefix, exact=True))
+                return _in("label_id", self.ids(Label, value, prefix))
             if kind == "relation":
-                return Q(_text_matches(F("type__name"), value, prefix, exact=True))
+                return _in("type_id", self.ids(RelationType, value, prefix))
             return FALSE
         if name in ("source", "holder"):
             entities = self.entities(value, prefix)
+            if not entities and name == "source":
+                return FALSE
+            # The spans naming these sources, as a subquery each query runs once (hashed) from the entity
+            # index: every test below is then a lookup, never a subquery per span.
+            mentions = Span.objects.filter(entity_id__in=entities).values("pk")
             if kind == "stance":
-                named = Q(holder_entity__in=entities) | Q(holder_span__entity__in=entities)
+                named = _in("holder_entity_id", entities) | Q(holder_span_id__in=mentions)
                 if name == "holder":
                     named |= Q(_text_matches(Fold("holder_span__text"), fold_word(value), prefix))
                 return named
             if name == "holder":
                 return FALSE
             if kind == "relation":
-                return Q(from_span__entity__in=entities) | Q(to_span__entity__in=entities)
+                return Q(from_span_id__in=mentions) | Q(to_span_id__in=mentions)
             # A span's source: its own entity, or the entity of a span it is linked to (a QUOTE
             # ATTRIBUTED_TO a SOURCE): "every quote attributed to Nasser Bourita".
-            linked_to = Relation.objects.filter(from_span=OuterRef("pk"), to_span__entity__in=entities)
-            linked_from = Relation.objects.filter(to_span=OuterRef("pk"), from_span__entity__in=entities)
-            return Q(entity__in=entities) | Q(Exists(linked_to)) | Q(Exists(linked_from))
+            linked_to = Relation.objects.filter(to_span_id__in=mentions).values("from_span_id")
+            linked_from = Relation.objects.filter(from_span_id__in=mentions).values("to_span_id")
+            return Q(entity_id__in=entities) | Q(pk__in=linked_to) | Q(pk__in=linked_from)
         if kind != "stance":
             return FALSE
         if name == "target":
-            return Q(_text_matches(F("target__name"), value, prefix))
-        return Q(_text_matches(F("polarity__name"), value, prefix, exact=True))  # polarity
+            return _in("target_id", self.ids(StanceTarget, value, prefix, contains=True))
+        return _in("polarity_id", self.ids(Polarity, value, prefix))
 
     def everything(self, tree: Node, kind: str) -> Q:
         """Items of the kinds a query without item fields names with has: (all when it names none)."""
@@ -355,12 +393,16 @@ class Compiler:
             if wanted in KINDS:
                 kinds.append(TRUE if wanted == kind else FALSE)
             elif kind == "span":
-                kinds.append(Q(label__name__iexact=field.value))
+                kinds.append(_in("label_id", self.ids(Label, field.value, False)))
             elif kind == "relation":
-                kinds.append(Q(type__name__iexact=field.value))
+                kinds.append(_in("type_id", self.ids(RelationType, field.value, False)))
             else:
                 kinds.append(FALSE)
         return _or(kinds) if kinds else TRUE
+
+
+def _in(field: str, ids: list[int]) -> Q:
+    return Q(**{f"{field}__in": ids}) if ids else FALSE
 
 
 def _has_text(node: Node) -> bool:
@@ -388,8 +430,8 @@ def compile_query(tree: Node, *, project, user) -> Plan:
         items = {kind: _and([q, compiler.layers]) for kind, q in items.items() if q is not FALSE}
         if not _has_item_field(tree):
             # `language:ar`, `has:stance`: the articles are those the query names, listed with or without items.
-            return Plan("items", (), narrowing, narrowing, items)
-        exists = _or(Q(Exists(MODELS[kind].objects.filter(q, annotation__article=OuterRef("pk"))))
-                     for kind, q in items.items())
-        return Plan("items", (), _and([narrowing, exists]), narrowing, items)
-    return Plan("text", terms, compiler.article(tree), TRUE, {})
+            return Plan("items", (), narrowing, narrowing, items, {})
+        exists = {kind: Q(Exists(MODELS[kind].objects.filter(q, annotation__article=OuterRef("pk"))))
+                  for kind, q in items.items()}
+        return Plan("items", (), _and([narrowing, _or(exists.values())]), narrowing, items, exists)
+    return Plan("text", terms, compiler.article(tree), TRUE, {}, {})

@@ -17,12 +17,13 @@ import hashlib
 import json
 import re
 from dataclasses import dataclass
+from functools import lru_cache
 
 from django.db import connection
 from django.db.models import Q
 
-from annotate.models import Article, Relation, Span, Stance
-from annotate.suggestions.textnorm import fold, fold_word
+from annotate.models import Annotation, Article, Relation, Span, Stance
+from annotate.suggestions.textnorm import fold_word
 
 from . import index
 from .compile import MODELS, WORD, Plan, compile_query
@@ -33,7 +34,7 @@ MAX_PAGE_SIZE = 200
 MAX_BATCHES = 3
 HIT_COUNT_LIMIT = 1_000
 ARTICLE_COUNT_LIMIT = 10_000
-COUNT_BATCH = 200  # articles read per query when counting text hits
+COUNT_BATCH = 100  # articles read per query when counting text hits
 CONTEXT = 150  # code points of context kept on each side of a hit, at most
 KIND_ORDER = {"text": 0, "span": 1, "relation": 2, "stance": 3}
 MODES = ("hits", "articles")
@@ -109,32 +110,49 @@ def _stems() -> bool:
     return connection.vendor == "postgresql"
 
 
-def _word_matches(word: str, token: str, prefix: bool, stemmed: bool) -> bool:
-    if word == token or (prefix and word.startswith(token)):
-        return True
-    if not stemmed or len(token) < 3:
-        return False
-    if word.startswith(token) and len(word) - len(token) <= 3:
-        return True
-    return word.endswith(token) and word[: len(word) - len(token)] in ARABIC_PREFIXES
+_PREFIXES = "|".join(sorted(ARABIC_PREFIXES, key=len, reverse=True))
+
+
+# Text hits are found by a regex over the stored text itself, so a match's offsets are the text's: case is
+# ignored by the regex, each Arabic letter the folding maps matches its other forms, and the marks the folding
+# drops (harakat, tatweel) may follow any letter.
+_FORMS = {to: "[" + to + "".join(f for f, t in zip(index.LETTERS, index.LETTERS_TO, strict=True) if t == to) + "]"
+          for to in set(index.LETTERS_TO)}
+_MARKS = "[" + index.DROPPED + "]*"
+_LETTER = r"\w" + _MARKS
+
+
+def _word(token: str) -> str:
+    return "".join(_FORMS.get(char, re.escape(char)) + _MARKS for char in token)
+
+
+@lru_cache(maxsize=256)
+def _pattern(tokens: tuple[str, ...], prefix: bool, stemmed: bool) -> re.Pattern:
+    """A regex finding the term's words in order, whole words (the last one a prefix for `word*`); stemmed,
+    a word may take up to three more letters and, first, an Arabic clitic prefix (as the index's stemmers)."""
+    words = [_word(token) for token in tokens]
+    if stemmed:
+        words = [w + f"(?:{_LETTER}){{0,3}}" if len(t) >= 3 else w for w, t in zip(words, tokens, strict=True)]
+        if len(tokens[0]) >= 3:
+            words[0] = f"(?:{_PREFIXES})?" + words[0]
+    if prefix:
+        words[-1] += f"(?:{_LETTER})*"
+    return re.compile(r"(?<!\w)" + r"\W+".join(words) + r"(?!\w)", re.IGNORECASE)
 
 
 def occurrences(article: dict, terms: tuple[Text, ...]) -> dict[tuple[int, int], Text]:
-    """(start, end) of each occurrence of a term in the article's text, at the text's own offsets -> the term."""
-    folded = fold(article["text"])
-    words = [(m.group(), m.start(), m.end()) for m in WORD.finditer(folded.text)]
+    """(start, end) of each occurrence of a term in the article's text, at the text's own offsets -> the term.
+
+    A regex per term over the text as stored (C speed: the first page counts up to a thousand hits)."""
+    text = article["text"]
     stemmed = _stems() and (article["language"] or "").lower().split("-")[0] in index.POSTGRES_CONFIGS
     found = {}
     for term in terms:
-        tokens = WORD.findall(fold_word(term.value))
+        tokens = tuple(WORD.findall(fold_word(term.value)))
         if not tokens:
             continue
-        n = len(tokens)
-        for i in range(len(words) - n + 1):
-            if all(_word_matches(words[i + j][0], tokens[j], term.prefix and j == n - 1, stemmed and not term.phrase)
-                   for j in range(n)):
-                start, end = folded.span(words[i][1], words[i + n - 1][2])
-                found.setdefault((start, end), term)
+        for match in _pattern(tokens, term.prefix, stemmed and not term.phrase).finditer(text):
+            found.setdefault((match.start(), match.end()), term)
     return found
 
 
@@ -165,12 +183,20 @@ def _span(span) -> dict:
     return {"id": span.pk, "label": span.label.name, "start": span.start, "end": span.end, "text": span.text}
 
 
+def layers_of(article_ids) -> list[int]:
+    """The layers of these articles. Items are then read by their layer's id, a list of numbers the items'
+    (annotation, ...) indexes answer: joined through the articles instead, PostgreSQL may hash a whole table."""
+    return list(Annotation.objects.filter(article_id__in=list(article_ids)).order_by().values_list("pk", flat=True))
+
+
 def item_hits(plan: Plan, articles: dict[int, dict]) -> list[dict]:
-    """The hits of these articles, one query per kind that can match (and one for stances' evidence)."""
-    ids = list(articles)
+    """The hits of these articles: their layers, then one query per kind that can match (and stances' evidence)."""
+    if not articles or not plan.items:
+        return []
+    layers = layers_of(articles)
     hits = []
     for kind, q in plan.items.items():
-        rows = _items(kind, q, ids)
+        rows = _items(kind, q, layers)
         for item in rows:
             article = articles[item.annotation.article_id]
             hit = {**_article_part(article), **_layer(item.annotation), "item": kind, **_shape(kind, item)}
@@ -179,14 +205,16 @@ def item_hits(plan: Plan, articles: dict[int, dict]) -> list[dict]:
     return hits
 
 
-def _items(kind: str, q: Q, ids: list[int]):
+def _items(kind: str, q: Q, layers: list[int]):
+    """No ORDER BY (the hits are sorted here): the models' default orders reach the project's name through
+    joins that made PostgreSQL hash whole tables."""
     layer = ("annotation", "annotation__annotator")
     if kind == "span":
-        return Span.objects.filter(q, annotation__article_id__in=ids).select_related(*layer, "label", "entity")
+        return Span.objects.filter(q, annotation_id__in=layers).order_by().select_related(*layer, "label", "entity")
     if kind == "relation":
-        return Relation.objects.filter(q, annotation__article_id__in=ids).select_related(
+        return Relation.objects.filter(q, annotation_id__in=layers).order_by().select_related(
             *layer, "type", "from_span__label", "to_span__label")
-    return Stance.objects.filter(q, annotation__article_id__in=ids).select_related(
+    return Stance.objects.filter(q, annotation_id__in=layers).order_by().select_related(
         *layer, "target", "polarity", "holder_entity", "holder_span__label", "holder_span__entity").prefetch_related(
         "evidence__label")
 
@@ -226,7 +254,9 @@ class Search:
             raise ValueError(f"mode is one of {', '.join(MODES)}")
         self.q, self.mode = q, mode
         self.plan = compile_query(parse(q), project=project, user=user)
-        self.articles = Article.objects.visible_to(user).filter(project=project).filter(self.plan.articles)
+        visible = Article.objects.visible_to(user).filter(project=project)
+        self.articles = visible.filter(self.plan.articles)
+        self.narrowed = visible.filter(self.plan.narrowing)
 
     def page(self, *, cursor: str | None = None, size: int = PAGE_SIZE) -> Page:
         size = max(1, min(size, MAX_PAGE_SIZE))
@@ -238,10 +268,31 @@ class Search:
         next_cursor = encode_cursor(self.mode, self.q, count, next_after) if next_after else None
         return Page(count, results, next_cursor)
 
-    def _batch(self, first_id: int, n: int) -> dict[int, dict]:
-        rows = self.articles.filter(pk__gte=first_id).order_by("pk").values(
-            "id", "external_id", "title", "language", "text")[:n]
-        return {row["id"]: row for row in rows}
+    def candidates(self, first_id: int, n: int) -> tuple[list[int], bool]:
+        """The first n matching articles' ids from first_id on, and whether there are more."""
+        if not self.plan.exists:
+            ids = list(self.articles.filter(pk__gte=first_id).order_by("pk").values_list("pk", flat=True)[:n + 1])
+            return ids[:n], len(ids) > n
+        # One query per kind of item, merged: each kind's first n, up to the lowest last id of a kind that had
+        # n (beyond it, that kind's articles are not known yet).
+        found, cutoff = set(), None
+        for exists in self.plan.exists.values():
+            ids = list(self.narrowed.filter(exists, pk__gte=first_id).order_by("pk").values_list("pk", flat=True)[:n])
+            found.update(ids)
+            if len(ids) == n:
+                cutoff = ids[-1] if cutoff is None else min(cutoff, ids[-1])
+        merged = sorted(i for i in found if cutoff is None or i <= cutoff)
+        return merged[:n], cutoff is not None or len(merged) > n
+
+    def _batch(self, first_id: int, n: int) -> tuple[dict[int, dict], bool]:
+        if not self.plan.exists:  # one query: the rows themselves
+            rows = list(self.articles.filter(pk__gte=first_id).order_by("pk").values(
+                "id", "external_id", "title", "language", "text")[:n + 1])
+            return {row["id"]: row for row in rows[:n]}, len(rows) > n
+        ids, more = self.candidates(first_id, n)
+        rows = Article.objects.filter(pk__in=ids).order_by("pk").values("id", "external_id", "title", "language",
+                                                                         "text")
+        return {row["id"]: row for row in rows}, more
 
     def hits_of(self, articles: dict[int, dict]) -> list[dict]:
         if self.plan.hits == "text":
@@ -251,27 +302,27 @@ class Search:
         return sorted(hits, key=_key)
 
     def article_page(self, after: list, size: int):
-        batch = self._batch(after[0] + 1 if after else 0, size + 1)
-        ids = list(batch)[:size]
-        hits = self.hits_of({i: batch[i] for i in ids})
+        batch, more = self._batch(after[0] + 1 if after else 0, size)
+        ids = list(batch)
+        hits = self.hits_of(batch)
         per_article = dict.fromkeys(ids, 0)
         for hit in hits:
             per_article[hit["article"]] += 1
         results = [{"article": i, "external_id": batch[i]["external_id"], "title": batch[i]["title"],
                     "language": batch[i]["language"], "hits": per_article[i]} for i in ids]
-        return results, ([ids[-1]] if len(batch) > size else None)
+        return results, ([ids[-1]] if more else None)
 
     def hit_page(self, after: list, size: int):
         results = []
         first_id = after[0] if after else 0
         for _ in range(MAX_BATCHES):
-            batch = self._batch(first_id, size)
+            batch, more = self._batch(first_id, size)
             for hit in self.hits_of(batch):
                 if not after or _key(hit) > after:
                     results.append(hit)
             if len(results) > size:
                 return results[:size], _key(results[size - 1])
-            if len(batch) < size:
+            if not more or not batch:
                 return results, None  # the last articles
             last = max(batch)
             # Every hit of the batch is on the page: go on after its last article.
@@ -281,17 +332,25 @@ class Search:
         return results, after
 
     def count(self) -> int:
+        """Exact up to the limit. Hits are counted over the first matching articles, a batch at a time: every
+        one has a hit (text: but for a stemmed form the hits do not mark), so when the articles run out before
+        the hits reach the limit the count is exact, and when they reach it there are at least that many."""
         if self.mode == "articles":
+            if self.plan.exists:
+                return len(self.candidates(0, ARTICLE_COUNT_LIMIT)[0])
             return self.articles.order_by()[:ARTICLE_COUNT_LIMIT].count()
         if self.plan.hits == "items":
-            ids = self.articles.order_by().values("pk")
+            ids = self.candidates(0, HIT_COUNT_LIMIT)[0]
+            layers = layers_of(ids) if ids else []
             total = 0
             for kind, q in self.plan.items.items():
-                items = MODELS[kind].objects.filter(q, annotation__article_id__in=ids).order_by()
-                total += items[:HIT_COUNT_LIMIT].count()
+                if not layers:
+                    break
+                items = MODELS[kind].objects.filter(q, annotation_id__in=layers).order_by()
+                total += items[:HIT_COUNT_LIMIT - total].count()
                 if total >= HIT_COUNT_LIMIT:
                     break
-            return min(total, HIT_COUNT_LIMIT)
+            return total
         total, first_id = 0, 0
         for _ in range(HIT_COUNT_LIMIT // COUNT_BATCH):
             rows = list(self.articles.filter(pk__gte=first_id).order_by("pk").values("id", "language", "text")[
