@@ -1,6 +1,7 @@
 """The domain model. One module per area; import from `annotate.models`."""
 from .annotation import Annotation, Relation, Span, Stance
 from .article import Article, Assignment
+from .bulk_operation import BulkOperation
 from .counters import AssignmentCount, AssignmentDayCount, DurationBucket, ProjectCount
 from .entity import Entity
 from .figures import ArticleFigures, MapEntry, ProjectFigure, StaleArticle
@@ -25,6 +26,7 @@ __all__ = [
     "Assignment",
     "AssignmentCount",
     "AssignmentDayCount",
+    "BulkOperation",
     "DurationBucket",
     "Entity",
     "Job",
