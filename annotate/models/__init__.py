@@ -1,6 +1,7 @@
 """The domain model. One module per area; import from `annotate.models`."""
 from .annotation import Annotation, Relation, Span, Stance
 from .article import Article, Assignment
+from .claims import ClaimCluster, ClaimLink, ClaimMember
 from .bulk_operation import BulkOperation
 from .counters import AssignmentCount, AssignmentDayCount, DurationBucket, ProjectCount
 from .entity import Entity
@@ -26,6 +27,9 @@ __all__ = [
     "Assignment",
     "AssignmentCount",
     "AssignmentDayCount",
+    "ClaimCluster",
+    "ClaimLink",
+    "ClaimMember",
     "BulkOperation",
     "DurationBucket",
     "Entity",
