@@ -12,13 +12,14 @@ Method, in three steps:
 
 2. Pairs at or above `threshold`, without an n x n matrix. Up to 2,000 distinct texts, exactly: the
    sparse product of the vectors in chunks of rows. Beyond, by blocking: each text's 20 nearest by
-   the dot product of its *rare* word features (word 1-2-grams in at most max(100, sqrt(n)) texts)
-   and of its two least common other word features are its candidates, and only those are scored
-   exactly. Rare features keep that product small (a feature in df texts costs df^2 cells, so "the",
-   "said" or "Morocco" would make it quadratic), and what two wordings of one claim share is their
-   rare words: names, places, the thing at issue. The two least common others are there for claims
-   made of common words only. The price: a pair above the threshold that shares none of these, or
-   that is not among either text's 20 nearest, is missed (bench/claims_bench.py measures it).
+   the dot product of its *rare* word features (word 1-2-grams in at most max(100, sqrt(n)) texts),
+   and of its two least common other word features if it has fewer than 3 rare ones, are its
+   candidates, and only those are scored exactly. Rare features keep that product small (a feature
+   in df texts costs df^2 cells, so "the", "said" or "Morocco" would make it quadratic), and what two
+   wordings of one claim share is their rare words: names, places, the thing at issue. The least
+   common others are there for claims made (mostly) of common words. The price: a pair above the
+   threshold that shares none of these, or that is not among either text's 20 nearest, is missed
+   (bench/claims_bench.py measures how many).
    Exact alternatives were measured and rejected, on 100k synthetic claims: prefix filtering (All-Pairs,
    Bayardo et al. 2007) is exact but at a threshold of 0.55 a row's prefix must hold 70 % of its
    weight, so prefixes reach common character n-grams and candidates run to ~15,000 a row; dense
@@ -62,12 +63,13 @@ _PAIRS = 1 << 15  # candidate pairs scored exactly at a time
 _ROWS = 2000  # rows of a sparse product at a time
 # Up to this many distinct texts every pair is scored: exact, and still fast (0.7 s of CPU at 2,000).
 # Beyond, blocking (module docstring): texts are compared through the word features that at most
-# max(_RARE_DF, sqrt(n)) texts have, and their _ALWAYS least common others; each keeps its _NEIGHBOURS
-# best candidates.
+# max(_RARE_DF, sqrt(n)) texts have, and (with fewer than _FEW_RARE of those) their _ALWAYS least common
+# others; each keeps its _NEIGHBOURS best candidates.
 _EXACT_UP_TO = 2000
 _RARE_DF = 100
 _NEIGHBOURS = 20
 _ALWAYS = 2
+_FEW_RARE = 3
 
 
 @dataclass(frozen=True)
@@ -208,10 +210,12 @@ def _sparse_pairs(vectors: sparse.csr_matrix, word_columns: int,
             keep = (j > i) & (product.data >= threshold)
             found.append((i[keep], j[keep], product.data[keep]))
         return tuple(np.concatenate(part) for part in zip(*found))
-    # Blocking: each row's nearest rows by the dot product of their rare word features, and of their
-    # _ALWAYS least common other word features: two wordings of a claim made of common words ("Morocco
-    # is a key partner") would otherwise share nothing the blocking sees. Each row picks its least
-    # common of these, so a very common word is picked only by rows that have nothing less common.
+    # Blocking: each row's nearest rows by the dot product of their rare word features, and for rows
+    # with fewer than _FEW_RARE of these, of their _ALWAYS least common other word features: two
+    # wordings of a claim made of common words ("Morocco is a key partner") would otherwise share
+    # nothing the blocking sees. Only such rows pay for it (the others are found through their rare
+    # words), and each picks its least common, so a very common word is picked only by rows that have
+    # nothing less common.
     df = np.bincount(vectors.indices, minlength=vectors.shape[1])
     cap = max(_RARE_DF, isqrt(n))
     word = np.flatnonzero(vectors.indices < word_columns)
@@ -222,7 +226,8 @@ def _sparse_pairs(vectors: sparse.csr_matrix, word_columns: int,
     rank[order] = np.arange(len(word)) - np.searchsorted(row[order], row[order])
     rare_in_row = np.bincount(row, weights=word_df <= cap, minlength=n).astype(np.int64)
     rare = np.zeros(len(vectors.indices), dtype=bool)
-    rare[word] = rank < rare_in_row[row] + _ALWAYS
+    few = rare_in_row[row] < _FEW_RARE
+    rare[word] = (word_df <= cap) | (few & (rank < rare_in_row[row] + _ALWAYS))
     kept = np.concatenate([[0], np.cumsum(rare)])
     blocking = sparse.csr_matrix((vectors.data[rare], vectors.indices[rare], kept[vectors.indptr]),
                                  shape=vectors.shape)
