@@ -13,6 +13,7 @@ from .views import (
     releases,
     review,
     search,
+    search_bulk,
     suggestions,
 )
 
@@ -73,6 +74,10 @@ v1 = [
          name="recommender-evaluate"),
     path("projects/<slug:slug>/recommenders/run/", recommenders.RunRecommenders.as_view(), name="recommender-run"),
     path("projects/<slug:slug>/search/", search.ProjectSearch.as_view(), name="project-search"),
+    path("projects/<slug:slug>/search/annotate/", search_bulk.BulkAnnotate.as_view(), name="search-annotate"),
+    path("projects/<slug:slug>/search/operations/", search_bulk.OperationList.as_view(), name="search-operations"),
+    path("projects/<slug:slug>/search/operations/<id:pk>/undo/", search_bulk.UndoOperation.as_view(),
+         name="search-operation-undo"),
 ]
 
 urlpatterns = [

@@ -15,6 +15,7 @@ from annotate import jobs
 from annotate.jobs.kinds.releases import start_release
 from annotate.jobs.kinds.snapshots import start_snapshot
 from annotate.models import Membership, SuggestedSpan
+from annotate.search import bulk
 from annotate.services import annotating
 from annotate.suggestions import storing
 from annotate.suggestions.base import Guesses, SpanGuess
@@ -64,6 +65,14 @@ def row(anonymous, anna, ben, rita, max, otto, erin, root):
 V = {"version": 5}
 SLUG = lambda w: [w["project"].slug]  # noqa: E731 - URL arguments, like the lambdas in the tables
 LAYER = lambda w: [w["layer"].pk]  # noqa: E731 - URL arguments, like the lambdas in the tables
+
+
+def OPERATION(w):  # URL arguments, like the lambdas in the tables
+    """max's bulk annotation of "plan" as suggestions, made the first time a case asks for it."""
+    if "operation" not in w:
+        w["operation"] = bulk.apply(project=w["project"], user=w["users"]["max"], q="plan", label="CUE",
+                                    into="suggestions")
+    return [w["project"].slug, w["operation"].pk]
 
 
 def RELEASE(w):  # URL arguments, like the lambdas in the tables
@@ -183,6 +192,15 @@ API = {
     "api:recommender-evaluate": [("post", SLUG, None, row(401, 403, 403, 202, 202, 404, 403, 202))],
     # Any member searches what they may see (annotators: their own layers and articles; erin: nothing).
     "api:project-search": [("get", SLUG, {"q": "plan"}, row(401, 200, 200, 200, 200, 404, 200, 200))],
+    # Bulk annotation from search writes into everyone's layers: reviewers and managers only.
+    "api:search-annotate": [
+        ("post", SLUG, {"q": "plan", "label": "CUE", "into": "layers", "preview": True},
+         row(401, 403, 403, 200, 200, 404, 403, 200)),
+        ("post", SLUG, {"q": "plan", "label": "CUE", "into": "suggestions"},
+         row(401, 403, 403, 201, 201, 404, 403, 201)),
+    ],
+    "api:search-operations": [("get", SLUG, None, row(401, 403, 403, 200, 200, 404, 403, 200))],
+    "api:search-operation-undo": [("post", OPERATION, None, row(401, 403, 403, 200, 200, 404, 403, 200))],
     # The API's description is public, like any published API reference; it holds no data.
     "api:schema": [("get", lambda w: [], None, row(200, 200, 200, 200, 200, 200, 200, 200))],
     "api:docs": [("get", lambda w: [], None, row(200, 200, 200, 200, 200, 200, 200, 200))],
