@@ -192,3 +192,120 @@ def test_a_merge_after_a_split_wins(project, corpus, reviewer):
     curation.merge_clusters(cluster=alone, into=autonomy, user=reviewer)
     computing.compute(project)
     assert clusters_of(project)[autonomy.pk] == ids(corpus["autonomy"])
+
+
+# ----------------------------------------------------------------------------------------- API
+
+CONTRACT = {"id", "text", "size", "articles", "sources", "members"}
+
+
+def test_the_list_answers_the_contract(project, corpus, reviewer):
+    computing.compute(project)
+    body = api_client(reviewer).get(reverse("api:claim-list", args=[project.slug])).json()
+    assert set(body) >= {"count", "results", "next"}
+    assert body["count"] == 2 and [c["size"] for c in body["results"]] == [3, 2]  # singletons hidden, biggest first
+    autonomy = body["results"][0]
+    assert CONTRACT <= set(autonomy)
+    assert autonomy["articles"] == 3 and autonomy["sources"] == ["Nasser Bourita"]
+    assert [set(m) >= {"annotation_id", "span_id", "text"} for m in autonomy["members"]] == [True] * 3
+    first = corpus["autonomy"][0]
+    assert {"annotation_id": first.annotation_id, "span_id": first.pk, "text": first.text}.items() \
+        <= autonomy["members"][0].items()
+    assert autonomy["stances"] == [{"holder": "Nasser Bourita", "target": "Moroccan sovereignty over Western Sahara",
+                                    "polarity": "favor", "count": 1}]
+    assert (autonomy["first_published"], autonomy["last_published"]) == ("2024-01-05", "2024-03-05")
+    everything = api_client(reviewer).get(reverse("api:claim-list", args=[project.slug]), {"min_size": 1}).json()
+    assert everything["count"] == 4
+    assert api_client(reviewer).get(reverse("api:claim-list", args=[project.slug]), {"min_size": "x"}).status_code == 400
+
+
+def test_the_list_pages_with_a_cursor(project, corpus, reviewer):
+    computing.compute(project)
+    client = api_client(reviewer)
+    first = client.get(reverse("api:claim-list", args=[project.slug]), {"min_size": 1, "page_size": 3}).json()
+    second = client.get(first["next"]).json()
+    sizes = [c["size"] for c in first["results"] + second["results"]]
+    assert sizes == [3, 2, 1, 1] and second["next"] is None
+
+
+def test_the_detail_shows_members_in_context(project, corpus, manager):
+    computing.compute(project)
+    cluster = cluster_holding(corpus["autonomy"][0])
+    body = api_client(manager).get(reverse("api:claim-detail", args=[project.slug, cluster.pk])).json()
+    assert CONTRACT <= set(body) and body["size"] == 3
+    member = body["members"][0]
+    assert member["context"]["hit"] == AUTONOMY[0]
+    assert member["context"]["before"].startswith("Nasser Bourita said that")
+    assert body["months"] == [["2024-01", 1], ["2024-02", 1], ["2024-03", 1]]
+
+
+def test_reviewers_merge_and_split_through_the_api(project, corpus, reviewer):
+    computing.compute(project)
+    autonomy, terrorism = cluster_holding(corpus["autonomy"][0]), cluster_holding(corpus["terrorism"][0])
+    client = api_client(reviewer)
+    merged = client.post(reverse("api:claim-merge", args=[project.slug, terrorism.pk]), {"into": autonomy.pk},
+                         format="json")
+    assert merged.status_code == 200 and merged.json()["id"] == autonomy.pk and merged.json()["size"] == 5
+    assert set(merged.json()["sources"]) == {"Nasser Bourita", "Ahmed Tazi"}
+    out = corpus["terrorism"][1]
+    split = client.post(reverse("api:claim-split", args=[project.slug, autonomy.pk]), {"span": out.pk}, format="json")
+    assert split.status_code == 201 and split.json()["size"] == 1
+    assert [m["span_id"] for m in split.json()["members"]] == [out.pk]
+    again = client.post(reverse("api:claim-split", args=[project.slug, autonomy.pk]), {"span": out.pk}, format="json")
+    assert again.status_code == 400 and "span" in again.json()
+    gone = client.post(reverse("api:claim-merge", args=[project.slug, autonomy.pk]), {"into": terrorism.pk},
+                       format="json")
+    assert gone.status_code == 400 and "into" in gone.json()
+    computing.compute(project)
+    assert clusters_of(project)[autonomy.pk] == ids(corpus["autonomy"]) | {corpus["terrorism"][0].pk}
+
+
+def test_recompute_starts_one_job(project, corpus, manager):
+    client = api_client(manager)
+    first = client.post(reverse("api:claim-recompute", args=[project.slug]), {}, format="json")
+    second = client.post(reverse("api:claim-recompute", args=[project.slug]), {}, format="json")
+    assert first.status_code == second.status_code == 202 and first.json()["id"] == second.json()["id"]
+    run_queued_jobs()
+    assert ClaimCluster.objects.filter(project=project, size=3).exists()
+
+
+@pytest.mark.parametrize("who, status", [("annotator", 403), ("engineer", 403), ("outsider", 404)])
+def test_only_reviewers_and_managers_see_claims(project, corpus, who, status):
+    computing.compute(project)
+    user = make_user(f"someone-{who}")
+    if who != "outsider":
+        Membership.objects.create(project=project, user=user, role=who)
+    cluster = cluster_holding(corpus["autonomy"][0])
+    client = api_client(user)
+    assert client.get(reverse("api:claim-list", args=[project.slug])).status_code == status
+    assert client.get(reverse("api:claim-detail", args=[project.slug, cluster.pk])).status_code == status
+    assert client.post(reverse("api:claim-split", args=[project.slug, cluster.pk]),
+                       {"span": corpus["autonomy"][0].pk}, format="json").status_code == status
+    assert ClaimMember.objects.filter(cluster=cluster).count() == 3
+
+
+def test_a_cluster_of_another_project_is_not_found(project, corpus, reviewer):
+    from .factories import make_project
+
+    computing.compute(project)
+    other = make_project("elsewhere")
+    Membership.objects.create(project=other, user=reviewer, role=Membership.Role.REVIEWER)
+    cluster = cluster_holding(corpus["autonomy"][0])
+    assert api_client(reviewer).get(reverse("api:claim-detail", args=[other.slug, cluster.pk])).status_code == 404
+
+
+def test_the_list_costs_the_same_queries_whatever_its_size(project, annotator_a, reviewer,
+                                                           django_assert_max_num_queries):
+    for topic in ("phosphate exports", "the fishing agreement", "the desalination plant", "the Dakhla highway",
+                  "the Ouarzazate solar farm", "the Tangier port"):
+        for wording in (f"{topic} doubled", f"{topic} has doubled"):
+            claim_article(project, annotator_a, wording, stance="favor")
+    computing.compute(project)
+    assert ClaimCluster.objects.filter(project=project, size=2).count() == 6
+    client = api_client(reviewer)
+    # Session/token and membership (2-3), the project, the count, the page, members, sources, stances.
+    with django_assert_max_num_queries(9):
+        small = client.get(reverse("api:claim-list", args=[project.slug]), {"page_size": 1}).json()
+    with django_assert_max_num_queries(9):
+        big = client.get(reverse("api:claim-list", args=[project.slug]), {"page_size": 50}).json()
+    assert len(small["results"]) == 1 and len(big["results"]) == 6
