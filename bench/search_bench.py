@@ -109,6 +109,7 @@ def main() -> None:
         for size in args.sizes:
             with fresh_database(kind) as url:
                 measured[size] = run_child([str(Path(__file__)), "--child", str(corpus(size)), str(args.runs)], url)
+            print(f"{kind} {size}: {measured[size]}", flush=True)  # the raw figures, as each size is done
         print(f"{'db':<11} {'query':<30} {small:>15} {large:>15} {'p95 ratio':>9} {'queries':>8} {'count':>12}")
         for name in measured[small]:
             if name == "build_s":
