@@ -217,6 +217,8 @@ UI = {
     "annotate:account": [("get", lambda w: [], None, row(LOGIN, 200, 200, 200, 200, 200, 200, 200))],
     "annotate:account-token": [("post", lambda w: [], None, row(LOGIN, 302, 302, 302, 302, 302, 302, 302))],
     "annotate:password-change": [("get", lambda w: [], None, row(LOGIN, 200, 200, 200, 200, 200, 200, 200))],
+    # Any member searches what they may see (the page of the search API).
+    "annotate:search": [("get", SLUG, {"q": "plan"}, row(LOGIN, 200, 200, 200, 200, 404, 200, 200))],
 }
 ARTICLE = lambda w: [w["article"].pk]  # noqa: E731 - URL arguments, like the lambdas in the tables
 SOURCE = lambda w: [w["project"].slug, w["entity"].pk]  # noqa: E731 - URL arguments, like the lambdas in the tables
@@ -235,6 +237,10 @@ REVIEW = {
     "review:merge-source": [("get", SOURCE, "merge", REVIEWERS_ONLY),
                             ("post", SOURCE, "merge", row(LOGIN, 403, 403, 302, 302, 404, 403, 302))],
     "review:evaluate-recommenders": [("post", SLUG, None, row(LOGIN, 403, 403, 302, 302, 404, 403, 302))],
+    # Bulk annotation from the search page: a preview renders the page; undo goes back to it.
+    "review:search-annotate": [("post", SLUG, {"q": "plan", "label": "CUE", "into": "layers", "action": "preview"},
+                                REVIEWERS_ONLY)],
+    "review:search-undo": [("post", OPERATION, None, row(LOGIN, 403, 403, 302, 302, 404, 403, 302))],
 }
 MATRIX = {**API, **UI, **REVIEW}
 CASES = [(name, *case) for name, cases in MATRIX.items() for case in cases]

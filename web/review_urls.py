@@ -1,7 +1,7 @@
 """Pages for reviewers and managers: review and gold, the project dashboard, the stance map, the source registry."""
 from django.urls import path
 
-from .views import dashboards, review
+from .views import dashboards, review, search
 
 app_name = "review"
 
@@ -17,4 +17,6 @@ urlpatterns = [
     path("projects/<slug:slug>/sources/", dashboards.sources, name="sources"),
     path("projects/<slug:slug>/sources/<id:pk>/", dashboards.source_detail, name="source"),
     path("projects/<slug:slug>/sources/<id:pk>/merge/", dashboards.merge_source, name="merge-source"),
+    path("projects/<slug:slug>/search/annotate/", search.bulk_annotate, name="search-annotate"),
+    path("projects/<slug:slug>/search/operations/<id:pk>/undo/", search.undo_operation, name="search-undo"),
 ]
