@@ -360,23 +360,22 @@ class Compiler:
             entities = self.entities(value, prefix)
             if not entities and name == "source":
                 return FALSE
-            # The spans naming these sources, as a subquery each query runs once (hashed) from the entity
-            # index: every test below is then a lookup, never a subquery per span.
-            mentions = Span.objects.filter(entity_id__in=entities).values("pk")
+            # Joins and correlated lookups by the ids found: pages read a batch's layers' items (hits.py), each
+            # tested through the relations' indexes, whatever the size of the corpus.
             if kind == "stance":
-                named = _in("holder_entity_id", entities) | Q(holder_span_id__in=mentions)
+                named = _in("holder_entity_id", entities) | _in("holder_span__entity_id", entities)
                 if name == "holder":
                     named |= Q(_text_matches(Fold("holder_span__text"), fold_word(value), prefix))
                 return named
             if name == "holder":
                 return FALSE
             if kind == "relation":
-                return Q(from_span_id__in=mentions) | Q(to_span_id__in=mentions)
+                return Q(from_span__entity_id__in=entities) | Q(to_span__entity_id__in=entities)
             # A span's source: its own entity, or the entity of a span it is linked to (a QUOTE
             # ATTRIBUTED_TO a SOURCE): "every quote attributed to Nasser Bourita".
-            linked_to = Relation.objects.filter(to_span_id__in=mentions).values("from_span_id")
-            linked_from = Relation.objects.filter(from_span_id__in=mentions).values("to_span_id")
-            return Q(entity_id__in=entities) | Q(pk__in=linked_to) | Q(pk__in=linked_from)
+            linked_to = Relation.objects.filter(from_span=OuterRef("pk"), to_span__entity_id__in=entities)
+            linked_from = Relation.objects.filter(to_span=OuterRef("pk"), from_span__entity_id__in=entities)
+            return Q(entity_id__in=entities) | Q(Exists(linked_to)) | Q(Exists(linked_from))
         if kind != "stance":
             return FALSE
         if name == "target":

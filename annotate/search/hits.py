@@ -6,8 +6,9 @@ the items of that batch (one query per kind), and stops after MAX_BATCHES batche
 full: a page is a bounded number of queries whatever the corpus, and its cursor goes on from where it
 stopped. Offsets are code points of the article's text (Python string indexes), end exclusive.
 
-`count` is counted on the first page only (the cursor carries it on) and up to a limit: at most
-HIT_COUNT_LIMIT hits or ARTICLE_COUNT_LIMIT articles; the limit itself means "at least that many".
+`count` is counted on the first page only (the cursor carries it on; a single page is its own count) and up to
+a limit: HIT_COUNT_LIMIT hits or ARTICLE_COUNT_LIMIT articles; the limit itself means "at least that many".
+Counting is what costs most on a first page, which is why the limits are low.
 """
 from __future__ import annotations
 
@@ -32,8 +33,8 @@ from .query import Text, parse, render
 PAGE_SIZE = 50
 MAX_PAGE_SIZE = 200
 MAX_BATCHES = 3
-HIT_COUNT_LIMIT = 1_000
-ARTICLE_COUNT_LIMIT = 10_000
+HIT_COUNT_LIMIT = 500
+ARTICLE_COUNT_LIMIT = 1_000
 COUNT_BATCH = 100  # articles read per query when counting text hits
 CONTEXT = 150  # code points of context kept on each side of a hit, at most
 KIND_ORDER = {"text": 0, "span": 1, "relation": 2, "stance": 3}
@@ -257,42 +258,25 @@ class Search:
         visible = Article.objects.visible_to(user).filter(project=project)
         self.articles = visible.filter(self.plan.articles)
         self.narrowed = visible.filter(self.plan.narrowing)
+        # What pages walk. With item fields: the articles the index narrows to, whose items are then read a batch
+        # at a time (an article without a hit is passed over). Asking the database for "articles with such an
+        # item" instead makes PostgreSQL read the matching items of the whole corpus for every page.
+        self.scan = self.narrowed if self.plan.exists else self.articles
 
     def page(self, *, cursor: str | None = None, size: int = PAGE_SIZE) -> Page:
         size = max(1, min(size, MAX_PAGE_SIZE))
-        if cursor:
-            count, after = decode_cursor(self.mode, self.q, cursor)
-        else:
-            count, after = self.count(), []
+        count, after = decode_cursor(self.mode, self.q, cursor) if cursor else (None, [])
         results, next_after = (self.article_page if self.mode == "articles" else self.hit_page)(after, size)
+        if count is None:  # the first page: a single page is its own count
+            count = len(results) if next_after is None else self.count()
         next_cursor = encode_cursor(self.mode, self.q, count, next_after) if next_after else None
         return Page(count, results, next_cursor)
 
-    def candidates(self, first_id: int, n: int) -> tuple[list[int], bool]:
-        """The first n matching articles' ids from first_id on, and whether there are more."""
-        if not self.plan.exists:
-            ids = list(self.articles.filter(pk__gte=first_id).order_by("pk").values_list("pk", flat=True)[:n + 1])
-            return ids[:n], len(ids) > n
-        # One query per kind of item, merged: each kind's first n, up to the lowest last id of a kind that had
-        # n (beyond it, that kind's articles are not known yet).
-        found, cutoff = set(), None
-        for exists in self.plan.exists.values():
-            ids = list(self.narrowed.filter(exists, pk__gte=first_id).order_by("pk").values_list("pk", flat=True)[:n])
-            found.update(ids)
-            if len(ids) == n:
-                cutoff = ids[-1] if cutoff is None else min(cutoff, ids[-1])
-        merged = sorted(i for i in found if cutoff is None or i <= cutoff)
-        return merged[:n], cutoff is not None or len(merged) > n
-
     def _batch(self, first_id: int, n: int) -> tuple[dict[int, dict], bool]:
-        if not self.plan.exists:  # one query: the rows themselves
-            rows = list(self.articles.filter(pk__gte=first_id).order_by("pk").values(
-                "id", "external_id", "title", "language", "text")[:n + 1])
-            return {row["id"]: row for row in rows[:n]}, len(rows) > n
-        ids, more = self.candidates(first_id, n)
-        rows = Article.objects.filter(pk__in=ids).order_by("pk").values("id", "external_id", "title", "language",
-                                                                         "text")
-        return {row["id"]: row for row in rows}, more
+        """The next n articles to look at from first_id on (one query), and whether there are more."""
+        rows = list(self.scan.filter(pk__gte=first_id).order_by("pk").values(
+            "id", "external_id", "title", "language", "text")[:n + 1])
+        return {row["id"]: row for row in rows[:n]}, len(rows) > n
 
     def hits_of(self, articles: dict[int, dict]) -> list[dict]:
         if self.plan.hits == "text":
@@ -302,15 +286,24 @@ class Search:
         return sorted(hits, key=_key)
 
     def article_page(self, after: list, size: int):
-        batch, more = self._batch(after[0] + 1 if after else 0, size)
-        ids = list(batch)
-        hits = self.hits_of(batch)
-        per_article = dict.fromkeys(ids, 0)
-        for hit in hits:
-            per_article[hit["article"]] += 1
-        results = [{"article": i, "external_id": batch[i]["external_id"], "title": batch[i]["title"],
-                    "language": batch[i]["language"], "hits": per_article[i]} for i in ids]
-        return results, ([ids[-1]] if more else None)
+        results, first_id = [], after[0] + 1 if after else 0
+        for _ in range(MAX_BATCHES):
+            batch, more = self._batch(first_id, size)
+            per_article = dict.fromkeys(batch, 0)
+            for hit in self.hits_of(batch):
+                per_article[hit["article"]] += 1
+            ids = list(batch)
+            for place, i in enumerate(ids):
+                if self.plan.exists and not per_article[i]:
+                    continue  # an article the index narrowed to, without an item that matches
+                results.append({"article": i, "external_id": batch[i]["external_id"], "title": batch[i]["title"],
+                                "language": batch[i]["language"], "hits": per_article[i]})
+                if len(results) == size:
+                    return results, ([i] if more or place < len(ids) - 1 else None)
+            if not more or not ids:
+                return results, None
+            first_id = ids[-1] + 1
+        return results, [first_id - 1]
 
     def hit_page(self, after: list, size: int):
         results = []
@@ -331,25 +324,35 @@ class Search:
             return results, _key(results[-1])
         return results, after
 
+    def candidates(self, n: int) -> list[int]:
+        """The first n articles with a hit, for counting item queries: one query per kind of item, merged (an
+        OR of EXISTS cannot be a semi-join on PostgreSQL, which then hashes each subquery over the corpus)."""
+        found, cutoff = set(), None
+        for exists in self.plan.exists.values():
+            ids = list(self.narrowed.filter(exists).order_by("pk").values_list("pk", flat=True)[:n])
+            found.update(ids)
+            if len(ids) == n:
+                cutoff = ids[-1] if cutoff is None else min(cutoff, ids[-1])
+        return sorted(i for i in found if cutoff is None or i <= cutoff)[:n]
+
     def count(self) -> int:
-        """Exact up to the limit. Hits are counted over the first matching articles, a batch at a time: every
-        one has a hit (text: but for a stemmed form the hits do not mark), so when the articles run out before
-        the hits reach the limit the count is exact, and when they reach it there are at least that many."""
+        """Exact up to the limit. Hits are counted over the first matching articles: every one has a hit
+        (text: but for a stemmed form the hits do not mark), so when the articles run out before the hits reach
+        the limit the count is exact, and when they reach it there are at least that many."""
         if self.mode == "articles":
             if self.plan.exists:
-                return len(self.candidates(0, ARTICLE_COUNT_LIMIT)[0])
+                return len(self.candidates(ARTICLE_COUNT_LIMIT))
             return self.articles.order_by()[:ARTICLE_COUNT_LIMIT].count()
         if self.plan.hits == "items":
-            ids = self.candidates(0, HIT_COUNT_LIMIT)[0]
+            ids = self.candidates(HIT_COUNT_LIMIT) if self.plan.exists else list(
+                self.articles.order_by("pk").values_list("pk", flat=True)[:HIT_COUNT_LIMIT])
             layers = layers_of(ids) if ids else []
             total = 0
             for kind, q in self.plan.items.items():
-                if not layers:
+                if not layers or total >= HIT_COUNT_LIMIT:
                     break
-                items = MODELS[kind].objects.filter(q, annotation_id__in=layers).order_by()
-                total += items[:HIT_COUNT_LIMIT - total].count()
-                if total >= HIT_COUNT_LIMIT:
-                    break
+                total += MODELS[kind].objects.filter(q, annotation_id__in=layers).order_by()[
+                    :HIT_COUNT_LIMIT - total].count()
             return total
         total, first_id = 0, 0
         for _ in range(HIT_COUNT_LIMIT // COUNT_BATCH):
