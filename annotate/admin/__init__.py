@@ -5,4 +5,14 @@ Changelists are a query budget like any other page: each ModelAdmin says in
 `get_queryset`/`list_select_related` how its columns are fetched, and
 tests/test_admin.py holds every changelist to a constant number of queries.
 """
-from . import annotations, articles, jobs, projects, recommenders, releases, users, webhooks  # noqa: F401 - importing them registers them
+from . import (  # noqa: F401 - importing them registers them
+    annotations,
+    articles,
+    bulk_operations,
+    jobs,
+    projects,
+    recommenders,
+    releases,
+    users,
+    webhooks,
+)
