@@ -154,6 +154,10 @@ def test_label_gives_spans_and_relation_types(world):
     assert relation["item"] == "relation" and relation["from"]["id"] == world["quote"].pk
     assert relation["to"]["id"] == world["source"].pk
     assert ok(world, "rita", "label:QUOTE")["count"] == 2
+    # Articles mode lists the articles with a hit, and passes over those the index cannot rule out.
+    assert articles(world, "rita", "label:QUOTE") == {world["a1"].pk, world["a2"].pk}
+    assert ok(world, "rita", "label:QUOTE", mode="articles")["count"] == 2
+    assert articles(world, "rita", "label:NO_SUCH_LABEL") == set()
 
 
 def test_a_word_inside_a_field_query_matches_the_items_own_text(world):
@@ -328,3 +332,7 @@ def test_item_pages_too(world, django_assert_max_num_queries):
     mine, counts = walk(world, "anna", "label:SOURCE Polisario", "hits", 3, MAX_QUERIES,
                         django_assert_max_num_queries)
     assert len(mine) == 7 and counts == {7}
+    listed, counts = walk(world, "rita", "label:SOURCE Polisario", "articles", 2, MAX_QUERIES,
+                          django_assert_max_num_queries)
+    assert [a["article"] for a in listed] == sorted({hit["article"] for hit in mine})
+    assert all(a["hits"] == 1 for a in listed) and counts == {7}
