@@ -287,10 +287,9 @@ def test_items_are_current_after_writes_and_a_restore(world):
 
 
 # A page's queries, whatever the corpus: the token, the project and the role (3); the vocabulary and the
-# sources a query names (up to 4, once per search); on the first page the count (the first 1,000 articles'
-# ids per kind of item, their layers, a count per kind: up to 7); a batch of articles (their ids per kind of
-# item, their rows, their layers, the items per kind and the stances' evidence: up to 9). Items pages read one
-# batch: every candidate article has a hit.
+# sources a query names (a few, once per search); a batch of articles (their rows, their layers, the items per
+# kind and the stances' evidence: up to 6); on a first page with more pages, the count (per batch of 100
+# articles: their ids, their layers, a count per kind). These small worlds need at most:
 MAX_QUERIES = 23
 
 

@@ -33,9 +33,10 @@ from .query import Text, parse, render
 PAGE_SIZE = 50
 MAX_PAGE_SIZE = 200
 MAX_BATCHES = 3
-HIT_COUNT_LIMIT = 500
+HIT_COUNT_LIMIT = 200
 ARTICLE_COUNT_LIMIT = 1_000
-COUNT_BATCH = 100  # articles read per query when counting text hits
+COUNT_BATCH = 100  # articles read per query when counting hits
+COUNT_BATCHES = 3
 CONTEXT = 150  # code points of context kept on each side of a hit, at most
 KIND_ORDER = {"text": 0, "span": 1, "relation": 2, "stance": 3}
 MODES = ("hits", "articles")
@@ -336,33 +337,38 @@ class Search:
         return sorted(i for i in found if cutoff is None or i <= cutoff)[:n]
 
     def count(self) -> int:
-        """Exact up to the limit. Hits are counted over the first matching articles: every one has a hit
-        (text: but for a stemmed form the hits do not mark), so when the articles run out before the hits reach
-        the limit the count is exact, and when they reach it there are at least that many."""
+        """Exact up to the limit (the limit: at least that many).
+
+        Hits are counted by walking the articles as pages do, COUNT_BATCH at a time, for at most COUNT_BATCHES
+        batches: dense hits reach the limit (or the articles run out) within them. Sparse item hits beyond
+        that are counted exactly the slow way, over the articles having such an item (`candidates`)."""
         if self.mode == "articles":
             if self.plan.exists:
                 return len(self.candidates(ARTICLE_COUNT_LIMIT))
             return self.articles.order_by()[:ARTICLE_COUNT_LIMIT].count()
-        if self.plan.hits == "items":
-            ids = self.candidates(HIT_COUNT_LIMIT) if self.plan.exists else list(
-                self.articles.order_by("pk").values_list("pk", flat=True)[:HIT_COUNT_LIMIT])
-            layers = layers_of(ids) if ids else []
-            total = 0
-            for kind, q in self.plan.items.items():
-                if not layers or total >= HIT_COUNT_LIMIT:
-                    break
-                total += MODELS[kind].objects.filter(q, annotation_id__in=layers).order_by()[
-                    :HIT_COUNT_LIMIT - total].count()
-            return total
         total, first_id = 0, 0
-        for _ in range(HIT_COUNT_LIMIT // COUNT_BATCH):
-            rows = list(self.articles.filter(pk__gte=first_id).order_by("pk").values("id", "language", "text")[
-                :COUNT_BATCH])
-            total += sum(len(occurrences(row, self.plan.terms)) for row in rows)
+        fields = ("id", "language", "text") if self.plan.hits == "text" else ("id",)
+        for _ in range(COUNT_BATCHES):
+            rows = list(self.scan.filter(pk__gte=first_id).order_by("pk").values(*fields)[:COUNT_BATCH])
+            if self.plan.hits == "text":
+                total += sum(len(occurrences(row, self.plan.terms)) for row in rows)
+            else:
+                total += self._count_items([row["id"] for row in rows], HIT_COUNT_LIMIT - total)
             if total >= HIT_COUNT_LIMIT or len(rows) < COUNT_BATCH:
-                break
+                return min(total, HIT_COUNT_LIMIT)
             first_id = rows[-1]["id"] + 1
-        return min(total, HIT_COUNT_LIMIT)
+        if self.plan.hits == "text" or not self.plan.exists:
+            return min(total, HIT_COUNT_LIMIT)  # every one of these articles had a hit: at least the limit
+        return min(self._count_items(self.candidates(HIT_COUNT_LIMIT), HIT_COUNT_LIMIT), HIT_COUNT_LIMIT)
+
+    def _count_items(self, article_ids: list[int], limit: int) -> int:
+        layers = layers_of(article_ids) if article_ids else []
+        total = 0
+        for kind, q in self.plan.items.items():
+            if not layers or total >= limit:
+                break
+            total += MODELS[kind].objects.filter(q, annotation_id__in=layers).order_by()[:limit - total].count()
+        return total
 
 
 def search(*, project, user, q: str, mode: str = "hits", cursor: str | None = None, size: int = PAGE_SIZE) -> Page:

@@ -44,6 +44,6 @@ class ArticleOut(serializers.Serializer):
 
 
 class SearchPageOut(serializers.Serializer):
-    count = serializers.IntegerField(help_text="Counted up to 500 hits or 1,000 articles (then: at least).")
+    count = serializers.IntegerField(help_text="Counted up to 200 hits or 1,000 articles (then: at least).")
     next = serializers.URLField(allow_null=True)
     results = serializers.ListField(child=serializers.DictField(), help_text="Hits (HitOut) or articles (ArticleOut).")
