@@ -80,6 +80,10 @@ bench: install
 	$(BIN)/python bench/scale_bench.py
 	$(BIN)/python bench/admin_bench.py
 	$(BIN)/python bench/jobs_bench.py --articles 10000
+	$(BIN)/python bench/quality_bench.py
+	$(BIN)/python bench/tagger_bench.py
+	$(BIN)/python bench/suggest_bench.py
+	$(BIN)/python bench/claims_bench.py
 	$(BIN)/python bench/search_bench.py
 
 # Not in CI: N simulated annotators against gunicorn on PostgreSQL (DATABASE_URL), then SQLite with 10.
