@@ -309,3 +309,25 @@ def test_the_list_costs_the_same_queries_whatever_its_size(project, annotator_a,
     with django_assert_max_num_queries(9):
         big = client.get(reverse("api:claim-list", args=[project.slug]), {"page_size": 50}).json()
     assert len(small["results"]) == 1 and len(big["results"]) == 6
+
+
+# ----------------------------------------------------------------------------------------- export
+
+
+def test_the_export_carries_each_claim_span_cluster(project, corpus, reviewer):
+    from annotate.export import schema
+    from annotate.export.filters import ExportFilters
+    from annotate.export.records import iter_records
+
+    computing.compute(project)
+    records = list(iter_records(project, ExportFilters(status="submitted")))
+    by_text = {span["text"]: span for record in records for span in record["annotations"]["spans"]}
+    autonomy = cluster_holding(corpus["autonomy"][0]).pk
+    assert {by_text[text]["claim_cluster"] for text in AUTONOMY} == {autonomy}
+    assert by_text[UNRELATED[0]]["claim_cluster"] == cluster_holding(corpus["unrelated"][0]).pk
+    assert "claim_cluster" not in by_text["Nasser Bourita"]  # a SOURCE is in no cluster: the shape it always had
+    assert schema.json_schema()["properties"]["annotations"]["properties"]["spans"]["items"]["properties"][
+        "claim_cluster"]["type"] == "integer"
+    body = api_client(reviewer).get(reverse("api:export-jsonl", args=[project.slug]))
+    lines = [json.loads(line) for line in b"".join(body.streaming_content).splitlines() if line.strip()]
+    assert autonomy in {span.get("claim_cluster") for line in lines for span in line["annotations"]["spans"]}

@@ -27,6 +27,9 @@ on items accepted from a suggestion. The JSON Schema says so (not required;
 a list of strings or objects). `datasets.Features` has no optional keys and
 no unions, so there it is `datasets.Json()`: the list as JSON text, read back
 as the list, and null where the record has no such key.
+
+`claim_cluster` (on CLAIM and QUOTE spans) is likewise written only when the span is in a claim
+cluster: optional in the JSON Schema, an int64 in `datasets.Features` (null where absent).
 """
 from dataclasses import dataclass
 
@@ -93,6 +96,8 @@ SPAN = Struct((
     ("entity", Scalar("string", nullable=True, description="The canonical source's name, null when unlinked.")),
     ("attributes", Scalar("object", description="Free-form, e.g. {\"check_worthy\": true}; {} when none.")),
     ("provenance", PROVENANCE),
+    ("claim_cluster", Optional(Scalar("int64", description=(
+        "Only on a CLAIM or QUOTE span in a claim cluster: the cluster's id in this project (docs/claims.md)")))),
 ))
 RELATION = Struct((
     ("from", Scalar("string", description="A span id of the same record.")),
