@@ -6,10 +6,10 @@ recommenders of the projects they manage (an external one's auth header is the p
 from django.contrib import admin, messages
 
 from ..jobs.kinds.suggestions import start_suggestions
-from ..models import Project, Recommender, SuggestedRelation, SuggestedSpan, SuggestedStance, SuggestionDecision
+from ..models import Recommender, SuggestedRelation, SuggestedSpan, SuggestedStance, SuggestionDecision
 from .common import ReadOnlyAdmin
 from .large import LargeTableAdmin
-from .webhooks import ProjectManagersOnly, managed_projects
+from .webhooks import ProjectManagersOnly
 
 
 @admin.register(Recommender)
@@ -36,13 +36,6 @@ class RecommenderAdmin(ProjectManagersOnly, admin.ModelAdmin):
 
     def project_id_of(self, recommender):
         return recommender.project_id
-
-    def formfield_for_foreignkey(self, db_field, request, **kwargs):
-        if db_field.name == "project":
-            projects = Project.objects.order_by("name")
-            kwargs["queryset"] = projects if request.user.is_superuser else projects.filter(
-                pk__in=managed_projects(request.user))
-        return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
     def has_add_permission(self, request):
         return self._manages_any(request)

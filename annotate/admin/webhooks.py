@@ -51,6 +51,16 @@ class ProjectManagersOnly:
             return queryset
         return queryset.filter(**{f"{self.project_path}__in": managed_projects(request.user)})
 
+    def scoped_projects(self, request):
+        """The projects a row may be put in: the ones the user manages."""
+        projects = Project.objects.order_by("name")
+        return projects if request.user.is_superuser else projects.filter(pk__in=managed_projects(request.user))
+
+    def formfield_for_foreignkey(self, db_field, request, **kwargs):
+        if db_field.name == "project":
+            kwargs["queryset"] = self.scoped_projects(request)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
+
     def has_module_permission(self, request):
         return self._manages_any(request)
 
@@ -91,15 +101,6 @@ class WebhookAdmin(ProjectManagersOnly, admin.ModelAdmin):
         return [(None, {"fields": fields, "description": (
             "Every delivery is a POST of JSON signed with the hook's secret: see docs/webhooks.md. "
             "The URL must resolve to public addresses unless WEBHOOK_ALLOW_PRIVATE is set.")})]
-
-    def formfield_for_foreignkey(self, db_field, request, **kwargs):
-        if db_field.name == "project":
-            kwargs["queryset"] = self.scoped_projects(request)
-        return super().formfield_for_foreignkey(db_field, request, **kwargs)
-
-    def scoped_projects(self, request):
-        projects = Project.objects.order_by("name")
-        return projects if request.user.is_superuser else projects.filter(pk__in=managed_projects(request.user))
 
     def has_add_permission(self, request):
         return self._manages_any(request)
