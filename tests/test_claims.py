@@ -331,3 +331,58 @@ def test_the_export_carries_each_claim_span_cluster(project, corpus, reviewer):
     body = api_client(reviewer).get(reverse("api:export-jsonl", args=[project.slug]))
     lines = [json.loads(line) for line in b"".join(body.streaming_content).splitlines() if line.strip()]
     assert autonomy in {span.get("claim_cluster") for line in lines for span in line["annotations"]["spans"]}
+
+
+# ----------------------------------------------------------------------------------------- the page
+
+
+def test_the_claims_page_lists_clusters_with_their_sources(client, project, corpus, reviewer,
+                                                          django_assert_max_num_queries):
+    computing.compute(project)
+    client.force_login(reviewer)
+    # Session, user, project (+ role), the count, the page, the latest computation, the running job, members,
+    # sources, stances, months: the same whatever the number of clusters on the page.
+    with django_assert_max_num_queries(14):
+        page = client.get(reverse("review:claims", args=[project.slug]))
+    html = page.content.decode()
+    assert page.status_code == 200
+    assert cluster_holding(corpus["autonomy"][0]).text in html and "Nasser Bourita" in html
+    assert "Ahmed Tazi" in html and UNRELATED[0] not in html  # singletons hidden by default
+    assert "<svg" in html  # the autonomy claim's articles per month
+    assert 'name="csrfmiddlewaretoken"' in html and "<script" not in html.split("<main", 1)[-1]
+
+
+def test_the_claim_page_shows_members_in_context_and_takes_decisions(client, project, corpus, reviewer):
+    computing.compute(project)
+    autonomy, terrorism = cluster_holding(corpus["autonomy"][0]), cluster_holding(corpus["terrorism"][0])
+    client.force_login(reviewer)
+    html = client.get(reverse("review:claim", args=[project.slug, autonomy.pk])).content.decode()
+    assert f"<mark>{AUTONOMY[1]}</mark>" in html
+    assert reverse("review:article", args=[corpus["autonomy"][1].annotation.article_id]) in html
+    assert reverse("annotate:search", args=[project.slug]) in html
+    out = corpus["autonomy"][2]
+    response = client.post(reverse("review:claim-split", args=[project.slug, autonomy.pk]), {"span": out.pk})
+    assert response.status_code == 302 and cluster_holding(out).pk != autonomy.pk
+    response = client.post(reverse("review:claim-merge", args=[project.slug, terrorism.pk]), {"into": autonomy.pk})
+    assert response.url == reverse("review:claim", args=[project.slug, autonomy.pk])
+    assert cluster_holding(corpus["terrorism"][0]).pk == autonomy.pk
+    response = client.post(reverse("review:claim-merge", args=[project.slug, autonomy.pk]), {"into": "nope"})
+    assert response.status_code == 302  # said in a message, nothing changed
+    assert ClaimCluster.objects.get(pk=autonomy.pk).size == 4
+
+
+def test_recompute_from_the_page_shows_the_running_job(client, project, corpus, manager):
+    client.force_login(manager)
+    client.post(reverse("review:claims-recompute", args=[project.slug]))
+    html = client.get(reverse("review:claims", args=[project.slug])).content.decode()
+    assert "data-claims-job" in html and "disabled" in html
+    run_queued_jobs()
+    html = client.get(reverse("review:claims", args=[project.slug])).content.decode()
+    assert "data-claims-job" not in html and "Nasser Bourita" in html
+
+
+def test_annotators_may_not_open_the_claims_page(client, project, corpus, annotator_a, outsider):
+    client.force_login(annotator_a)
+    assert client.get(reverse("review:claims", args=[project.slug])).status_code == 403
+    client.force_login(outsider)
+    assert client.get(reverse("review:claims", args=[project.slug])).status_code == 404

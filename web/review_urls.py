@@ -1,7 +1,8 @@
-"""Pages for reviewers and managers: review and gold, the project dashboard, the stance map, the source registry."""
+"""Pages for reviewers and managers: review and gold, the project dashboard, the stance map, the source registry,
+the claims across articles."""
 from django.urls import path
 
-from .views import dashboards, review, search
+from .views import claims, dashboards, review, search
 
 app_name = "review"
 
@@ -17,6 +18,12 @@ urlpatterns = [
     path("projects/<slug:slug>/sources/", dashboards.sources, name="sources"),
     path("projects/<slug:slug>/sources/<id:pk>/", dashboards.source_detail, name="source"),
     path("projects/<slug:slug>/sources/<id:pk>/merge/", dashboards.merge_source, name="merge-source"),
+    path("projects/<slug:slug>/claims/", claims.claims, name="claims"),
+    path("projects/<slug:slug>/claims/recompute/", claims.recompute_claims, name="claims-recompute"),
+    path("projects/<slug:slug>/claims/<id:pk>/", claims.claim_detail, name="claim"),
+    path("projects/<slug:slug>/claims/<id:pk>/merge/", claims.merge_claims, name="claim-merge"),
+    path("projects/<slug:slug>/claims/<id:pk>/split/", claims.split_claim, name="claim-split"),
+    path("projects/<slug:slug>/claims/<id:pk>/move/", claims.move_claim, name="claim-move"),
     path("projects/<slug:slug>/search/annotate/", search.bulk_annotate, name="search-annotate"),
     path("projects/<slug:slug>/search/operations/<id:pk>/undo/", search.undo_operation, name="search-undo"),
 ]
