@@ -83,6 +83,39 @@ def RELEASE(w):  # URL arguments, like the lambdas in the tables
     return [w["project"].slug, "v1"]
 
 
+def CLAIMS(w):  # URL arguments, like the lambdas in the tables
+    """Two claim clusters of the project, made the first time a case asks for them (directly: the world's layer
+    is not in the corpus, so a computation would find nothing): the first holds the quote and a CLAIM, the
+    second the SOURCE span."""
+    if "claims" not in w:
+        from django.utils import timezone
+
+        from annotate.models import ClaimCluster, ClaimMember, Span
+
+        from .factories import make_span
+
+        claim = make_span(w["layer"], "CLAIM", 37, 58)
+        source = Span.objects.get(annotation=w["layer"], label__name="SOURCE")
+        clusters = []
+        for spans in ([w["span"], claim], [source]):
+            cluster = ClaimCluster.objects.create(project=w["project"], representative=spans[0], text=spans[0].text,
+                                                  size=len(spans), articles=1, computed_at=timezone.now())
+            ClaimMember.objects.bulk_create(ClaimMember(cluster=cluster, span=span, annotation=w["layer"],
+                                                        article=w["article"]) for span in spans)
+            clusters.append(cluster)
+        w["claims"] = clusters
+    return [w["project"].slug, w["claims"][0].pk]
+
+
+def CLAIM_BODY(**fields):
+    """A form or JSON body naming the world's claims: into/to the second cluster, span the quote."""
+    def body(w):
+        CLAIMS(w)
+        values = {"into": w["claims"][1].pk, "to": w["claims"][1].pk, "span": w["span"].pk}
+        return {name: values[name] for name in fields}
+    return body
+
+
 # name: [(method, url args from the world, body, expected status per persona)]
 API = {
     "api:project-list": [("get", lambda w: [], None, row(401, 200, 200, 200, 200, 200, 200, 200))],
@@ -201,6 +234,13 @@ API = {
     ],
     "api:search-operations": [("get", SLUG, None, row(401, 403, 403, 200, 200, 404, 403, 200))],
     "api:search-operation-undo": [("post", OPERATION, None, row(401, 403, 403, 200, 200, 404, 403, 200))],
+    # Claims across articles: reviewers and managers (they read and decide over everyone's layers).
+    "api:claim-list": [("get", SLUG, None, row(401, 403, 403, 200, 200, 404, 403, 200))],
+    "api:claim-detail": [("get", CLAIMS, None, row(401, 403, 403, 200, 200, 404, 403, 200))],
+    "api:claim-merge": [("post", CLAIMS, CLAIM_BODY(into=1), row(401, 403, 403, 200, 200, 404, 403, 200))],
+    "api:claim-split": [("post", CLAIMS, CLAIM_BODY(span=1), row(401, 403, 403, 201, 201, 404, 403, 201))],
+    "api:claim-move": [("post", CLAIMS, CLAIM_BODY(span=1, to=1), row(401, 403, 403, 200, 200, 404, 403, 200))],
+    "api:claim-recompute": [("post", SLUG, {}, row(401, 403, 403, 202, 202, 404, 403, 202))],
     # The API's description is public, like any published API reference; it holds no data.
     "api:schema": [("get", lambda w: [], None, row(200, 200, 200, 200, 200, 200, 200, 200))],
     "api:docs": [("get", lambda w: [], None, row(200, 200, 200, 200, 200, 200, 200, 200))],
@@ -241,6 +281,13 @@ REVIEW = {
     "review:search-annotate": [("post", SLUG, {"q": "plan", "label": "CUE", "into": "layers", "action": "preview"},
                                 REVIEWERS_ONLY)],
     "review:search-undo": [("post", OPERATION, None, row(LOGIN, 403, 403, 302, 302, 404, 403, 302))],
+    # Claims across articles; decisions are forms that go back to the page.
+    "review:claims": [("get", SLUG, None, REVIEWERS_ONLY)],
+    "review:claim": [("get", CLAIMS, None, REVIEWERS_ONLY)],
+    "review:claim-merge": [("post", CLAIMS, CLAIM_BODY(into=1), row(LOGIN, 403, 403, 302, 302, 404, 403, 302))],
+    "review:claim-split": [("post", CLAIMS, CLAIM_BODY(span=1), row(LOGIN, 403, 403, 302, 302, 404, 403, 302))],
+    "review:claim-move": [("post", CLAIMS, CLAIM_BODY(span=1, to=1), row(LOGIN, 403, 403, 302, 302, 404, 403, 302))],
+    "review:claims-recompute": [("post", SLUG, None, row(LOGIN, 403, 403, 302, 302, 404, 403, 302))],
 }
 MATRIX = {**API, **UI, **REVIEW}
 CASES = [(name, *case) for name, cases in MATRIX.items() for case in cases]
