@@ -44,3 +44,38 @@ def make_layer_with_spans(project, user, n_spans: int):
                               target="Moroccan sovereignty over Western Sahara", polarity="favor",
                               evidence=[spans[i]])
     return layer
+
+
+def take_concurrently(project, users, *, takes: int = 3) -> tuple[list[tuple[int, int]], list[Exception]]:
+    """Every user asks for their next article at the same moment, `takes` times in a row (submitting each),
+    each in a thread of its own: the (article id, user id) pairs handed out, and any errors."""
+    import threading
+
+    from django.db import connections
+
+    from annotate.models import Assignment
+    from annotate.services.assignments import take_next_article
+
+    barrier = threading.Barrier(len(users))
+    results, errors = [], []
+
+    def ask(user):
+        try:
+            barrier.wait()
+            for _ in range(takes):
+                assignment, _ = take_next_article(project=project, user=user)
+                if assignment is None:
+                    break
+                Assignment.objects.filter(pk=assignment.pk).update(status="submitted")
+                results.append((assignment.article_id, user.pk))
+        except Exception as error:  # reported to the caller, in the main thread
+            errors.append(error)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=ask, args=(user,)) for user in users]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return results, errors

@@ -1,14 +1,13 @@
 """Taking the next article: never one you had, never beyond the project's overlap, safe under concurrency."""
-import threading
 
 import pytest
-from django.db import connection, connections
+from django.db import connection
 from django.urls import reverse
 
 from annotate.models import Assignment, Membership
 from annotate.services.assignments import take_next_article
 
-from .factories import api_client, make_article, make_member, make_project, make_user
+from .factories import api_client, make_article, make_member, make_project, make_user, take_concurrently
 
 
 @pytest.mark.django_db
@@ -53,28 +52,7 @@ def test_concurrent_callers_never_overfill_an_article():
     project = make_project("rush", annotators_per_article=2)
     users = [make_member(project, make_user(f"u{i}")) for i in range(8)]
     articles = [make_article(project) for _ in range(5)]
-    barrier = threading.Barrier(len(users))
-    results, errors = [], []
-
-    def ask(user):
-        try:
-            barrier.wait()
-            for _ in range(3):
-                assignment, _ = take_next_article(project=project, user=user)
-                if assignment is None:
-                    break
-                Assignment.objects.filter(pk=assignment.pk).update(status="submitted")
-                results.append((assignment.article_id, user.pk))
-        except Exception as error:  # reported below, in the main thread
-            errors.append(error)
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=ask, args=(user,)) for user in users]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    results, errors = take_concurrently(project, users)
     assert errors == []
     per_article = {a.pk: Assignment.objects.filter(article=a).count() for a in articles}
     assert per_article == {a.pk: 2 for a in articles}  # all ten slots filled, none twice

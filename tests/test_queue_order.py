@@ -2,11 +2,10 @@
 import importlib
 import io
 import json
-import threading
 from types import SimpleNamespace
 
 import pytest
-from django.db import connection, connections
+from django.db import connection
 from django.test import Client
 from django.urls import reverse
 
@@ -15,7 +14,7 @@ from annotate.services.assignments import next_candidates, take_next_article
 from annotate.services.importing import import_file
 from annotate.suggestions.uncertainty import refresh_uncertainty, uncertainty
 
-from .factories import make_article, make_member, make_project, make_user
+from .factories import make_article, make_member, make_project, make_user, take_concurrently
 from .plans import explain_queryset
 
 pytestmark = pytest.mark.django_db
@@ -175,28 +174,7 @@ def test_concurrent_callers_skip_locked_articles_in_every_order(order):
     for i, article in enumerate(articles):
         suggest(article, "tagger", ("SOURCE", 0, 6, 0.5 + i / 20))
     refresh_uncertainty(a.pk for a in articles)
-    barrier = threading.Barrier(len(users))
-    results, errors = [], []
-
-    def ask(user):
-        try:
-            barrier.wait()
-            for _ in range(3):
-                assignment, _ = take_next_article(project=project, user=user)
-                if assignment is None:
-                    break
-                Assignment.objects.filter(pk=assignment.pk).update(status="submitted")
-                results.append((assignment.article_id, user.pk))
-        except Exception as error:  # reported below, in the main thread
-            errors.append(error)
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=ask, args=(user,)) for user in users]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    results, errors = take_concurrently(project, users)
     assert errors == []
     assert {a.pk: Assignment.objects.filter(article=a).count() for a in articles} == {a.pk: 2 for a in articles}
     assert len(results) == len(set(results)) == 10
