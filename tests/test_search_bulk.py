@@ -233,6 +233,15 @@ def test_too_many_hits_are_refused(world, monkeypatch):
     assert not BulkOperation.objects.exists()
 
 
+def test_too_many_span_writes_are_refused_and_the_preview_says_so(world, monkeypatch):
+    monkeypatch.setattr(bulk, "MAX_SPAN_WRITES", 3)
+    preview = run(world, preview=True)
+    assert preview.status_code == 200 and "at most 3 at once" in preview.json()["problem"]
+    assert run(world).status_code == 400
+    assert not BulkOperation.objects.exists()
+    assert run(world, into="suggestions").status_code == 201  # suggestions are rows, not layer writes
+
+
 def test_label_and_source_must_be_the_projects(world):
     assert run(world, label="NOPE").status_code == 400
     assert run(world, entity=10**9).status_code == 400

@@ -31,6 +31,7 @@ class PreviewOut(serializers.Serializer):
     preview = serializers.BooleanField()
     counts = CountsOut()
     sample = serializers.ListField(child=serializers.DictField(), help_text="The first hits, in context.")
+    problem = serializers.CharField(help_text="Why the commit would be refused (too many spans), or empty.")
 
 
 class OperationOut(serializers.ModelSerializer):

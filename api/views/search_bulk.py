@@ -35,7 +35,8 @@ class BulkAnnotate(APIView):
                       entity=d.get("entity"))
         if d["preview"]:
             found = bulk.preview(**common)
-            return Response({"preview": True, "counts": vars(found.counts), "sample": found.sample})
+            return Response({"preview": True, "counts": vars(found.counts), "sample": found.sample,
+                             "problem": found.problem})
         operation = bulk.apply(**common, attributes=d.get("attributes") or {}, client_id=d.get("client_id"))
         return Response(OperationOut(operation).data,
                         status=status.HTTP_200_OK if operation.replayed else status.HTTP_201_CREATED)
