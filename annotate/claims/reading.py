@@ -57,9 +57,11 @@ def members(cluster_ids: list[int], *, limit: int = MEMBERS_LISTED, context: boo
 def sources(cluster_ids: list[int]) -> dict[int, list[dict]]:
     """Who makes each cluster's claims: the SOURCE spans its members are ATTRIBUTED_TO or CLAIMED_BY, by the
     source's entity name (else the span's text), most members first. One query."""
-    rows = (Relation.objects.filter(type__name__in=SAID_BY, from_span__claim_membership__cluster_id__in=cluster_ids)
+    said = Relation.objects.filter(type__name__in=SAID_BY)
+    rows = (said.filter(from_span__claim_membership__cluster_id__in=cluster_ids)
             .values(cluster=F("from_span__claim_membership__cluster_id"),
-                    name=Coalesce("to_span__entity__name", "to_span__text", output_field=TextField()), entity=F("to_span__entity_id"))
+                    name=Coalesce("to_span__entity__name", "to_span__text", output_field=TextField()),
+                    entity=F("to_span__entity_id"))
             .annotate(members=Count("from_span", distinct=True)).order_by())
     found: dict[int, dict[str, dict]] = defaultdict(dict)
     for row in rows:
