@@ -387,3 +387,13 @@ def test_annotators_may_not_open_the_claims_page(client, project, corpus, annota
     assert client.get(reverse("review:claims", args=[project.slug])).status_code == 403
     client.force_login(outsider)
     assert client.get(reverse("review:claims", args=[project.slug])).status_code == 404
+
+
+def test_the_command_computes_here_or_queues_a_job(project, corpus, capsys):
+    from django.core.management import call_command
+
+    call_command("cluster_claims", project.slug)
+    assert "7 claim(s) in 4 cluster(s), 2 of two or more" in capsys.readouterr().out
+    call_command("cluster_claims", project.slug, "--background", "--threshold", "0.9")
+    job = Job.objects.get(kind="claims")
+    assert job.arguments == {"threshold": 0.9} and f"job {job.pk}" in capsys.readouterr().out
