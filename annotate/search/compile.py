@@ -65,6 +65,15 @@ class Fold(Func):
         return self.as_sql(compiler, connection, template="lower(annotate_search_fold(%(expressions)s))", **extra)
 
 
+class PerRowExists(Exists):
+    """EXISTS that PostgreSQL answers row by row through the subquery's indexes. Without OFFSET 0 it turns an
+    EXISTS under OR into a hash of the subquery over the whole corpus (every relation, for a span's source),
+    built for every page: that grew with the corpus, this does not."""
+
+    def as_postgresql(self, compiler, connection, **extra):
+        return self.as_sql(compiler, connection, template="EXISTS(%(subquery)s OFFSET 0)", **extra)
+
+
 class Similar(Func):
     """pg_trgm's `a % b`: the two texts are similar (a fuzzy name)."""
 
@@ -375,7 +384,7 @@ class Compiler:
             # ATTRIBUTED_TO a SOURCE): "every quote attributed to Nasser Bourita".
             linked_to = Relation.objects.filter(from_span=OuterRef("pk"), to_span__entity_id__in=entities)
             linked_from = Relation.objects.filter(to_span=OuterRef("pk"), from_span__entity_id__in=entities)
-            return Q(entity_id__in=entities) | Q(Exists(linked_to)) | Q(Exists(linked_from))
+            return Q(entity_id__in=entities) | Q(PerRowExists(linked_to)) | Q(PerRowExists(linked_from))
         if kind != "stance":
             return FALSE
         if name == "target":
