@@ -397,3 +397,14 @@ def test_the_command_computes_here_or_queues_a_job(project, corpus, capsys):
     call_command("cluster_claims", project.slug, "--background", "--threshold", "0.9")
     job = Job.objects.get(kind="claims")
     assert job.arguments == {"threshold": 0.9} and f"job {job.pk}" in capsys.readouterr().out
+
+
+def test_the_admin_shows_clusters_members_and_decisions_read_only(admin_client, project, corpus, reviewer):
+    computing.compute(project)
+    cluster = cluster_holding(corpus["autonomy"][0])
+    curation.split_member(cluster=cluster, span=corpus["autonomy"][2].pk, user=reviewer)
+    for model in ("claimcluster", "claimmember", "claimlink"):
+        response = admin_client.get(reverse(f"admin:annotate_{model}_changelist"))
+        assert response.status_code == 200 and response.context["cl"].result_count > 0
+        assert admin_client.get(reverse(f"admin:annotate_{model}_add")).status_code == 403
+    assert admin_client.get(reverse("admin:annotate_claimcluster_change", args=[cluster.pk])).status_code == 200

@@ -9,6 +9,7 @@ from . import (  # noqa: F401 - importing them registers them
     annotations,
     articles,
     bulk_operations,
+    claims,
     jobs,
     projects,
     recommenders,
