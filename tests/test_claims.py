@@ -408,3 +408,21 @@ def test_the_admin_shows_clusters_members_and_decisions_read_only(admin_client, 
         assert response.status_code == 200 and response.context["cl"].result_count > 0
         assert admin_client.get(reverse(f"admin:annotate_{model}_add")).status_code == 403
     assert admin_client.get(reverse("admin:annotate_claimcluster_change", args=[cluster.pk])).status_code == 200
+
+
+def test_a_claim_page_costs_the_same_queries_whatever_its_members(client, project, corpus, annotator_b, reviewer,
+                                                                  django_assert_max_num_queries):
+    computing.compute(project)
+    cluster = cluster_holding(corpus["autonomy"][0])
+    client.force_login(reviewer)
+    url = reverse("review:claim", args=[project.slug, cluster.pk])
+    # Session, user, project (+ role), the cluster, members in context, sources, stances, months.
+    with django_assert_max_num_queries(10):
+        assert client.get(url).status_code == 200
+    for n in range(5):
+        claim_article(project, annotator_b, AUTONOMY[n % 3], source=f"Spokesman {n}", stance="against")
+    computing.compute(project)
+    assert ClaimCluster.objects.get(pk=cluster.pk).size == 8
+    with django_assert_max_num_queries(10):
+        html = client.get(url).content.decode()
+    assert "Spokesman 4" in html and "against" in html
