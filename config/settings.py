@@ -300,6 +300,10 @@ WEBHOOK_ALLOW_PRIVATE = env_bool("WEBHOOK_ALLOW_PRIVATE", False)
 # External recommenders (docs/suggestions-protocol.md) usually run beside the tool, on localhost or a
 # private network: private addresses are allowed unless this is turned off.
 RECOMMENDER_ALLOW_PRIVATE = env_bool("RECOMMENDER_ALLOW_PRIVATE", True)
+# Claim matching (docs/claims.md): the cosine similarity from which two claims say the same thing, and an
+# installed sentence-transformers model to compare them with instead of TF-IDF (never downloaded; empty: none).
+CLAIM_SIMILARITY_THRESHOLD = float(os.environ.get("CLAIM_SIMILARITY_THRESHOLD", "0.55"))
+CLAIM_EMBEDDING_MODEL = os.environ.get("CLAIM_EMBEDDING_MODEL", "")
 # A delivery is tried this many times in all (backoff 30 s, 2 min, 10 min, 1 h, 6 h between tries), and
 # each try waits this long for the receiver to connect and answer.
 WEBHOOK_MAX_ATTEMPTS = int(os.environ.get("WEBHOOK_MAX_ATTEMPTS", "6"))
