@@ -112,22 +112,27 @@ def iter_records(
     `up_to` caps the layer ids: pass the highest id counted for the response
     headers so layers created while the stream runs do not join it halfway.
     """
-    size = batch_size or BATCH_SIZE
     layers = layers_of(project, filters)
     if up_to is not None:
         layers = layers.filter(pk__lte=up_to)
-    layers = layers.order_by("pk").values_list(*LAYER_FIELDS)
+    yield from in_batches(layers.order_by("pk").values_list(*LAYER_FIELDS), project, _records,
+                          batch_size or BATCH_SIZE)
+
+
+def in_batches(rows_in_order, project: Project, build, size: int) -> Iterator[dict]:
+    """`build(rows, names)`'s records over `rows_in_order` (values_list rows, primary key first, in its order),
+    read a keyset batch at a time: `pk > last ORDER BY pk LIMIT size`."""
     names, last = None, 0
     while True:
         # Each batch is read (from the read replica, when there is one) before it is handed out, so
         # the replica routing never stays switched on while the caller runs between records.
         with replica_reads():
-            rows = list(layers.filter(pk__gt=last)[:size])
+            rows = list(rows_in_order.filter(pk__gt=last)[:size])
             if not rows:
                 return
             if names is None:
                 names = _Names.of(project)
-            batch = list(_records(rows, names))
+            batch = list(build(rows, names))
         yield from batch
         if len(rows) < size:
             return  # a short batch is the last one: no query to find out that nothing follows

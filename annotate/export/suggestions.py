@@ -61,24 +61,12 @@ def iter_suggestion_records(project: Project, filters: ExportFilters, *, batch_s
                             up_to: int | None = None) -> Iterator[dict]:
     """One record per selected article, in article id order; `up_to` caps the article ids (the summary's
     last id), so an article that gets its first suggestions meanwhile is left for the next export."""
-    size = batch_size or layers.BATCH_SIZE  # read at call time, as records.py does
     articles = articles_with_suggestions(project, filters)
     if up_to is not None:
         articles = articles.filter(pk__lte=up_to)
-    articles = articles.order_by("pk").values_list(*ARTICLE_FIELDS)
-    names, last = None, 0
-    while True:
-        with replica_reads():
-            rows = list(articles.filter(pk__gt=last)[:size])
-            if not rows:
-                return
-            if names is None:
-                names = _Names.of(project)
-            batch = list(_records(rows, names, filters))
-        yield from batch
-        if len(rows) < size:
-            return
-        last = rows[-1][0]
+    yield from layers.in_batches(articles.order_by("pk").values_list(*ARTICLE_FIELDS), project,
+                                 lambda rows, names: _records(rows, names, filters),
+                                 batch_size or layers.BATCH_SIZE)  # read at call time, as records.py does
 
 
 def _records(articles: list[tuple], names: _Names, filters: ExportFilters) -> Iterator[dict]:
