@@ -80,10 +80,10 @@ class QuerySyntaxError(ValueError):
     def __init__(self, message: str, position: int, detail: str = ""):
         self.position = position
         self.reason = message
-        # The position ends the message so the UI can show it as is; a detail (the list of
-        # fields, say) follows it in parentheses.
-        text = f"{message} at position {position}"
-        super().__init__(f"{text} ({detail})" if detail else text)
+        # Every message ends "at position N" (the API's contract); a detail (the list of fields, say)
+        # goes before it, in parentheses.
+        super().__init__(f"{message} ({detail}) at position {position}" if detail else
+                         f"{message} at position {position}")
 
 
 # ----------------------------------------------------------------------------- the tree
