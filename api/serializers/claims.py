@@ -76,16 +76,18 @@ class ClaimPageOut(serializers.Serializer):
 
 
 class MergeIn(serializers.Serializer):
-    into = serializers.IntegerField(min_value=1, help_text="The cluster that takes this one's members (it stays).")
+    into = serializers.IntegerField(min_value=1, max_value=2**63 - 1,
+                                    help_text="The cluster that takes this one's members (it stays).")
 
 
 class SplitIn(serializers.Serializer):
-    span = serializers.IntegerField(min_value=1, help_text="The member's span id: it leaves for a cluster of its own.")
+    span = serializers.IntegerField(min_value=1, max_value=2**63 - 1,
+                                    help_text="The member's span id: it leaves for a cluster of its own.")
 
 
 class MoveIn(serializers.Serializer):
-    span = serializers.IntegerField(min_value=1, help_text="The member's span id.")
-    to = serializers.IntegerField(min_value=1, help_text="The cluster it joins.")
+    span = serializers.IntegerField(min_value=1, max_value=2**63 - 1, help_text="The member's span id.")
+    to = serializers.IntegerField(min_value=1, max_value=2**63 - 1, help_text="The cluster it joins.")
 
 
 class RecomputeIn(serializers.Serializer):

@@ -7,7 +7,8 @@ from annotate.models import BulkOperation
 class BulkInput(serializers.Serializer):
     q = serializers.CharField(trim_whitespace=False, help_text="The query whose text hits are marked.")
     label = serializers.CharField(help_text="A label of the project, by name.")
-    entity = serializers.IntegerField(required=False, allow_null=True, help_text="A source of the project (its id).")
+    entity = serializers.IntegerField(required=False, allow_null=True, min_value=1, max_value=2**63 - 1,
+                                      help_text="A source of the project (its id).")
     attributes = serializers.DictField(required=False, default=dict)
     into = serializers.ChoiceField(choices=BulkOperation.Into.choices)
     preview = serializers.BooleanField(default=False, help_text="true: count and sample, write nothing.")

@@ -9,7 +9,7 @@ class SuggestionQuery(serializers.Serializer):
                                         help_text="Only these recommenders' suggestions (repeat, or comma-separate).")
     min_score = serializers.FloatField(required=False, min_value=0.0, max_value=1.0,
                                        help_text="Only suggestions scoring at least this (0 to 1).")
-    layer = serializers.IntegerField(required=False, help_text=(
+    layer = serializers.IntegerField(required=False, min_value=1, max_value=2**63 - 1, help_text=(
         "A layer you work on (an annotator's is found by itself): leave out what it holds and what you "
         "decided already."))
 
@@ -69,10 +69,16 @@ class RefreshOut(SuggestionsOut):
     errors = serializers.ListField(child=serializers.DictField(), help_text='[{"recommender", "message"}]')
 
 
+def ids():
+    """A list of row ids: positive, within a 64-bit column (a larger one would fail in the driver, not here)."""
+    return serializers.ListField(child=serializers.IntegerField(min_value=1, max_value=2**63 - 1), required=False,
+                                 default=list, max_length=10_000)
+
+
 class ChoiceInput(VersionedInput):
-    spans = serializers.ListField(child=serializers.IntegerField(), required=False, default=list)
-    relations = serializers.ListField(child=serializers.IntegerField(), required=False, default=list)
-    stances = serializers.ListField(child=serializers.IntegerField(), required=False, default=list)
+    spans = ids()
+    relations = ids()
+    stances = ids()
     label = serializers.CharField(required=False, max_length=50, help_text=(
         "Every suggested span of this label you still see (at min_score or above): accept or reject them all."))
     min_score = serializers.FloatField(required=False, min_value=0.0, max_value=1.0)

@@ -24,7 +24,7 @@ from .jobs import _started
 class RunInput(serializers.Serializer):
     recommenders = serializers.ListField(child=serializers.CharField(max_length=100), required=False,
                                          help_text="Their names; default: the project's enabled recommenders.")
-    articles = serializers.ListField(child=serializers.IntegerField(), required=False,
+    articles = serializers.ListField(child=serializers.IntegerField(min_value=1, max_value=2**63 - 1), required=False,
                                      help_text="Article ids; default: every article of the project.")
     retrain = serializers.BooleanField(required=False, default=False)
 
