@@ -1,18 +1,12 @@
 """Claim clusters' inputs and answers (the shapes come from annotate/claims/reading.py; docs/claims.md)."""
 from rest_framework import serializers
 
+from .search import ContextOut
+
 
 class ClaimListQuery(serializers.Serializer):
     min_size = serializers.IntegerField(required=False, default=2, min_value=1,
                                         help_text="Clusters of at least this many claims (1: singletons too).")
-
-
-class ContextOut(serializers.Serializer):
-    start = serializers.IntegerField(help_text="Code points into the article's text.")
-    end = serializers.IntegerField()
-    before = serializers.CharField()
-    hit = serializers.CharField()
-    after = serializers.CharField()
 
 
 class MemberOut(serializers.Serializer):
