@@ -1,8 +1,8 @@
 """The domain model. One module per area; import from `annotate.models`."""
 from .annotation import Annotation, Relation, Span, Stance
 from .article import Article, Assignment
-from .claims import ClaimCluster, ClaimLink, ClaimMember
 from .bulk_operation import BulkOperation
+from .claims import ClaimCluster, ClaimLink, ClaimMember
 from .counters import AssignmentCount, AssignmentDayCount, DurationBucket, ProjectCount
 from .entity import Entity
 from .figures import ArticleFigures, MapEntry, ProjectFigure, StaleArticle
