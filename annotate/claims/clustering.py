@@ -45,6 +45,7 @@ import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from math import isqrt
+from typing import Protocol
 
 import numpy as np
 from scipy import sparse
@@ -289,15 +290,13 @@ def _dense_pairs(vectors: np.ndarray, threshold: float) -> tuple[np.ndarray, np.
 
 # --- step 3: average linkage over the pairs --------------------------------------------------------------
 
-class _Sums:
+class _Sums(Protocol):
     """Each cluster's vector sum (a row counted as many times as its claims): the dot product of two sums
     is the sum of all their cross cosines."""
 
-    def dot(self, a: int, b: int) -> float:
-        raise NotImplementedError
+    def dot(self, a: int, b: int) -> float: ...
 
-    def merge(self, into: int, other: int) -> None:
-        raise NotImplementedError
+    def merge(self, into: int, other: int) -> None: ...
 
 
 class _SparseSums(_Sums):
