@@ -168,3 +168,27 @@ def percentiles(samples: list[float]) -> tuple[float, float]:
     ordered = sorted(samples)
     pick = lambda q: ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))] * 1000  # noqa: E731 - a percentile of the samples
     return pick(0.50), pick(0.95)
+
+
+def two_sizes_parser(doc: str, *, sizes: list[int], runs: int):
+    """The command line of a two-size benchmark: --sizes, --runs, --only, and the hidden --child FILE RUNS."""
+    import argparse
+
+    parser = argparse.ArgumentParser(description=doc, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--sizes", type=int, nargs=2, default=sizes)
+    parser.add_argument("--runs", type=int, default=runs)
+    parser.add_argument("--only", choices=["sqlite", "postgresql"], help="one database instead of each available")
+    parser.add_argument("--child", nargs=2, help=argparse.SUPPRESS)
+    return parser
+
+
+def measure_sizes(script: str, kind: str, sizes, runs: int, *, each=None) -> dict[int, dict]:
+    """Each size's figures: `script --child CORPUS RUNS` in a child process, on a fresh database of `kind`;
+    `each(size, figures)` is called as each size is done."""
+    measured = {}
+    for size in sizes:
+        with fresh_database(kind) as url:
+            measured[size] = run_child([script, "--child", str(corpus(size)), str(runs)], url)
+        if each is not None:
+            each(size, measured[size])
+    return measured

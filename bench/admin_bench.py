@@ -11,7 +11,6 @@ is printed for both sizes with their ratio and the queries per request.
 
 The target (issue 11): every page under 500 ms at 50k articles (3.4M spans) on PostgreSQL.
 """
-import argparse
 import statistics
 import sys
 import time
@@ -19,7 +18,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench._common import corpus, databases, fresh_database, load_corpus, run_child
+from bench._common import databases, load_corpus, measure_sizes, two_sizes_parser
 
 A = "/admin/annotate/"
 PAGES = {
@@ -91,22 +90,14 @@ def child(path: str, runs: int) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--sizes", type=int, nargs=2, default=[2000, 10000])
-    parser.add_argument("--runs", type=int, default=7)
-    parser.add_argument("--only", choices=["sqlite", "postgresql"], help="one database instead of each available")
-    parser.add_argument("--child", nargs=2, help=argparse.SUPPRESS)
-    args = parser.parse_args()
+    args = two_sizes_parser(__doc__, sizes=[2000, 10000], runs=7).parse_args()
     if args.child:
         return child(args.child[0], int(args.child[1]))
     small, large = args.sizes
     print(f"admin pages as a superuser, server time, median of {args.runs} runs, in-process client\n")
     print(f"{'db':<11} {'page':<28} {small:>9} {large:>9} {'ratio':>6} {'queries':>8}")
     for kind in [args.only] if args.only else databases():
-        measured = {}
-        for size in args.sizes:
-            with fresh_database(kind) as url:
-                measured[size] = run_child([str(Path(__file__)), "--child", str(corpus(size)), str(args.runs)], url)
+        measured = measure_sizes(str(Path(__file__)), kind, args.sizes, args.runs)
         for name in PAGES:
             a, b = measured[small][name], measured[large][name]
             print(f"{kind:<11} {name:<28} {a['ms']:>7.1f}ms {b['ms']:>7.1f}ms {b['ms'] / a['ms']:>6.2f} "

@@ -13,14 +13,13 @@ hits' context): one warm-up, then --runs timed requests; the first page of each 
 Targets (issue 15), on PostgreSQL: a text query with one field filter p95 < 100 ms; a hits-in-context page of
 50 p95 < 150 ms; the index build for 10k articles < 60 s; sub-linear growth from 10k to 50k.
 """
-import argparse
 import sys
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench._common import Timer, corpus, databases, fresh_database, load_corpus, percentiles, run_child
+from bench._common import Timer, databases, load_corpus, measure_sizes, percentiles, two_sizes_parser
 
 # name: (query, mode)
 QUERIES = {
@@ -94,22 +93,14 @@ def child(path: str, runs: int) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--sizes", type=int, nargs=2, default=[10000, 50000])
-    parser.add_argument("--runs", type=int, default=20)
-    parser.add_argument("--only", choices=["sqlite", "postgresql"], help="one database instead of each available")
-    parser.add_argument("--child", nargs=2, help=argparse.SUPPRESS)
-    args = parser.parse_args()
+    args = two_sizes_parser(__doc__, sizes=[10000, 50000], runs=20).parse_args()
     if args.child:
         return child(args.child[0], int(args.child[1]))
     small, large = args.sizes
     print(f"search as a reviewer through the API, in-process, p50/p95 of {args.runs} runs (ms)\n")
     for kind in [args.only] if args.only else databases():
-        measured = {}
-        for size in args.sizes:
-            with fresh_database(kind) as url:
-                measured[size] = run_child([str(Path(__file__)), "--child", str(corpus(size)), str(args.runs)], url)
-            print(f"{kind} {size}: {measured[size]}", flush=True)  # the raw figures, as each size is done
+        measured = measure_sizes(str(Path(__file__)), kind, args.sizes, args.runs,  # raw figures as each is done
+                                 each=lambda size, figures: print(f"{kind} {size}: {figures}", flush=True))
         print(f"{'db':<11} {'query':<30} {small:>15} {large:>15} {'p95 ratio':>9} {'queries':>8} {'count':>12}")
         for name in measured[small]:
             if name == "build_s":

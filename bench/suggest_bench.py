@@ -17,7 +17,6 @@ article), with every SOURCE linked to a canonical source. In a child process:
 
 Figures and ratios only, never pass/fail.
 """
-import argparse
 import statistics
 import sys
 import time
@@ -25,7 +24,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from bench._common import corpus, databases, fresh_database, load_corpus, run_child
+from bench._common import databases, load_corpus, measure_sizes, two_sizes_parser
 
 FAST = ["attribution", "string_match"]
 
@@ -122,21 +121,13 @@ def child(path: str, runs: int) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--sizes", type=int, nargs=2, default=[2000, 10000])
-    parser.add_argument("--runs", type=int, default=9)
-    parser.add_argument("--only", choices=["sqlite", "postgresql"], help="one database instead of each available")
-    parser.add_argument("--child", nargs=2, help=argparse.SUPPRESS)
-    args = parser.parse_args()
+    args = two_sizes_parser(__doc__, sizes=[2000, 10000], runs=9).parse_args()
     if args.child:
         return child(args.child[0], int(args.child[1]))
     small, large = args.sizes
     print(f"suggestions: whole-project runs and per-article paths (median of {args.runs})\n")
     for kind in [args.only] if args.only else databases():
-        measured = {}
-        for size in args.sizes:
-            with fresh_database(kind) as url:
-                measured[size] = run_child([str(Path(__file__)), "--child", str(corpus(size)), str(args.runs)], url)
+        measured = measure_sizes(str(Path(__file__)), kind, args.sizes, args.runs)
         a, b = measured[small], measured[large]
         print(f"{kind}: {a['articles']} and {b['articles']} articles")
         for name in FAST:
