@@ -89,17 +89,17 @@ def _back(cluster_or_project, pk=None):
 
 
 def _other(cluster: ClaimCluster, value) -> ClaimCluster | None:
-    try:
-        return ClaimCluster.objects.filter(project_id=cluster.project_id, pk=int(value)).first()
-    except (TypeError, ValueError):
-        return None
+    pk = _span(value)
+    return None if pk is None else ClaimCluster.objects.filter(project_id=cluster.project_id, pk=pk).first()
 
 
 def _span(value) -> int | None:
+    """A row id typed in a form, or None: a number past a 64-bit column would fail in the driver."""
     try:
-        return int(value)
+        pk = int(value)
     except (TypeError, ValueError):
         return None
+    return pk if 0 < pk < 2**63 else None
 
 
 @login_required
