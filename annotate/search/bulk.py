@@ -141,7 +141,8 @@ def _entity(project: Project, entity) -> Entity | None:
         return None
     if isinstance(entity, Entity) and entity.project_id == project.pk:
         return entity
-    found = Entity.objects.filter(project=project, pk=entity).first() if str(entity).isdigit() else None
+    digits = str(entity).isdigit() and int(entity) < 2**63  # a larger number would fail in the driver
+    found = Entity.objects.filter(project=project, pk=entity).first() if digits else None
     if found is None:
         raise ValidationError({"entity": f"{entity!r} is not a source of this project."})
     return found
