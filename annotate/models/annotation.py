@@ -108,6 +108,14 @@ class Span(models.Model):
     start = models.PositiveIntegerField()
     end = models.PositiveIntegerField()
     text = models.TextField(help_text="The covered text when the span was made: text[start:end].")
+    # A discontinuous span ("The plan," Bourita said, "is serious."): its pieces in order, [[start, end], ...],
+    # non-overlapping, the first starting at `start` and the last ending at `end`. NULL for the ordinary
+    # one-piece span (every span made before fragments existed), which reads as [[start, end]]: start/end stay
+    # the outer bounds, so every query and index on them keeps working.
+    fragments = models.JSONField(null=True, blank=True)
+    # Set when a corrected article text was re-anchored and this span's text changed or vanished: its offsets
+    # are the best guess and `text` keeps the old snapshot, until someone confirms or fixes it.
+    needs_review = models.BooleanField(default=False)
     # Indexed with the span's id (Meta), so a source's mentions are read in order a page at a time.
     entity = models.ForeignKey(Entity, null=True, blank=True, on_delete=models.SET_NULL, related_name="mentions",
                                db_index=False)
