@@ -24,10 +24,14 @@ export async function sendOp(api, store, op, version) {
     return answer;
   };
   switch (op.op) {
-    case "addSpan":
+    case "addSpan": {
+      // A span of several pieces (re-created by undoing its delete) is posted by its pieces instead of
+      // its bounds; its text is the pieces' texts joined by one space, as the API keeps it.
+      const where = op.fragments?.length > 1 ? { fragments: op.fragments } : { start: op.start, end: op.end };
       return created(await write("POST", "spans/", {
-        client_id: op.client_id, label: op.label, start: op.start, end: op.end, text: op.text,
-        entity: op.entity ?? null, attributes: op.attributes || {} }));
+        client_id: op.client_id, label: op.label, ...where, text: op.text, entity: op.entity ?? null,
+        attributes: op.attributes || {} }));
+    }
     case "patchSpan":
       return write("PATCH", `spans/${id(op.cid)}/`, { ...op.changes });
     case "deleteSpan":

@@ -17,11 +17,16 @@
 // (or a re-apply after a reload) gets the stored item back instead of making a
 // second one. Nothing here talks to the network.
 //
+// A span's `fragments` are its pieces (fragments.js): every span here has them, [[start, end]] for an
+// ordinary one, and `start`/`end`/`text` always follow from them. A change to the pieces is a
+// patchSpan of `fragments`; a change of `start`/`end` alone is one of a one-piece span.
+//
 // One op makes several items: "acceptSuggestions" (built by suggestions.js, its rules in
 // accepting.js) is the accept of recommenders' suggestions, one API call that adds spans,
 // relations and stances at once under fresh cids; the answer gives their server ids.
 
 import { canAccept, describeAccepted, holdsAccepted, madeBy, recordAccepted } from "./accepting.js";
+import { fragmentsOf, outerBounds, piecesText } from "./fragments.js";
 import { CodePointText } from "./offsets.js";
 
 const PREFIX = { spans: "s", relations: "r", stances: "t" };
@@ -109,7 +114,7 @@ export class Store {
         this.entities.set(item.entity, { id: item.entity, name: item.entity_name, type: "", description: "" });
       }
       this.spans.set(cid, {
-        cid, label: item.label, start: item.start, end: item.end, text: item.text,
+        cid, label: item.label, start: item.start, end: item.end, fragments: fragmentsOf(item), text: item.text,
         entity: item.entity, attributes: item.attributes || {},
       });
     }
@@ -175,7 +180,16 @@ export class Store {
     const span = this.spans.get(cid);
     const before = {};
     for (const key of Object.keys(changes)) before[key] = structuredClone(span[key]);
+    // Undoing a change of bounds or pieces restores both: the pieces of a span whose bounds moved.
     if ("start" in changes || "end" in changes) Object.assign(before, { start: span.start, end: span.end });
+    if ("start" in changes || "end" in changes || "fragments" in changes) {
+      const pieces = span.fragments.length > 1 || (changes.fragments || []).length > 1;
+      if (pieces) {
+        delete before.start;
+        delete before.end;
+        before.fragments = structuredClone(span.fragments);
+      }
+    }
     return {
       title: `change ${span.label} ${span.text}`,
       forward: [{ op: "patchSpan", cid, changes }],
@@ -183,10 +197,18 @@ export class Store {
     };
   }
 
+  /** Change the span's pieces (fragments.js gives them ordered, apart and not touching). */
+  setPieces(cid, fragments) {
+    const span = this.spans.get(cid);
+    const what = fragments.length > span.fragments.length ? "add a piece to" : "change the pieces of";
+    return { ...this.patchSpan(cid, { fragments }), title: `${what} ${span.label} ${span.text}` };
+  }
+
   deleteSpan(cid) {
     const span = this.spans.get(cid);
     const backward = [{ op: "addSpan", cid, label: span.label, start: span.start, end: span.end, text: span.text,
                         entity: span.entity, attributes: span.attributes }];
+    if (span.fragments.length > 1) backward[0].fragments = structuredClone(span.fragments);
     for (const relation of this.relationsOf(cid)) backward.push({ op: "addRelation", ...relation });
     for (const stance of this.stances.values()) {
       if (stance.holder_span === cid) backward.push({ op: "addStance", ...structuredClone(stance) });
@@ -283,15 +305,20 @@ export class Store {
 
   apply(op) {
     switch (op.op) {
-      case "addSpan":
-        this.spans.set(op.cid, { cid: op.cid, label: op.label, start: op.start, end: op.end,
-                                 text: this.text.slice(op.start, op.end), entity: op.entity ?? null,
+      case "addSpan": {
+        const fragments = fragmentsOf(op);
+        this.spans.set(op.cid, { cid: op.cid, label: op.label, start: op.start, end: op.end, fragments,
+                                 text: piecesText(this.text, fragments), entity: op.entity ?? null,
                                  attributes: structuredClone(op.attributes || {}) });
         break;
+      }
       case "patchSpan": {
         const span = this.spans.get(op.cid);
         Object.assign(span, structuredClone(op.changes));
-        span.text = this.text.slice(span.start, span.end);
+        // The pieces decide the bounds; bounds alone are those of a one-piece span.
+        if ("fragments" in op.changes) [span.start, span.end] = outerBounds(span.fragments);
+        else if ("start" in op.changes || "end" in op.changes) span.fragments = [[span.start, span.end]];
+        span.text = piecesText(this.text, span.fragments);
         break;
       }
       case "deleteSpan":
@@ -360,7 +387,9 @@ export class Store {
     };
     switch (op.op) {
       case "addSpan": return `Add ${op.label} “${op.text.slice(0, 40)}”`;
-      case "patchSpan": return `Change ${spanText(op.cid)} (${Object.keys(op.changes).join(", ")})`;
+      case "patchSpan":
+        if ("fragments" in op.changes) return `Change the pieces of ${spanText(op.cid)} (${op.changes.fragments.length})`;
+        return `Change ${spanText(op.cid)} (${Object.keys(op.changes).join(", ")})`;
       case "deleteSpan": return `Delete ${spanText(op.cid)}`;
       case "addRelation": return `Link ${spanText(op.from)} ${op.type} ${spanText(op.to)}`;
       case "deleteRelation": return `Remove a ${this.relations.get(op.cid)?.type || ""} link`;

@@ -10,6 +10,7 @@ import { Sync } from "./sync.js";
 import { Store } from "./store.js";
 import { codePointToPoint, renderArticle, selectionRange, spansAt } from "./render.js";
 import { nextWordEnd, nextWordStart, previousWordEnd, previousWordStart, snapToWords, trimSpaces } from "./offsets.js";
+import { withOuterBound, withPiece, withoutPiece } from "./fragments.js";
 import { renderInspector } from "./panels/inspector.js";
 import { renderSources } from "./panels/sources.js";
 import { renderRelations } from "./panels/relations.js";
@@ -41,7 +42,7 @@ const ctx = {
   initial, api, store, ui, editable: initial.editable, project: initial.project,
   select, hover, hint, toast, decorate, setCount,
   startLink: () => linking.startLink(), startMode: (mode) => linking.startMode(mode), endMode: () => linking.endMode(),
-  relabel, moveBound, boundsFromSelection, setAttribute, linkEntity,
+  relabel, moveBound, boundsFromSelection, setAttribute, linkEntity, addPiece, removePiece,
   deleteSpan: (cid) => perform(store.deleteSpan(cid)),
   deleteRelation: (cid) => perform(store.deleteRelation(cid)),
   addStance: (fields) => perform(store.addStance(fields)),
@@ -191,7 +192,40 @@ function moveBound(which, direction) {
   if (which === "start") start = direction < 0 ? previousWordStart(chars, start) : nextWordStart(chars, start);
   else end = direction < 0 ? previousWordEnd(chars, end) : nextWordEnd(chars, end);
   if (end <= start || start < 0 || end > chars.length || (start === span.start && end === span.end)) return;
+  if (span.fragments.length > 1) {
+    // A split span's outer bounds are its first piece's start and its last piece's end.
+    const fragments = withOuterBound(span.fragments, which, which === "start" ? start : end);
+    if (fragments) perform(store.setPieces(span.cid, fragments));
+    return;
+  }
   perform(store.patchSpan(span.cid, { start, end }));
+}
+
+/**
+ * The selected text becomes another piece of the span (Alt with the span's label key, or the
+ * inspector's button): a quote split by "Bourita said" is one QUOTE in two pieces. A selection
+ * that overlaps or touches a piece merges into it; one already inside the span adds nothing.
+ */
+function addPiece(cid) {
+  const span = cid && store.spans.get(cid);
+  if (!span) return hint("Click the span to extend first, then select more text and press Alt with its label's key.");
+  const range = currentSelection() || ui.pending;
+  if (!range) return hint(`Select the text to add to this ${span.label}, then press Alt+${store.label(span.label).hotkey}.`);
+  window.getSelection().removeAllRanges();
+  ui.pending = null;
+  const { fragments, merged, inside } = withPiece(span.fragments, range);
+  if (inside) return hint(`That text is already part of this ${span.label}.`);
+  perform(store.setPieces(cid, fragments));
+  const count = `${fragments.length} piece${fragments.length === 1 ? "" : "s"}`;
+  hint(merged ? `The selection overlaps or touches a piece of this ${span.label}, so it widened that piece (${count} now).`
+    : `Added a piece to this ${span.label} (${count} now).`);
+}
+
+/** Remove one piece of a split span; the span keeps at least one (removing the last but one leaves an ordinary span). */
+function removePiece(cid, index) {
+  const span = store.spans.get(cid);
+  const fragments = span && withoutPiece(span.fragments, index);
+  if (fragments) perform(store.setPieces(cid, fragments));
 }
 
 function boundsFromSelection() {
@@ -298,6 +332,7 @@ document.addEventListener("keydown", (event) => {
     event.preventDefault();
     return sync.redo();
   }
+  if (event.altKey && !mod && ctx.editable && pieceKey(event)) return;
   if (mod || event.altKey) return;
   if (key === "?") return ctx.toggleHelp();
   if (suggesting.onKey(event)) return; // Tab, Enter, x/Backspace on the current suggestion, Esc, g
@@ -326,6 +361,23 @@ document.addEventListener("keydown", (event) => {
     applyLabel(label.name);
   }
 });
+
+/**
+ * Alt+<the selected span's label key>: add the selected text to that span as a piece. Matched by the
+ * physical key too, since Alt+q types "œ" on a Mac keyboard. Alt with another label's key says which
+ * key extends the selected span instead of guessing. Returns whether the key was a label's.
+ */
+function pieceKey(event) {
+  const label = [...store.labels.values()].find((l) => l.hotkey && (l.hotkey.toLowerCase() === event.key.toLowerCase()
+    || event.code === `Key${l.hotkey.toUpperCase()}`));
+  if (!label) return false;
+  event.preventDefault();
+  const span = ui.selected && store.spans.get(ui.selected);
+  if (span && span.label !== label.name) {
+    hint(`Alt+${label.hotkey} extends a ${label.name}; the selected span is a ${span.label} (Alt+${store.label(span.label).hotkey}).`);
+  } else addPiece(ui.selected);
+  return true;
+}
 
 function applyLabel(name) {
   const range = currentSelection() || ui.pending;

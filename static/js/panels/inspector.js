@@ -1,10 +1,11 @@
-// The selected span: its label, text and bounds, its attributes, its
+// The selected span: its label, text, bounds and pieces (a split quote), its attributes, its
 // canonical source (SOURCE spans), its links, and the other spans under the
 // same spot. Every control calls back into the workspace (ctx), which makes
 // the change, saves it and re-renders.
 
 import { fill, h, labelChip, quote } from "../dom.js";
 import { EntityPicker, describe } from "./entities.js";
+import { describePieces } from "../fragments.js";
 
 // Span attributes the guidelines ask for, by label (the interchange format's keys).
 const ATTRIBUTES = {
@@ -39,8 +40,10 @@ export function renderInspector(el, ctx) {
                                  "data-action": "link", onclick: () => ctx.startLink() }, "Link… ", h("kbd", null, "a")),
       editable && h("button", { type: "button", class: "btn btn-small btn-danger", title: "Delete (Delete key)",
                                  "data-action": "delete-span", onclick: () => ctx.deleteSpan(span.cid) }, "Delete")),
-    h("blockquote", { class: "span-text", dir: "auto", "data-inspector-text": true }, span.text),
+    h("blockquote", { class: "span-text", dir: "auto", "data-inspector-text": true },
+      describePieces(store.text, span.fragments)),
   ];
+  if (span.fragments.length > 1) parts.push(piecesField(span, ctx));
 
   if (editable) {
     parts.push(h("div", { class: "field" }, h("span", { class: "field-label" }, "Label"),
@@ -57,8 +60,11 @@ export function renderInspector(el, ctx) {
         boundButton("◂", "end earlier", "{", () => ctx.moveBound("end", -1)),
         h("span", { class: "small muted" }, "end"),
         boundButton("▸", "end later", "}", () => ctx.moveBound("end", 1)),
-        ui.pending && h("button", { type: "button", class: "btn btn-small", onclick: () => ctx.boundsFromSelection() },
-                        "Use selected text"))));
+        ui.pending && span.fragments.length === 1 && h("button", {
+          type: "button", class: "btn btn-small", onclick: () => ctx.boundsFromSelection() }, "Use selected text"),
+        ui.pending && h("button", {
+          type: "button", class: "btn btn-small", "data-action": "add-piece", onclick: () => ctx.addPiece(span.cid),
+          title: `Add the selected text to this span as another piece (Alt+${label.hotkey})` }, "Add as a piece"))));
   }
 
   for (const spec of ATTRIBUTES[span.label] || []) {
@@ -99,6 +105,19 @@ export function renderInspector(el, ctx) {
       }))));
   }
   fill(el, h("h2", { class: "panel-title" }, "Selected span"), ...parts);
+}
+
+/** A split span's pieces in order, each with its code point offsets and (when editable) a remove button. */
+function piecesField(span, ctx) {
+  const { store } = ctx;
+  return h("div", { class: "field" }, h("span", { class: "field-label" }, `Pieces (${span.fragments.length})`),
+    h("ol", { class: "itemlist", "data-pieces": true }, span.fragments.map(([start, end], index) =>
+      h("li", { class: "item", "data-piece": index, "data-start": start, "data-end": end },
+        h("span", { dir: "auto" }, quote(store.text.slice(start, end), 60)),
+        h("span", { class: "muted small" }, ` ${start}–${end}`),
+        ctx.editable && h("button", {
+          type: "button", class: "icon-button", title: "Remove this piece from the span", "aria-label": "Remove piece",
+          "data-action": "remove-piece", onclick: () => ctx.removePiece(span.cid, index) }, "×")))));
 }
 
 function boundButton(text, title, key, onclick) {
