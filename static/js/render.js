@@ -1,78 +1,155 @@
-// The article text with its spans.
+// The article text with its spans, rendered once and then paragraph by paragraph.
 //
-// Each line of the text is a <p dir="auto"> (so an Arabic paragraph reads
-// right to left); each span is an element nested inside the spans that cover
-// it. Spans that cross (a QUOTE that is partly a CLAIM) or run over a line
-// break are split into fragments; every fragment carries the span's full
-// data-start/data-end and all but the first carry data-fragment. Each element
-// gets --h, the number of span levels it contains plus one, so nested
-// underlines stack below one another instead of overlapping.
+// Each line of the text is a <p dir="auto"> (so an Arabic paragraph reads right to left); each
+// span is an element nested inside the spans that cover it. A span is drawn by its pieces (its
+// `fragments`; an ordinary span is one piece): the gap between two pieces is not part of it. A
+// piece that crosses another span's piece (a QUOTE that is partly a CLAIM) or runs over a line
+// break is split into several elements, its "parts": every element of a span carries the span's
+// data-cid, data-label and its outer data-start/data-end; all but the span's first element carry
+// data-part, and the elements of a span of several pieces carry data-piece (the piece's index).
+// A span flagged by re-anchoring carries data-needs-review. Each element gets --h, the number of
+// span levels it contains plus one, so nested underlines stack below one another.
 //
-// `starts` maps every text node to the code point offset where it begins:
-// the bridge from a DOM selection (UTF-16 positions) back to the API's offsets.
+// Long articles: the view keeps an interval index of the spans per paragraph (paragraphs.js). A
+// render after a change compares each span with what was drawn for it (a few field comparisons
+// per span, microseconds for thousands), and re-renders only the paragraphs a changed span left
+// or reached; every other paragraph keeps its DOM nodes. Off-screen paragraphs are skipped by the
+// browser's layout and paint (`content-visibility: auto` in app.css) while staying in the DOM, so
+// selection, find-in-page, keyboard navigation, ghosts and `starts` work as on a short article.
+//
+// `starts` maps every text node to the code point offset where it begins: the bridge from a DOM
+// selection (UTF-16 positions) back to the API's offsets. It is one WeakMap for the view's life:
+// the text nodes of a re-rendered paragraph are added, the dropped ones are collected.
 
 import { h } from "./dom.js";
 import { codePointLength, codePointToUtf16, utf16ToCodePoint } from "./offsets.js";
+import { SpanIndex, paragraphBounds, piecesOf, segments } from "./paragraphs.js";
 
+const views = new WeakMap(); // container -> ArticleView
+
+/** Render the store's spans into `container` (only what changed since the last call); returns `starts`. */
 export function renderArticle(container, store) {
-  const chars = store.text.chars;
-  const spans = store.orderedSpans();
-  const order = new Map(spans.map((span, index) => [span.cid, index]));
-  const starts = new WeakMap();
-  const seen = new Set();
-  const paragraphs = [];
-
-  let lineStart = 0;
-  for (let i = 0; i <= chars.length; i++) {
-    if (i < chars.length && chars[i] !== "\n") continue;
-    if (i > lineStart) paragraphs.push([lineStart, i]);
-    lineStart = i + 1;
+  let view = views.get(container);
+  if (!view || view.store !== store) {
+    view = new ArticleView(container, store);
+    views.set(container, view);
   }
-
-  const nodes = [];
-  for (const [pStart, pEnd] of paragraphs) {
-    const p = h("p", { dir: "auto", dataset: { start: pStart, end: pEnd } });
-    const here = spans.filter((s) => s.start < pEnd && s.end > pStart);
-    const cuts = new Set([pStart, pEnd]);
-    for (const span of here) {
-      if (span.start > pStart) cuts.add(span.start);
-      if (span.end < pEnd) cuts.add(span.end);
-    }
-    const bounds = [...cuts].sort((a, b) => a - b);
-    const stack = []; // [{cid, el}] outermost first
-    for (let k = 0; k + 1 < bounds.length; k++) {
-      const [a, b] = [bounds[k], bounds[k + 1]];
-      const covering = here.filter((s) => s.start <= a && s.end >= b).sort((x, y) => order.get(x.cid) - order.get(y.cid));
-      let common = 0;
-      while (common < stack.length && common < covering.length && stack[common].cid === covering[common].cid) common++;
-      stack.length = common;
-      for (const span of covering.slice(common)) {
-        const el = spanElement(span, store, seen.has(span.cid));
-        seen.add(span.cid);
-        (stack.length ? stack[stack.length - 1].el : p).append(el);
-        stack.push({ cid: span.cid, el });
-      }
-      const text = document.createTextNode(store.text.slice(a, b));
-      starts.set(text, a);
-      (stack.length ? stack[stack.length - 1].el : p).append(text);
-    }
-    for (const child of p.children) setLevels(child);
-    nodes.push(p);
-  }
-  container.replaceChildren(...nodes);
-  return starts;
+  view.render();
+  return view.starts;
 }
 
-function spanElement(span, store, isFragment) {
-  const label = store.label(span.label);
-  const id = store.ids.get(span.cid);
-  return h("span", {
-    class: "ann",
-    dataset: { spanId: id ?? "", cid: span.cid, label: span.label, start: span.start, end: span.end },
-    "data-fragment": isFragment,
-    title: `${span.label}${span.entity ? " · " + store.entityName(span.entity) : ""}`,
-    style: { "--c": label.color },
-  });
+/** The view drawing into `container`, if any (tests and the benchmark read `lastRendered`). */
+export function viewOf(container) {
+  return views.get(container) || null;
+}
+
+export class ArticleView {
+  constructor(container, store) {
+    this.container = container;
+    this.store = store;
+    this.starts = new WeakMap();
+    this.drawn = new Map(); // cid -> the fields its elements were drawn from
+    this.index = null;
+    this.paragraphs = []; // the <p> elements, in text order
+    this.lastRendered = []; // the paragraphs the last render() drew
+  }
+
+  render() {
+    if (!this.index) return this.renderAll();
+    const dirty = new Set();
+    for (const span of this.store.spans.values()) {
+      const before = this.drawn.get(span.cid);
+      const fields = this.fields(span);
+      const same = before && sameDrawing(before, fields);
+      if (same && before.span === span) continue;
+      const moved = this.index.set(span); // also points the index at the store's object after a reload
+      if (!same) for (const p of moved) dirty.add(p);
+      this.drawn.set(span.cid, fields);
+    }
+    for (const cid of [...this.drawn.keys()]) {
+      if (this.store.spans.has(cid)) continue;
+      for (const p of this.index.delete(cid)) dirty.add(p);
+      this.drawn.delete(cid);
+    }
+    this.lastRendered = [...dirty].sort((a, b) => a - b);
+    for (const p of this.lastRendered) this.fillParagraph(p);
+    return this.starts;
+  }
+
+  renderAll() {
+    const bounds = paragraphBounds(this.store.text.chars);
+    this.index = new SpanIndex(bounds);
+    this.drawn = new Map();
+    for (const span of this.store.spans.values()) {
+      this.index.set(span);
+      this.drawn.set(span.cid, this.fields(span));
+    }
+    // --lines: a first guess of the paragraph's height for content-visibility (about 80 characters a line).
+    this.paragraphs = bounds.map(([start, end]) => h("p", { dir: "auto", dataset: { start, end },
+                                                           style: { "--lines": Math.ceil((end - start) / 80) } }));
+    this.paragraphs.forEach((_, p) => this.fillParagraph(p));
+    this.container.replaceChildren(...this.paragraphs);
+    this.lastRendered = bounds.map((_, p) => p);
+    return this.starts;
+  }
+
+  /** What a span's elements show: a change in any of these redraws its paragraphs. */
+  fields(span) {
+    return {
+      span, label: span.label, start: span.start, end: span.end, pieces: piecesOf(span).flat().join(","),
+      needsReview: Boolean(span.needs_review), title: this.title(span),
+    };
+  }
+
+  title(span) {
+    return `${span.label}${span.entity ? " · " + this.store.entityName(span.entity) : ""}`;
+  }
+
+  fillParagraph(p) {
+    const el = this.paragraphs[p];
+    const [pStart, pEnd] = this.index.bounds[p];
+    const top = []; // the paragraph's children, appended at once
+    const stack = []; // [{key, el}] outermost first
+    const parentAppend = (node) => (stack.length ? stack[stack.length - 1].el.append(node) : top.push(node));
+    for (const segment of segments(pStart, pEnd, this.index.spansIn(p))) {
+      const covering = segment.pieces;
+      let common = 0;
+      while (common < stack.length && common < covering.length && stack[common].key === keyOf(covering[common])) common++;
+      stack.length = common;
+      for (const piece of covering.slice(common)) {
+        const child = this.spanElement(piece, segment.start);
+        parentAppend(child);
+        stack.push({ key: keyOf(piece), el: child });
+      }
+      const text = document.createTextNode(this.store.text.slice(segment.start, segment.end));
+      this.starts.set(text, segment.start);
+      parentAppend(text);
+    }
+    el.replaceChildren(...top);
+    for (const child of el.children) setLevels(child);
+  }
+
+  /** One element of a span's piece, opened at code point `at`. */
+  spanElement(piece, at) {
+    const { span, index } = piece;
+    const several = piecesOf(span).length > 1;
+    return h("span", {
+      class: "ann",
+      dataset: { spanId: this.store.ids.get(span.cid) ?? "", cid: span.cid, label: span.label, start: span.start, end: span.end },
+      "data-part": !(index === 0 && at === piece.from), // the span's first element starts at its first piece's start
+      "data-piece": several ? String(index) : null,
+      "data-needs-review": Boolean(span.needs_review),
+      title: this.title(span),
+      style: { "--c": this.store.label(span.label).color },
+    });
+  }
+}
+
+const keyOf = (piece) => `${piece.span.cid}#${piece.index}`;
+
+function sameDrawing(a, b) {
+  return a.label === b.label && a.start === b.start && a.end === b.end && a.pieces === b.pieces
+    && a.needsReview === b.needsReview && a.title === b.title;
 }
 
 function setLevels(el) {
@@ -147,9 +224,22 @@ export function selectionRange(container, starts) {
   return [start, end];
 }
 
-/** The DOM point (text node, UTF-16 offset) of code point `point`, to show a snapped selection. */
+/**
+ * The DOM point (text node, UTF-16 offset) of code point `point`, to show a snapped selection.
+ * Only the paragraph holding the point is walked (found by halving over the paragraphs' data-start),
+ * so the cost does not grow with the article.
+ */
 export function codePointToPoint(container, starts, point) {
-  const walker = document.createTreeWalker(container, NodeFilter.SHOW_TEXT);
+  const paragraphs = container.children;
+  let lo = 0;
+  let hi = paragraphs.length - 1;
+  while (lo < hi) { // the last paragraph starting at or before `point`
+    const mid = (lo + hi + 1) >> 1;
+    if (Number(paragraphs[mid].dataset.start) <= point) lo = mid;
+    else hi = mid - 1;
+  }
+  const scope = paragraphs.length ? paragraphs[lo] : container;
+  const walker = document.createTreeWalker(scope, NodeFilter.SHOW_TEXT);
   let last = null;
   for (let node = walker.nextNode(); node; node = walker.nextNode()) {
     const start = starts.get(node);

@@ -68,8 +68,8 @@ def wait_saved(page, timeout=10_000):
 
 
 def span_locator(page, label: str, text: str):
-    """The rendered span with this label whose data-start/end cover exactly `text` (first fragment)."""
-    return page.locator(f'[data-article-text] [data-label="{label}"]:not([data-fragment])').filter(has_text=text).first
+    """The rendered span with this label whose data-start/end cover exactly `text` (its first element)."""
+    return page.locator(f'[data-article-text] [data-label="{label}"]:not([data-part])').filter(has_text=text).first
 
 
 def session_cookie(user, live_server_url: str) -> dict:

@@ -222,7 +222,7 @@ def test_reviewer_builds_gold_and_reads_the_project_pages(page, context, live_se
     # The gold layer opens in the workspace, with the workspace's own tools.
     page.click("[data-edit-gold]")
     page.wait_for_selector("body[data-ready=true]")
-    assert page.locator("[data-article-text] [data-span-id]:not([data-fragment])").count() == gold.spans.count()
+    assert page.locator("[data-article-text] [data-span-id]:not([data-part])").count() == gold.spans.count()
     assert not page.locator('[data-action="submit"]').is_visible()
 
     page.goto(f"/projects/{project.slug}/dashboard/")

@@ -36,7 +36,7 @@ def test_workspace_screenshot_of_an_annotated_seed_article(page, context, live_s
     page.set_viewport_size({"width": 1440, "height": 1080})
     page.goto(f"/work/{assignment.pk}/")
     page.wait_for_selector("body[data-ready=true]")
-    assert page.locator("[data-article-text] [data-span-id]:not([data-fragment])").count() == layer.spans.count()
+    assert page.locator("[data-article-text] [data-span-id]:not([data-part])").count() == layer.spans.count()
 
     # Show the interview part with the direct quote selected in the inspector.
     page.locator(".doc").evaluate("""doc => {
