@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 
 from django.db.models import Prefetch
 
-from .models import Annotation, Span, Stance
+from .models import Annotation, ArticleAnswer, ArticleQuestion, Span, Stance
 
 
 def span_key(span: Span) -> tuple:
@@ -140,3 +140,38 @@ def differences(annotator_layers: list[Annotation], gold: Annotation | None = No
         "entity_conflicts": entity_conflicts,
         "polarity_conflicts": polarity_conflicts,
     }
+
+
+def line_up_answers(annotator_layers: list[Annotation], gold: Annotation | None) -> list[dict]:
+    """Each article question of the project with every layer's answer side by side (two queries).
+
+    state: "agreed" when every annotator gave the same answer, "conflict" when two answers differ,
+    "partial" when some annotators left it open but those who answered agree, "open" when nobody answered.
+    """
+    if not annotator_layers:
+        return []
+    article_id = annotator_layers[0].article_id
+    who = {layer.pk: layer.annotator.get_username() for layer in annotator_layers}
+    layer_ids = [*who, *([gold.pk] if gold is not None else [])]
+    answers: dict[int, dict] = {}
+    for answer in ArticleAnswer.objects.filter(annotation_id__in=layer_ids).only(
+            "id", "annotation_id", "question_id", "value"):
+        answers.setdefault(answer.question_id, {})[answer.annotation_id] = answer
+    rows = []
+    for question in ArticleQuestion.objects.filter(project__articles=article_id).order_by("order", "name"):
+        given = answers.get(question.pk, {})
+        by = {who[pk]: a for pk, a in given.items() if pk in who}
+        values = [a.value for a in by.values()]
+        if not values:
+            state = "open"
+        elif any(v != values[0] for v in values):
+            state = "conflict"
+        else:
+            state = "agreed" if len(values) == len(who) else "partial"
+        gold_answer = given.get(gold.pk) if gold is not None else None
+        rows.append({"question": question.name, "prompt": question.prompt, "kind": question.kind,
+                     "required": question.required, "state": state,
+                     "answers": {name: a.value for name, a in sorted(by.items())},
+                     "ids": {name: a.pk for name, a in sorted(by.items())},
+                     "gold": gold_answer.value if gold_answer is not None else None})
+    return rows

@@ -5,6 +5,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 from .views import (
     agreement,
     annotations,
+    article_labels,
     articles,
     assignments,
     claims,
@@ -59,6 +60,7 @@ v1 = [
          name="suggestions-accept"),
     path("annotations/<id:pk>/suggestions/reject/", suggestions.RejectSuggestions.as_view(),
          name="suggestions-reject"),
+    path("annotations/<id:pk>/article-labels/", article_labels.ArticleLabels.as_view(), name="article-labels"),
     path("annotations/<id:pk>/spans/", annotations.SpanList.as_view(), name="span-list"),
     path("annotations/<id:pk>/spans/<id:item_pk>/", annotations.SpanDetail.as_view(), name="span-detail"),
     path("annotations/<id:pk>/relations/", annotations.RelationList.as_view(), name="relation-list"),

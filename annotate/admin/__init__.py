@@ -7,6 +7,7 @@ tests/test_admin.py holds every changelist to a constant number of queries.
 """
 from . import (  # noqa: F401 - importing them registers them
     annotations,
+    article_labels,
     articles,
     bulk_operations,
     claims,

@@ -23,6 +23,7 @@ from ..models import (
 )
 from ..services.assignments import refresh_project_needs_annotators
 from ..services.projects import install_default_vocabulary
+from .article_labels import ArticleQuestionInline
 from .common import count_rows, in_project, limit_choices
 
 
@@ -157,7 +158,8 @@ class ProjectAdmin(admin.ModelAdmin):
         # collide with those names.
         if obj is None:
             return [MembershipInline]
-        return [LabelInline, RelationTypeInline, StanceTargetInline, PolarityInline, MembershipInline]
+        return [LabelInline, RelationTypeInline, StanceTargetInline, PolarityInline, ArticleQuestionInline,
+                MembershipInline]
 
     def save_model(self, request, obj, form, change):
         super().save_model(request, obj, form, change)

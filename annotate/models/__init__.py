@@ -1,6 +1,7 @@
 """The domain model. One module per area; import from `annotate.models`."""
 from .annotation import Annotation, Relation, Span, Stance
 from .article import Article, Assignment
+from .article_labels import ArticleAnswer, ArticleQuestion
 from .bulk_operation import BulkOperation
 from .claims import ClaimCluster, ClaimLink, ClaimMember
 from .counters import AssignmentCount, AssignmentDayCount, DurationBucket, ProjectCount
@@ -24,6 +25,8 @@ __all__ = [
     "ArticleFigures",
     "AnnotationEvent",
     "Article",
+    "ArticleAnswer",
+    "ArticleQuestion",
     "Assignment",
     "AssignmentCount",
     "AssignmentDayCount",

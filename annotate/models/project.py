@@ -41,7 +41,15 @@ class ProjectQuerySet(models.QuerySet):
             models.Prefetch("relation_types", RelationType.objects.select_related("from_label", "to_label")),
             models.Prefetch("stance_targets", StanceTarget.objects.order_by("order", "name")),
             models.Prefetch("polarities", Polarity.objects.order_by("order", "name")),
+            # Questions about the whole article (models/article_labels.py), ordered as the workspace asks them.
+            models.Prefetch("article_questions", _article_questions()),
         )
+
+
+def _article_questions():
+    from .article_labels import ArticleQuestion  # here: article_labels imports this module
+
+    return ArticleQuestion.objects.order_by("order", "name")
 
 
 def visible_to_member(queryset, user, *, own: Q, project: str):

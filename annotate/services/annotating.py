@@ -38,7 +38,7 @@ from ..models import (
     StanceTarget,
 )
 from ..validation import check_span_offsets
-from . import figures
+from . import article_labels, figures
 from .assignments import refresh_needs_annotators
 from .history import deleted_span_state, record, relation_state, span_state, stance_state
 
@@ -167,6 +167,7 @@ def submit(
     if annotation.is_gold:
         raise ValidationError({"status": "the gold layer is adjudicated, not submitted."})
     check_evidence_rule(annotation, confirmed=confirm_missing_evidence)
+    article_labels.check_required(annotation)
     before = annotation.status
     now = timezone.now()
     Annotation.objects.filter(pk=annotation.pk).update(

@@ -7,7 +7,7 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 
 from ..models import Annotation, AnnotationEvent, Relation, Span, Stance
-from . import figures
+from . import article_labels, figures
 from .history import FIXED, MISSING, STORED, column, deleted_span_state, record
 from .locking import bump, lock_layer
 
@@ -75,6 +75,8 @@ def _undo(annotation: Annotation, event: AnnotationEvent, actor) -> None:
         elif verb == "delete":
             create(layer, before)
             record(annotation, f"{kind}.add", actor=actor, after=before)
+    elif event.action == article_labels.ACTION:
+        article_labels.set_back(annotation, event, actor)
     elif kind == "status":
         Annotation.objects.filter(pk=layer).update(status=before["status"])
         annotation.status = before["status"]

@@ -6,7 +6,7 @@ from django.utils import timezone
 from .. import webhooks
 from ..models import Annotation, Assignment, Entity, Relation, Span, Stance
 from ..review import Item, layers_of, line_up, span_key
-from . import figures
+from . import article_labels, figures
 from .assignments import refresh_needs_annotators
 from .history import record, relation_state, span_state, stance_state
 from .locking import bump_versions, lock_layer
@@ -41,6 +41,9 @@ def start_gold(*, article, reviewer, source: Annotation | None = None) -> Annota
             copier.copy(item, origin)
     record(gold, "gold.start", actor=reviewer, after={"source": source.pk if source else None})
     copier.record(reviewer)
+    # The article-level answers: the source layer's, or those every annotator gave alike.
+    article_labels.copy_into_new_gold(gold, article_labels.agreed_answers(
+        [source.pk] if source is not None else [layer.pk for layer in layers]), actor=reviewer)
     return gold
 
 
@@ -105,11 +108,14 @@ MODELS = {"span": Span, "relation": Relation, "stance": Stance}
 
 @transaction.atomic
 def accept_item(*, gold: Annotation, expected_version, kind: str, item_id: int, actor=None) -> object:
-    """Copy one annotator item (span, relation or stance, by id) of the same article into gold."""
-    if kind not in MODELS:
-        raise ValidationError({"kind": f"one of {', '.join(MODELS)}"})
+    """Copy one annotator item (span, relation, stance or article label, by id) of the same article into gold."""
+    if kind not in MODELS and kind != "article_label":
+        raise ValidationError({"kind": f"one of {', '.join(MODELS)}, article_label"})
     if not gold.is_gold:
         raise ValidationError({"annotation": "items are accepted into the gold layer only."})
+    if kind == "article_label":
+        return article_labels.accept_answer(gold=gold, expected_version=expected_version, answer_id=item_id,
+                                            actor=actor)
     lock_layer(gold, expected_version)
     source = MODELS[kind].objects.filter(pk=item_id, annotation__article_id=gold.article_id,
                                          annotation__is_gold=False).select_related("annotation__annotator").first()
@@ -136,6 +142,7 @@ def adjudicate(*, gold: Annotation, expected_version, reviewer) -> Annotation:
     lock_layer(gold, expected_version)
     if not gold.is_gold:
         raise ValidationError({"annotation": "only the gold layer is adjudicated."})
+    article_labels.check_required(gold, doing="adjudicating")
     now = timezone.now()
     before = gold.status
     Annotation.objects.filter(pk=gold.pk).update(status=Annotation.Status.ADJUDICATED, reviewer=reviewer,

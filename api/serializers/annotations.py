@@ -8,6 +8,7 @@ and the importer give the same errors.
 from rest_framework import serializers
 
 from annotate.models import Annotation, Relation, Span, Stance
+from annotate.services.article_labels import answers_of
 
 
 def _uuid(value) -> str | None:
@@ -133,10 +134,13 @@ class AnnotationSerializer(AnnotationListSerializer):
     spans = SpanSerializer(many=True, read_only=True)
     relations = RelationSerializer(many=True, read_only=True)
     stances = StanceSerializer(many=True, read_only=True)
+    article_labels = serializers.DictField(
+        read_only=True, help_text='The answers to the project\'s article questions: {"QUESTION_NAME": value}, a '
+                                  "string (single choice, text) or a list of strings (multiple choice).")
 
     class Meta(AnnotationListSerializer.Meta):
         fields = [f for f in AnnotationListSerializer.Meta.fields if f != "span_count"] + [
-            "review_comment", "spans", "relations", "stances"]
+            "review_comment", "spans", "relations", "stances", "article_labels"]
 
     def to_representation(self, annotation):
         """The layer and everything in it, read as plain rows (four queries) rather than model instances:
@@ -155,6 +159,7 @@ class AnnotationSerializer(AnnotationListSerializer):
             "submitted_at": when(annotation.submitted_at) if annotation.submitted_at else None,
             "review_comment": annotation.review_comment,
             **layer_items(annotation.pk),
+            "article_labels": answers_of(annotation.pk),  # one query more, whatever the layer's size
         }
 
 

@@ -1,6 +1,6 @@
 from rest_framework import serializers
 
-from annotate.models import Entity, Label, Polarity, Project, RelationType, StanceTarget
+from annotate.models import ArticleQuestion, Entity, Label, Polarity, Project, RelationType, StanceTarget
 
 
 class LabelSerializer(serializers.ModelSerializer):
@@ -30,17 +30,24 @@ class PolaritySerializer(serializers.ModelSerializer):
         fields = ["id", "name", "color"]
 
 
+class ArticleQuestionSerializer(serializers.ModelSerializer):
+    class Meta:
+        model = ArticleQuestion
+        fields = ["id", "name", "prompt", "help_text", "kind", "choices", "required", "order"]
+
+
 class ProjectSerializer(serializers.ModelSerializer):
     role = serializers.CharField(read_only=True, help_text="Your role in the project.")
     labels = LabelSerializer(many=True, read_only=True)
     relation_types = RelationTypeSerializer(many=True, read_only=True)
     stance_targets = StanceTargetSerializer(many=True, read_only=True)
     polarities = PolaritySerializer(many=True, read_only=True)
+    article_questions = ArticleQuestionSerializer(many=True, read_only=True)
 
     class Meta:
         model = Project
         fields = ["id", "slug", "name", "description", "guidelines", "annotators_per_article", "stance_evidence",
-                  "role", "labels", "relation_types", "stance_targets", "polarities"]
+                  "role", "labels", "relation_types", "stance_targets", "polarities", "article_questions"]
 
 
 class EntitySerializer(serializers.ModelSerializer):

@@ -9,7 +9,7 @@ from rest_framework.views import APIView
 
 from annotate.access import reviewed_article, reviewed_layer, reviewed_project
 from annotate.models import Annotation, Entity
-from annotate.review import differences, layers_of
+from annotate.review import differences, layers_of, line_up_answers
 from annotate.services import review
 
 from ..versioning import expected_version
@@ -46,6 +46,8 @@ class ArticleReview(APIView):
             "boundary_conflicts": [[_key(a), _key(b)] for a, b in diff["boundary_conflicts"]],
             "entity_conflicts": [_key(k) for k in diff["entity_conflicts"]],
             "polarity_conflicts": [_key(k) for k in diff["polarity_conflicts"]],
+            # Per article question: each annotator's answer, the gold one, agreed / conflict / partial / open.
+            "article_labels": line_up_answers(layers, gold),
         })
 
 
@@ -73,7 +75,9 @@ class AcceptItem(APIView):
     """Copy an annotator's span, relation or stance into this gold layer (with the spans it needs)."""
 
     class AcceptItemInput(serializers.Serializer):
-        kind = serializers.ChoiceField(["span", "relation", "stance"])
+        kind = serializers.ChoiceField(["span", "relation", "stance", "article_label"],
+                                       help_text="article_label: item_id is the answer's id in the review's "
+                                                 "article_labels (its gold answer becomes that annotator's).")
         item_id = serializers.IntegerField()
         version = serializers.IntegerField(required=False)
 
