@@ -6,10 +6,10 @@ Http404, never 403, so ids do not leak. PermissionDenied (403) is only for a
 member asking for something their role does not allow in a project they can
 see (an annotator asking for the project's export, say).
 """
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404
 
-from .models import Annotation, Article, Assignment, Membership, Project
+from .models import Annotation, Article, Assignment, Membership, Project, Thread
 
 
 def project_for(user, slug: str, *, roles=None) -> Project:
@@ -57,6 +57,33 @@ def annotation_for(user, pk: int, *, write: bool = False) -> Annotation:
     if write and not can_write(user, annotation):
         raise PermissionDenied("Only its annotator can change this layer.")
     return annotation
+
+
+def thread_for(user, pk: int, *, lock: bool = False) -> Thread:
+    """A discussion thread of a layer the user may read (its annotator, the project's reviewers and managers):
+    they may read it, reply, resolve and reopen it. `lock`: held until the transaction ends (resolving)."""
+    threads = Thread.objects.visible_to(user).select_related("annotation__article__project", "annotation__annotator")
+    if lock:
+        threads = threads.select_for_update(of=("self",))
+    thread = threads.filter(pk=pk).first()
+    if thread is None:
+        raise Http404("No such thread.")
+    return thread
+
+
+def thread_layer_for(user, article: Article, pk: int | None) -> Annotation:
+    """The layer of `article` a new thread goes into: `pk` if the user may read it (404 otherwise, or when it is
+    a layer of another article), else the user's own layer on the article (400 naming `annotation` when they
+    have none: a reviewer must say which layer)."""
+    layers = Annotation.objects.visible_to(user).select_related("article__project", "annotator").filter(
+        article=article)
+    layer = layers.filter(pk=pk).first() if pk is not None else layers.filter(annotator=user, is_gold=False).first()
+    if layer is None and pk is None:
+        raise ValidationError({"annotation": "you have no layer on this article: say which layer the thread is "
+                                             "about."})
+    if layer is None:
+        raise Http404("No such annotation on this article.")
+    return layer
 
 
 def can_write(user, annotation: Annotation) -> bool:

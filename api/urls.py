@@ -17,6 +17,7 @@ from .views import (
     search,
     search_bulk,
     suggestions,
+    threads,
 )
 
 app_name = "api"
@@ -44,6 +45,9 @@ v1 = [
     path("articles/<id:pk>/suggestions/", suggestions.ArticleSuggestions.as_view(), name="article-suggestions"),
     path("articles/<id:pk>/suggestions/refresh/", suggestions.RefreshSuggestions.as_view(),
          name="article-suggestions-refresh"),
+    path("articles/<id:pk>/threads/", threads.ArticleThreads.as_view(), name="article-threads"),
+    path("threads/<id:pk>/", threads.ThreadDetail.as_view(), name="thread-detail"),
+    path("threads/<id:pk>/comments/", threads.ThreadComments.as_view(), name="thread-comments"),
     path("assignments/", assignments.AssignmentList.as_view(), name="assignment-list"),
     path("assignments/<id:pk>/", assignments.AssignmentDetail.as_view(), name="assignment-detail"),
     path("assignments/<id:pk>/open/", assignments.OpenLayer.as_view(), name="assignment-open"),

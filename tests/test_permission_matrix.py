@@ -107,6 +107,16 @@ def CLAIMS(w):  # URL arguments, like the lambdas in the tables
     return [w["project"].slug, w["claims"][0].pk]
 
 
+def THREAD(w):  # URL arguments, like the lambdas in the tables
+    """anna's thread on her quote, opened the first time a case asks for it."""
+    if "thread" not in w:
+        from annotate.services import threads
+
+        w["thread"] = threads.open_thread(annotation=w["layer"], kind="span", anchor_id=w["span"].pk,
+                                          body="Is this the whole quote?", author=w["users"]["anna"])
+    return [w["thread"].pk]
+
+
 def CLAIM_BODY(**fields):
     """A form or JSON body naming the world's claims: into/to the second cluster, span the quote."""
     def body(w):
@@ -134,6 +144,18 @@ API = {
     "api:article-detail": [("get", lambda w: [w["article"].pk], None, row(401, 200, 404, 200, 200, 404, 404, 200))],
     "api:article-review": [("get", lambda w: [w["article"].pk], None, row(401, 403, 404, 200, 200, 404, 404, 200))],
     "api:article-gold": [("post", lambda w: [w["article"].pk], {}, row(401, 403, 404, 400, 400, 404, 404, 400))],
+    # Threads: whoever may read the layer (anna, its reviewers and managers); ben, otto and erin learn nothing.
+    "api:article-threads": [
+        ("get", lambda w: [w["article"].pk], None, row(401, 200, 404, 200, 200, 404, 404, 200)),
+        ("post", lambda w: [w["article"].pk],
+         lambda w: {"annotation": w["layer"].pk, "anchor": {"kind": "span", "id": w["span"].pk}, "body": "Why?"},
+         row(401, 201, 404, 201, 201, 404, 404, 201)),
+    ],
+    "api:thread-detail": [
+        ("get", THREAD, None, row(401, 200, 404, 200, 200, 404, 404, 200)),
+        ("patch", THREAD, {"resolved": True}, row(401, 200, 404, 200, 200, 404, 404, 200)),
+    ],
+    "api:thread-comments": [("post", THREAD, {"body": "Agreed @rita"}, row(401, 201, 404, 201, 201, 404, 404, 201))],
     "api:assignment-list": [("get", lambda w: [], None, row(401, 200, 200, 200, 200, 200, 200, 200))],
     "api:assignment-detail": [("get", lambda w: [w["assignment"].pk], None,
                                row(401, 200, 404, 200, 200, 404, 404, 200))],

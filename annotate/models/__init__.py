@@ -18,6 +18,7 @@ from .suggestion import (
     SuggestedStance,
     SuggestionDecision,
 )
+from .threads import Comment, Thread
 from .webhook import Webhook, WebhookDelivery
 
 __all__ = [
@@ -33,6 +34,7 @@ __all__ = [
     "ClaimCluster",
     "ClaimLink",
     "ClaimMember",
+    "Comment",
     "BulkOperation",
     "DurationBucket",
     "Entity",
@@ -56,6 +58,7 @@ __all__ = [
     "SuggestedSpan",
     "SuggestedStance",
     "SuggestionDecision",
+    "Thread",
     "Webhook",
     "WebhookDelivery",
 ]
