@@ -5,7 +5,8 @@ Shape (see docs/format.md)::
     {"external_id", "title", "source", "url", "published", "language", "text",
      "caption"?, "metadata"?,
      "annotations"?: {
-        "spans":     [{"id", "start", "end", "label", "text", "entity"?, "attributes"?}],
+        "spans":     [{"id", "start", "end", "fragments"?, "label", "text", "entity"?, "attributes"?,
+                       "needs_review"?}],
         "relations": [{"from", "to", "type"}],
         "stances":   [{"holder" | "holder_entity", "target", "polarity", "explicit"?, "evidence"}]}}
 
@@ -15,7 +16,10 @@ a recommender proposed, imported as suggestions (docs/format.md, "Predictions").
 Items of either may carry "provenance" (a list).
 
 Offsets are Unicode code points into "text" (Python str indexing), end
-exclusive. "source" is the outlet. Span ids are local to the record. Exports
+exclusive. A discontinuous span has "fragments" [[start, end], ...] (start/end
+its outer bounds, its text the pieces' texts joined by one space); without
+them a span is one piece. "needs_review": true marks a span re-anchoring
+flagged. "source" is the outlet. Span ids are local to the record. Exports
 add "annotator", "status", "annotation_id", "updated_at" and "schema_version";
 import ignores them.
 
@@ -28,7 +32,7 @@ from typing import NamedTuple
 
 from django.core.exceptions import ValidationError
 
-from .validation import check_span_offsets
+from .validation import check_span_shape, fragment_text, stored_fragments
 
 SCHEMA_VERSION = 1
 
@@ -54,6 +58,9 @@ class SpanRecord(NamedTuple):
     # Where the item came from: usernames (a gold item), or {"recommender", "version", "score"} objects
     # (accepted from a suggestion). A list in the file and in the database; () when none.
     provenance: list | tuple = ()
+    # A discontinuous span's pieces, ((start, end), ...); None for the ordinary one-piece span.
+    fragments: tuple | None = None
+    needs_review: bool = False
 
 
 class RelationRecord(NamedTuple):
@@ -114,6 +121,9 @@ class ArticleRecord:
     # Written by exports; an import without --annotator takes the layer's owner from here.
     annotator: str | None = None
     status: str | None = None
+    # The layer's answers to the project's article questions, {QUESTION_NAME: str | [str, ...]}: their shape
+    # is checked here, their questions and choices against the project by the import (checks.py).
+    article_labels: dict | None = None
 
 
 class _Reader:
@@ -194,9 +204,24 @@ def parse_record(obj) -> ArticleRecord:
         record["annotations"] = _parse_layer(reader, layer, text)
     if obj.get("predictions") is not None:
         record["predictions"] = _parse_predictions(reader, reader.mapping(obj, "predictions", ""), text)
+    if obj.get("article_labels") is not None:
+        record["article_labels"] = _parse_article_labels(reader, reader.mapping(obj, "article_labels", ""))
     if reader.problems:
         raise RecordInvalid(reader.problems)
     return ArticleRecord(**record)
+
+
+def _parse_article_labels(reader: _Reader, answers: dict) -> dict:
+    """{QUESTION_NAME: a string or a list of strings}; a null answer is no answer and is left out."""
+    parsed = {}
+    for name, value in answers.items():
+        if value is None:
+            continue
+        if isinstance(value, str) or (isinstance(value, list) and all(isinstance(v, str) for v in value)):
+            parsed[name] = value
+        else:
+            reader.fail(f"article_labels.{name}", f"must be a string or a list of strings, got {_short_repr(value)}")
+    return parsed
 
 
 def _parse_layer(reader: _Reader, layer: dict, text: str, where: str = "annotations") -> LayerRecord:
@@ -208,8 +233,9 @@ def _parse_layer(reader: _Reader, layer: dict, text: str, where: str = "annotati
         if type(raw) is dict:
             span_id, start, end, label = raw.get("id"), raw.get("start"), raw.get("end"), raw.get("label")
             snapshot, entity, attributes = raw.get("text"), raw.get("entity"), raw.get("attributes")
-            provenance = raw.get("provenance")
+            provenance, fragments = raw.get("provenance"), raw.get("fragments")
             if (type(span_id) is str and span_id and span_id not in span_ids
+                    and (fragments is None or fragments == [[start, end]]) and not raw.get("needs_review")
                     and type(start) is int and type(end) is int and 0 <= start < end <= size
                     and (snapshot is None or (type(snapshot) is str and text[start:end] == snapshot))
                     and type(label) is str and label
@@ -327,6 +353,10 @@ def _parse_predictions(reader: _Reader, obj: dict, text: str) -> PredictionsReco
     versions, of_span = {}, {}
     for i, (span, origin) in enumerate(zip(layer.spans, spans_from, strict=True)):
         of_span[span.id] = origin.recommender
+        if span.fragments is not None:  # suggestions are stored as one range (SuggestedSpan)
+            reader.fail(f"predictions.spans[{i}].fragments", "a prediction is one piece: give start and end")
+        if span.needs_review:
+            reader.fail(f"predictions.spans[{i}].needs_review", "a prediction is not flagged for review")
         _one_version(reader, versions, origin, f"predictions.spans[{i}].version")
     for i, (relation, origin) in enumerate(zip(layer.relations, relations_from, strict=True)):
         _one_version(reader, versions, origin, f"predictions.relations[{i}].version")
@@ -371,15 +401,21 @@ def _span(reader: _Reader, raw, path: str, span_ids: set[str], text: str) -> Spa
     if snapshot is not None and type(snapshot) is not str:
         reader.fail(path + "text", f"must be a string, got {type(snapshot).__name__}")
         return None
-    # The common case in one expression; the checker below explains any failure.
-    if not (type(start) is int and type(end) is int and 0 <= start < end <= len(text)
-            and (snapshot is None or text[start:end] == snapshot)):
-        try:
-            check_span_offsets(text, start, end, snapshot)
-        except ValidationError as error:
-            for key, messages in error.message_dict.items():
-                reader.fail(path + key, messages[0])
-            return None
+    needs_review = raw.get("needs_review", False)
+    if type(needs_review) is not bool:
+        reader.fail(path + "needs_review", f"must be true or false, got {_short_repr(needs_review)}")
+        return None
+    if needs_review:
+        snapshot = None  # a flagged span keeps its old snapshot: the text no longer has it at these offsets
+    try:
+        pieces = check_span_shape(text, start, end, raw.get("fragments"), snapshot)
+    except ValidationError as error:
+        for key, messages in error.message_dict.items():
+            reader.fail(path + key, messages[0])
+        return None
+    fragments = stored_fragments(pieces)
+    start, end = pieces[0][0], pieces[-1][1]
+    covered = fragment_text(text, pieces) if not needs_review or raw.get("text") is None else raw["text"]
     if type(label) is not str or not label:
         reader.fail(path + "label", "is required (a label name of the project)")
         return None
@@ -396,8 +432,8 @@ def _span(reader: _Reader, raw, path: str, span_ids: set[str], text: str) -> Spa
     provenance = _provenance(reader, raw, path)
     if provenance is None:
         return None
-    return SpanRecord(span_id, start, end, label, text[start:end], entity.strip() if entity else None, attributes,
-                      provenance)
+    return SpanRecord(span_id, start, end, label, covered, entity.strip() if entity else None, attributes,
+                      provenance, None if fragments is None else tuple(map(tuple, fragments)), needs_review)
 
 
 def _plain_provenance(value) -> bool:

@@ -6,7 +6,7 @@ from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import F, Q
 
-from ..validation import check_same_project, check_span_offsets
+from ..validation import check_same_project, check_span_shape, span_pieces
 from .article import Article
 from .entity import Entity
 from .project import Label, Polarity, RelationType, StanceTarget, visible_to_member
@@ -135,13 +135,20 @@ class Span(models.Model):
     def __str__(self):
         return f"{self.label.name} {self.start}:{self.end}"
 
+    @property
+    def pieces(self) -> list[tuple[int, int]]:
+        """The span's fragments as (start, end) tuples; [(start, end)] for the ordinary one-piece span."""
+        return [(s, e) for s, e in span_pieces(self.start, self.end, self.fragments)]
+
     def clean(self):
         # Django calls clean() even when a field already failed: check only what is there.
         if self.annotation_id is None:
             return
         article = self.annotation.article
         if self.start is not None and self.end is not None:
-            check_span_offsets(article.text, self.start, self.end, self.text)
+            # A span flagged by re-anchoring keeps its old snapshot, which the corrected text no longer has.
+            snapshot = None if self.needs_review else self.text
+            check_span_shape(article.text, self.start, self.end, self.fragments, snapshot)
         if self.label_id is not None:
             check_same_project("label", self.label, article.project_id)
         check_same_project("entity", self.entity, article.project_id)

@@ -37,7 +37,7 @@ from ..models import (
     Stance,
     StanceTarget,
 )
-from ..validation import check_span_offsets
+from ..validation import check_span_shape, fragment_text, stored_fragments
 from . import article_labels, figures
 from .assignments import refresh_needs_annotators
 from .history import deleted_span_state, record, relation_state, span_state, stance_state
@@ -203,8 +203,10 @@ def skip(*, assignment: Assignment, reason: str) -> Assignment:
 
 
 @transaction.atomic
-def add_span(*, annotation: Annotation, expected_version, label, start, end, text=None, entity=None,
-             attributes=None, client_id=None, provenance=None, actor=None) -> Span:
+def add_span(*, annotation: Annotation, expected_version, label, start=None, end=None, fragments=None, text=None,
+             entity=None, attributes=None, client_id=None, provenance=None, actor=None) -> Span:
+    """A span by start/end, or by its fragments (a discontinuous span; start/end, if given too, must be
+    their outer bounds)."""
     held = hold_layer(annotation)
     if (made := _made_before(Span, annotation, client_id, expected_version)) is not None:
         return made
@@ -214,18 +216,19 @@ def add_span(*, annotation: Annotation, expected_version, label, start, end, tex
             {"label": f"this layer has reached the limit of {settings.MAX_SPANS_PER_ANNOTATION} spans."}
         )
     article = annotation.article
+    pieces = check_span_shape(article.text, start, end, fragments, text)
     span = Span(
         annotation=annotation,
         label=_project_item(Label, article.project_id, label, "label"),
-        start=start,
-        end=end,
+        start=pieces[0][0],
+        end=pieces[-1][1],
+        fragments=stored_fragments(pieces),
+        text=fragment_text(article.text, pieces),
         entity=_entity_of(annotation, entity, "entity"),
         attributes=attributes or {},
         provenance=provenance or [],
         client_id=client_id or uuid.uuid4(),
     )
-    check_span_offsets(article.text, start, end, text)
-    span.text = article.text[start:end]
     span.full_clean(exclude=["annotation"])
     span.save()
     bump(annotation)
@@ -233,14 +236,16 @@ def add_span(*, annotation: Annotation, expected_version, label, start, end, tex
     return span
 
 
-SPAN_FIELDS = {"label", "start", "end", "text", "entity", "attributes"}
+SPAN_FIELDS = {"label", "start", "end", "fragments", "text", "entity", "attributes"}
 
 
 def _span_holds(span: Span, changes: dict) -> bool:
     """Whether the span already is what `changes` would make it."""
     now = {"label": span.label.name, "start": span.start, "end": span.end, "text": span.text,
-           "entity": span.entity_id, "attributes": span.attributes}
+           "entity": span.entity_id, "attributes": span.attributes, "fragments": [list(p) for p in span.pieces]}
     wanted = dict(changes)
+    if wanted.get("fragments") is not None:
+        wanted["fragments"] = [list(piece) for piece in wanted["fragments"]]
     if isinstance(wanted.get("label"), Label):
         wanted["label"] = wanted["label"].name
     if isinstance(wanted.get("entity"), Entity):
@@ -267,16 +272,28 @@ def update_span(*, span: Span, expected_version, actor=None, **changes) -> Span:
         span.entity = _entity_of(annotation, changes["entity"], "entity")
     if "attributes" in changes:
         span.attributes = changes["attributes"] or {}
-    start, end = changes.get("start", span.start), changes.get("end", span.end)
-    if "start" in changes or "end" in changes:
-        check_span_offsets(article.text, start, end, changes.get("text"))
-        span.start, span.end, span.text = start, end, article.text[start:end]
+    if changes.keys() & {"start", "end", "fragments"}:
+        pieces = check_span_shape(article.text, changes.get("start"), changes.get("end"),
+                                  _new_fragments(span, changes), changes.get("text"))
+        span.start, span.end, span.text = pieces[0][0], pieces[-1][1], fragment_text(article.text, pieces)
+        span.fragments = stored_fragments(pieces)
     span.full_clean(exclude=["annotation"])
     span.save()
     _check_relation_ends(span)
     bump(annotation)
     record(annotation, "span.update", actor=actor, before=before, after=span_state(span))
     return span
+
+
+def _new_fragments(span: Span, changes: dict) -> list:
+    """The pieces a change asks for. New fragments replace the old ones; start/end alone move the outer bounds
+    (the first piece's start, the last piece's end), so resizing a one-piece span works as it always did."""
+    if changes.get("fragments") is not None:
+        return changes["fragments"]
+    pieces = [list(piece) for piece in span.pieces]
+    pieces[0][0] = changes.get("start", pieces[0][0])
+    pieces[-1][1] = changes.get("end", pieces[-1][1])
+    return pieces
 
 
 def _check_relation_ends(span: Span) -> None:

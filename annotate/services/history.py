@@ -13,13 +13,15 @@ from ..models import Annotation, AnnotationEvent, Relation, Span, Stance
 # as its id). A restore writes them back: all of them when it re-creates an item, the changeable ones
 # when it undoes a change (an item's client id and provenance never change after it is made).
 STORED = {
-    Span: ("label", "start", "end", "text", "entity", "attributes", "provenance", "client_id"),
+    Span: ("label", "start", "end", "fragments", "text", "entity", "attributes", "needs_review", "provenance",
+           "client_id"),
     Relation: ("type", "from_span", "to_span", "provenance", "client_id"),
     Stance: ("holder_span", "holder_entity", "target", "polarity", "explicit", "provenance", "client_id"),
 }
 FIXED = {"provenance", "client_id"}
 # States recorded before a field existed lack it: what such an item had.
-MISSING = {"provenance": [], "client_id": None}
+# (Spans before discontinuous spans and re-anchoring were one-piece, NULL fragments, and not flagged.)
+MISSING = {"provenance": [], "client_id": None, "fragments": None, "needs_review": False}
 
 
 def column(model, name: str) -> str:

@@ -22,7 +22,7 @@ def _create(model, annotation_id: int, state: dict):
 
 def _set(model, state: dict) -> None:
     model.objects.filter(pk=state["id"]).update(
-        **{column(model, name): state[name] for name in STORED[model] if name not in FIXED})
+        **{column(model, name): state.get(name, MISSING.get(name)) for name in STORED[model] if name not in FIXED})
 
 
 def _create_stance(annotation_id, state):

@@ -5,10 +5,12 @@ input serializers check shapes and types, and the service layer checks the
 rules (offsets, snapshot, vocabulary, same annotation), so the API, the UI
 and the importer give the same errors.
 """
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from annotate.models import Annotation, Relation, Span, Stance
 from annotate.services.article_labels import answers_of
+from annotate.validation import MAX_FRAGMENTS, span_pieces
 
 
 def _uuid(value) -> str | None:
@@ -26,15 +28,18 @@ class ItemShape:
 
     CONVERT = {"client_id": _uuid}
 
-    def __init__(self, *fields: tuple[str, str], order: tuple[str, ...], evidence: bool = False):
+    def __init__(self, *fields: tuple[str, str], order: tuple[str, ...], evidence: bool = False, finish=None):
         self.fields, self.order, self.evidence = fields, order, evidence
         self.keys = [key for key, _ in fields] + (["evidence"] if evidence else [])
+        self.finish = finish  # item -> None: fills in what needs several fields (a span's fragments)
 
     def of(self, obj) -> dict:
         """One instance (with its related rows selected, and evidence prefetched) as the API shows it."""
         item = {key: self._convert(key, self._read(obj, lookup)) for key, lookup in self.fields}
         if self.evidence:
             item["evidence"] = sorted(span.pk for span in obj.evidence.all())
+        if self.finish:
+            self.finish(item)
         return item
 
     def rows(self, queryset, evidence: dict[int, list[int]] | None = None) -> list[dict]:
@@ -45,6 +50,9 @@ class ItemShape:
         if self.evidence:
             for item in items:
                 item["evidence"] = sorted((evidence or {}).get(item["id"], []))
+        if self.finish:
+            for item in items:
+                self.finish(item)
         return items
 
     def _convert(self, key, value):
@@ -60,10 +68,16 @@ class ItemShape:
         return obj
 
 
+def _span_fragments(item: dict) -> None:
+    """A span always shows its fragments: a NULL column is the ordinary one-piece span, [[start, end]]."""
+    item["fragments"] = span_pieces(item["start"], item["end"], item["fragments"])
+
+
 SPAN = ItemShape(
     ("id", "id"), ("client_id", "client_id"), ("label", "label__name"), ("start", "start"), ("end", "end"),
-    ("text", "text"), ("entity", "entity_id"), ("entity_name", "entity__name"), ("attributes", "attributes"),
-    order=("start", "end", "id"))
+    ("fragments", "fragments"), ("text", "text"), ("entity", "entity_id"), ("entity_name", "entity__name"),
+    ("attributes", "attributes"), ("needs_review", "needs_review"),
+    order=("start", "end", "id"), finish=_span_fragments)
 RELATION = ItemShape(
     ("id", "id"), ("client_id", "client_id"), ("type", "type__name"), ("from_span", "from_span_id"),
     ("to_span", "to_span_id"),
@@ -79,13 +93,29 @@ STANCE = ItemShape(
 # output through the shape: a layer has ~70 spans, and DRF's per-field machinery was most of the detail's time.
 
 
+def fragments_field(**kwargs) -> serializers.ListField:
+    """[[start, end], ...]: a span's pieces, code points, end exclusive (the schema's array of [int, int])."""
+    pair = serializers.ListField(child=serializers.IntegerField(), min_length=2, max_length=2)
+    return serializers.ListField(child=pair, min_length=1, max_length=MAX_FRAGMENTS, **kwargs)
+
+
 class SpanSerializer(serializers.ModelSerializer):
     label = serializers.CharField(source="label.name")
+    fragments = serializers.SerializerMethodField(
+        help_text="The span's pieces, [[start, end], ...] in order; one piece for an ordinary span. start and end "
+                  "are the outer bounds, text the pieces' texts joined by one space.")
     entity_name = serializers.CharField(source="entity.name", read_only=True, default=None)
+    needs_review = serializers.BooleanField(
+        read_only=True, help_text="Flagged when a corrected article text was re-anchored and this span's text "
+                                  "changed or vanished; text keeps the old snapshot.")
 
     class Meta:
         model = Span
         fields = SPAN.keys
+
+    @extend_schema_field(fragments_field())
+    def get_fragments(self, span) -> list[list[int]]:
+        return [list(piece) for piece in span.pieces]
 
     def to_representation(self, span):
         return SPAN.of(span)
@@ -200,10 +230,17 @@ class CreateInput(VersionedInput):
 
 class SpanInput(CreateInput):
     label = serializers.CharField(max_length=50)
-    start = serializers.IntegerField(help_text="Code point offset into the article text.")
-    end = serializers.IntegerField(help_text="Code point offset, exclusive.")
+    start = serializers.IntegerField(required=False, help_text="Code point offset into the article text (or send "
+                                                               "fragments).")
+    end = serializers.IntegerField(required=False, help_text="Code point offset, exclusive.")
+    fragments = fragments_field(
+        required=False, help_text="A discontinuous span's pieces instead of start/end: [[start, end], ...], in "
+                                  "order, neither overlapping nor touching. With start/end too, they must be the "
+                                  "outer bounds. In a PATCH, the span's new pieces (start/end alone move the first "
+                                  "piece's start and the last piece's end).")
     text = serializers.CharField(required=False, trim_whitespace=False, allow_blank=False,
-                                 help_text="The covered text as you saw it; checked against the article.")
+                                 help_text="The covered text as you saw it (a discontinuous span's pieces joined by "
+                                           "one space); checked against the article.")
     entity = serializers.IntegerField(required=False, allow_null=True)
     attributes = serializers.DictField(required=False)
 

@@ -23,6 +23,8 @@ from ...models import (
     Annotation,
     AnnotationEvent,
     Article,
+    ArticleAnswer,
+    ArticleQuestion,
     Assignment,
     Entity,
     Project,
@@ -36,6 +38,7 @@ from ...models import (
 from ...suggestions.base import Guesses, RecommenderError, RelationGuess, SpanGuess, StanceGuess
 from ...suggestions.storing import replace as store_suggestions
 from ...suggestions.vocabulary import Vocabulary as SuggestionVocabulary
+from ..article_labels import ACTION, answer_state
 from ..assignments import refresh_needs_annotators
 from ..bulk import RowWriter, json_text, timestamp
 from ..history import layer_state, record_changes
@@ -51,11 +54,13 @@ ARTICLE_COLUMNS = ("id", "project_id", "external_id", "title", "text", "caption"
 ANNOTATION_COLUMNS = ("id", "article_id", "annotator_id", "is_gold", "status", "version", "review_comment",
                       "created_at", "updated_at", "submitted_at")
 EVENT_COLUMNS = ("annotation_id", "created_at", "action", "version", "after")
-SPAN_COLUMNS = ("id", "annotation_id", "label_id", "start", "end", "text", "entity_id", "attributes", "provenance")
+SPAN_COLUMNS = ("id", "annotation_id", "label_id", "start", "end", "text", "entity_id", "attributes", "provenance",
+                "fragments", "needs_review")
 RELATION_COLUMNS = ("annotation_id", "type_id", "from_span_id", "to_span_id", "provenance")
 STANCE_COLUMNS = ("id", "annotation_id", "holder_span_id", "holder_entity_id", "target_id", "polarity_id",
                   "explicit", "provenance")
 EVIDENCE_COLUMNS = ("stance_id", "span_id")
+ANSWER_COLUMNS = ("annotation_id", "question_id", "value")
 ASSIGNMENT_COLUMNS = ("article_id", "annotator_id", "status", "skip_reason", "assigned_at", "finished_at",
                       "updated_at")
 
@@ -78,6 +83,9 @@ class ImportRows:
         self.entities = dict(Entity.objects.filter(project=project).values_list("name", "pk"))  # name -> id
         # (article id, owner key) -> (layer, its items before): layers that --replace empties and refills.
         self.replaced: dict[tuple, tuple[Annotation, dict]] = {}
+        # Layer id -> its article-level answers before --replace emptied it, {question id: value}.
+        self.answers_before: dict[int, dict[int, object]] = {}
+        self.questions = dict(ArticleQuestion.objects.filter(project=project).values_list("name", "pk"))
         self.assigned: set[int] = set()  # articles whose assignments the file added or changed
         self.writer = RowWriter()
         self.now = timezone.now()
@@ -114,6 +122,9 @@ class ImportRows:
         with self.writer.constraints_deferred():
             for model in (Stance, Relation, Span):
                 model.objects.filter(annotation=layer).delete()
+        answers = ArticleAnswer.objects.filter(annotation=layer)
+        self.answers_before[layer.pk] = dict(answers.values_list("question_id", "value"))
+        answers.delete()
         self.report.layers_replaced += 1
 
     def record_replaced(self) -> None:
@@ -124,9 +135,20 @@ class ImportRows:
             layer.refresh_from_db(fields=["status"])
             bump(layer)
             record_changes(layer, before, layer_state(layer.pk))
+            self._record_replaced_answers(layer)
             if layer.status != old_status:
                 record_event(layer, "status.import", before={"status": old_status}, after={"status": layer.status})
             record_event(layer, "import.replace", after={"file": self.file})
+
+    def _record_replaced_answers(self, layer: Annotation) -> None:
+        """The article-level answers a replace changed, as services/article_labels.py records them."""
+        before = self.answers_before.get(layer.pk, {})
+        after = dict(ArticleAnswer.objects.filter(annotation=layer).values_list("question_id", "value"))
+        questions = {q.pk: q for q in ArticleQuestion.objects.filter(pk__in=before.keys() | after.keys())}
+        for pk in sorted(before.keys() | after.keys()):
+            if before.get(pk) != after.get(pk):
+                record_event(layer, ACTION, before=answer_state(questions[pk], before.get(pk)),
+                             after=answer_state(questions[pk], after.get(pk)))
 
     def entity_id(self, name: str) -> int:
         """The id of the project's entity `name`, created the first time the file names it."""
@@ -219,7 +241,8 @@ class ImportRows:
                 spans.append((pk, annotation_id, labels[s.label], s.start, s.end, s.text,
                               entity(s.entity) if s.entity else None,
                               dumps(s.attributes).decode() if s.attributes else "{}",
-                              dumps(s.provenance).decode() if s.provenance else "[]"))
+                              dumps(s.provenance).decode() if s.provenance else "[]",
+                              dumps(s.fragments).decode() if s.fragments else None, s.needs_review))
             relations += [(annotation_id, relation_types[r.type], ids[r.from_id], ids[r.to_id],
                            dumps(r.provenance).decode() if r.provenance else "[]")
                           for r in layer.relations]
@@ -237,6 +260,11 @@ class ImportRows:
         self.writer.insert(Relation, RELATION_COLUMNS, relations)
         self.writer.insert(Stance, STANCE_COLUMNS, stances)
         self.writer.insert(Stance.evidence.through, EVIDENCE_COLUMNS, evidence)
+        # The layers' article-level answers, checked against the project's questions (checks.py).
+        self.writer.insert(ArticleAnswer, ANSWER_COLUMNS, [
+            (annotation_id, self.questions[name], dumps(value).decode())
+            for annotation_id, (_, record, _) in zip(annotation_ids, layers)
+            for name, value in (record.article_labels or {}).items()])
         self.record_assignments([(article, owner) for article, _, owner in layers if owner.user is not None])
         self.report.layers_created += len(layers)
         self.report.spans += len(spans)
