@@ -93,7 +93,7 @@ class _GoldCopier:
         if key not in self.spans:
             self.spans[key] = Span.objects.create(
                 annotation=self.gold, label=source.label, start=source.start, end=source.end, text=source.text,
-                entity=source.entity, attributes=source.attributes, provenance=provenance)
+                fragments=source.fragments, entity=source.entity, attributes=source.attributes, provenance=provenance)
             self.created.append(("span", self.spans[key]))
         return self.spans[key]
 

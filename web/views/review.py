@@ -71,7 +71,7 @@ def index(request, slug):
 # One article ---------------------------------------------------------------------------------------------
 
 CONFLICT_NAMES = {"label": "label differs", "boundary": "boundaries differ", "source": "source differs",
-                  "polarity": "polarity differs"}
+                  "polarity": "polarity differs", "pieces": "pieces differ"}
 
 
 @dataclass
@@ -81,6 +81,7 @@ class Cell:
     colour: int
     obj: object = None
     value: str = ""
+    pieces: list = field(default_factory=list)  # a split span's pieces: [(start, end, text)], else empty
 
     @property
     def present(self) -> bool:
@@ -100,6 +101,7 @@ class Row:
     conflicts: list = field(default_factory=list)
     accepts: list = field(default_factory=list)  # [(label, annotator object id)]
     start: int | None = None
+    offsets: str = ""  # a span's pieces' offsets ("0–9, 24–48"), as the detail line shows them
 
     @property
     def differs(self) -> bool:
@@ -112,6 +114,12 @@ class Row:
     @property
     def conflict_labels(self) -> list[tuple[str, str]]:
         return [(code, CONFLICT_NAMES[code]) for code in self.conflicts]
+
+    @property
+    def gold_offsets(self) -> str:
+        """The gold span's pieces when it is split (accepting a split span keeps its pieces)."""
+        pieces = self.gold.pieces if self.kind == "span" and self.gold is not None else []
+        return _offsets(pieces) if len(pieces) > 1 else ""
 
     @property
     def gold_only(self) -> bool:
@@ -138,6 +146,16 @@ def _value(kind: str, obj) -> str:
     return "✓"
 
 
+def _offsets(pieces) -> str:
+    return ", ".join(f"{start}–{end}" for start, end in pieces)
+
+
+def _pieces(obj, text: str) -> list[tuple[int, int, str]]:
+    """A split span's pieces with their text (a quote interrupted by "Bourita said"); [] for a one-piece span."""
+    pieces = obj.pieces
+    return [(start, end, _snippet(text[start:end], 60)) for start, end in pieces] if len(pieces) > 1 else []
+
+
 def review_rows(diff: dict, text: str) -> list[Row]:
     """One row per item (span, relation, stance), with each annotator's version, gold and the conflicts."""
     names = diff["annotators"]
@@ -151,8 +169,17 @@ def review_rows(diff: dict, text: str) -> list[Row]:
             row.cells = [Cell(name, i % ANNOTATOR_COLOURS, item.by.get(name),
                               _value(kind, item.by[name]) if name in item.by else "") for i, name in enumerate(names)]
             if kind == "span":
-                label, start, end = key
+                label, start, end = key[:3]
                 row.title, row.detail, row.start = label, _snippet(text[start:end]), start
+                row.offsets = f"{start}–{end}"
+                for cell in row.cells:
+                    cell.pieces = _pieces(cell.obj, text) if cell.present else []
+                shown = next((cell.obj for cell in row.cells if cell.present), item.gold)
+                if len({tuple(cell.obj.pieces) for cell in row.cells if cell.present}) > 1:
+                    row.conflicts.append("pieces")  # same outer bounds, split differently
+                if shown is not None and len(shown.pieces) > 1:
+                    row.detail = " … ".join(_snippet(text[a:b], 60) for a, b in shown.pieces)
+                    row.offsets = _offsets(shown.pieces)
                 if (start, end) in diff["label_conflicts"]:
                     row.conflicts.append("label")
                 if key in boundary:
@@ -172,7 +199,8 @@ def review_rows(diff: dict, text: str) -> list[Row]:
                 if key in polarity_conflicts:
                     row.conflicts.append("polarity")
             present = [cell for cell in row.cells if cell.present]
-            values = {cell.value for cell in present}
+            # Spans with the same outer bounds may be split differently: then they differ, each with its Accept.
+            values = {(cell.value, tuple(piece[:2] for piece in cell.pieces)) for cell in present}
             if len(values) > 1:
                 row.accepts = [(f"Accept {cell.name}’s", cell.obj.pk) for cell in present]
             elif present:
@@ -199,18 +227,25 @@ class Segment:
     tip: str
 
 
+def _covers(obj, a: int, b: int) -> bool:
+    """Whether a span covers [a, b) with one of its pieces (the gap of a split quote is not covered)."""
+    return obj is not None and any(start <= a and b <= end for start, end in obj.pieces)
+
+
 def segments(text: str, rows: list[Row]) -> list[Segment]:
     """The article cut at every span boundary; each piece knows who marked it, whether gold has it and whether
-    the annotators differ there, so the text shows differences at a glance."""
+    the annotators differ there, so the text shows differences at a glance. A split span marks its pieces only."""
     spans = [row for row in rows if row.kind == "span"]
-    cuts = sorted({0, len(text), *(r.key[1] for r in spans), *(r.key[2] for r in spans)})
+    objs = [obj for row in spans for obj in [row.gold, *(cell.obj for cell in row.cells)] if obj is not None]
+    cuts = sorted({0, len(text), *(bound for obj in objs for piece in obj.pieces for bound in piece)})
     pieces = []
     for a, b in pairwise(cuts):
-        covering = [row for row in spans if row.key[1] <= a and row.key[2] >= b]
-        who = sorted({cell.colour for row in covering for cell in row.cells if cell.present})
+        covering = [row for row in spans if row.key[1] <= a and row.key[2] >= b
+                    and (_covers(row.gold, a, b) or any(_covers(cell.obj, a, b) for cell in row.cells))]
+        who = sorted({cell.colour for row in covering for cell in row.cells if _covers(cell.obj, a, b)})
         tip = "; ".join(f"{row.title}: {', '.join(c.name for c in row.cells if c.present) or 'gold only'}"
                         + (" · in gold" if row.gold is not None else "") for row in covering)
-        pieces.append(Segment(text[a:b], who, any(row.gold is not None for row in covering),
+        pieces.append(Segment(text[a:b], who, any(_covers(row.gold, a, b) for row in covering),
                               any(row.differs for row in covering), " ".join(row.anchor for row in covering), tip))
     return pieces
 
