@@ -117,6 +117,15 @@ def THREAD(w):  # URL arguments, like the lambdas in the tables
     return [w["thread"].pk]
 
 
+def ANSWERS(w):  # a request body
+    """The world's layer version and an answer to CHECK_WORTHY, a question the project gets on first use."""
+    from annotate.models import ArticleQuestion
+
+    ArticleQuestion.objects.get_or_create(project=w["project"], name="CHECK_WORTHY",
+                                          defaults={"prompt": "Check-worthy?", "choices": ["yes", "no"]})
+    return {"article_labels": {"CHECK_WORTHY": "yes"}, **V}
+
+
 def CLAIM_BODY(**fields):
     """A form or JSON body naming the world's claims: into/to the second cluster, span the quote."""
     def body(w):
@@ -167,6 +176,10 @@ API = {
     "api:annotation-detail": [("get", LAYER, None, row(401, 200, 404, 200, 200, 404, 404, 200))],
     "api:annotation-submit": [("post", LAYER, V, row(401, 200, 404, 403, 403, 404, 404, 403))],
     "api:annotation-history": [("get", LAYER, None, row(401, 200, 404, 200, 200, 404, 404, 200))],
+    "api:article-labels": [
+        ("get", LAYER, None, row(401, 200, 404, 200, 200, 404, 404, 200)),
+        ("put", LAYER, ANSWERS, row(401, 200, 404, 403, 403, 404, 404, 403)),
+    ],
     "api:annotation-restore": [("post", LAYER, {"to_version": 1, **V}, row(401, 403, 404, 403, 200, 404, 404, 200))],
     "api:annotation-accept": [("post", LAYER, {"kind": "span", "item_id": 1, **V},
                                row(401, 403, 404, 400, 400, 404, 404, 400))],
@@ -221,6 +234,8 @@ API = {
     "api:export-stance_table": [("get", SLUG, None, row(401, 403, 403, 200, 200, 404, 200, 200))],
     "api:export-checkworthy_tsv": [("get", SLUG, None, row(401, 403, 403, 200, 200, 404, 200, 200))],
     "api:export-csv_tables": [("get", SLUG, None, row(401, 403, 403, 200, 200, 404, 200, 200))],
+    "api:export-article_labels_csv": [("get", SLUG, None, row(401, 403, 403, 200, 200, 404, 200, 200))],
+    "api:export-article_labels_parquet": [("get", SLUG, None, row(401, 403, 403, 200, 200, 404, 200, 200))],
     "api:export-schema": [("get", SLUG, None, row(401, 403, 403, 200, 200, 404, 200, 200))],
     "api:export-withdrawn": [("get", SLUG, None, row(401, 403, 403, 200, 200, 404, 200, 200))],
     "api:export-card": [("get", SLUG, None, row(401, 403, 403, 200, 200, 404, 200, 200))],

@@ -2,6 +2,7 @@
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 
+from .writers.article_labels import write_article_labels_csv, write_article_labels_parquet
 from .writers.attributions import write_attributions
 from .writers.brat import write_brat
 from .writers.checkworthy_tsv import write_checkworthy_tsv
@@ -47,6 +48,10 @@ FORMATS = {
         ExportFormat("checkworthy_tsv", "checkworthy.tsv", "text/tab-separated-values; charset=utf-8",
                      write_checkworthy_tsv),
         ExportFormat("csv_tables", "csv.zip", "application/zip", write_csv_tables),
+        # The article-level answers, one row per layer x question (writers/article_labels.py).
+        ExportFormat("article_labels_csv", "article_labels.csv", "text/csv; charset=utf-8", write_article_labels_csv),
+        ExportFormat("article_labels_parquet", "article_labels.parquet", "application/vnd.apache.parquet",
+                     write_article_labels_parquet),
     )
 }
 

@@ -34,6 +34,7 @@ from ..interchange import SCHEMA_VERSION
 from ..models import (
     Annotation,
     Article,
+    ArticleAnswer,
     ClaimMember,
     Label,
     Polarity,
@@ -144,6 +145,7 @@ def _records(layers: list[tuple], names: _Names) -> Iterator[dict]:
     spans, local = _spans(ids, names.labels)
     relations = _relations(ids, local, names.relation_types)
     stances = _stances(ids, local, names)
+    answers = _article_labels(ids)
     for (pk, annotator, status, updated_at, external_id, title, outlet, url, published, language, caption,
          metadata, text) in layers:
         yield {
@@ -161,6 +163,7 @@ def _records(layers: list[tuple], names: _Names) -> Iterator[dict]:
                 "relations": relations.get(pk, []),
                 "stances": stances.get(pk, []),
             },
+            "article_labels": answers.get(pk, {}),
             "annotator": annotator,  # None for the gold layer (it has no annotator)
             "status": status,
             "annotation_id": pk,
@@ -191,7 +194,7 @@ def iter_unannotated(project: Project, *, batch_size: int | None = None) -> Iter
                 "external_id": external_id, "title": title, "source": outlet, "url": url,
                 "published": published.isoformat() if published else None, "language": language,
                 "caption": caption, "metadata": metadata if metadata is not None else {}, "text": text,
-                "annotations": {"spans": [], "relations": [], "stances": []},
+                "annotations": {"spans": [], "relations": [], "stances": []}, "article_labels": {},
                 "annotator": None, "status": None, "annotation_id": None, "updated_at": None,
                 "schema_version": SCHEMA_VERSION,
             }
@@ -318,6 +321,18 @@ def _stances(ids: list[int], local: dict, names: _Names) -> dict[int, list[dict]
         if provenance not in _NO_PROVENANCE:
             stance["provenance"] = orjson.loads(provenance)
         by_layer[annotation_id].append(stance)
+    return by_layer
+
+
+def _article_labels(ids: list[int]) -> dict[int, dict]:
+    """The batch's answers to the article questions, {QUESTION_NAME: value} by layer, in the questions' order
+    (one query a batch; the questions' table is a project's few rows)."""
+    rows = (ArticleAnswer.objects.filter(annotation_id__in=ids)
+            .order_by("annotation_id", "question__order", "question__name")
+            .values_list("annotation_id", "question__name", "value"))
+    by_layer: dict[int, dict] = defaultdict(dict)
+    for annotation_id, name, value in rows:
+        by_layer[annotation_id][name] = value
     return by_layer
 
 

@@ -130,6 +130,9 @@ RECORD = Struct((
         ("relations", ListOf(RELATION)),
         ("stances", ListOf(STANCE)),
     ))),
+    ("article_labels", Scalar("object", description=(
+        "The layer's answers to the project's article questions: {\"QUESTION_NAME\": value}, a string (single "
+        "choice, free text) or a list of strings (multiple choice); {} when none."))),
     ("annotator", Scalar("string", nullable=True, description="Username; null for the gold layer.")),
     ("status", Scalar("string", enum=STATUSES)),
     ("annotation_id", Scalar("int64")),

@@ -54,6 +54,8 @@ class ArticleQuestion(models.Model):
         choices = self.choices if isinstance(self.choices, list) else None
         if choices is None or not all(isinstance(c, str) and c.strip() for c in choices):
             raise ValidationError({"choices": "a list of non-empty strings."})
+        if any(";" in c for c in choices):  # the CSV table joins a multiple choice with ";"
+            raise ValidationError({"choices": 'a choice cannot hold ";".'})
         if len(set(choices)) != len(choices):
             raise ValidationError({"choices": "each choice once."})
         if self.kind in self.CHOICE_KINDS and not choices:

@@ -13,6 +13,8 @@ Every table has `annotation_id` (the layer) as its key; the tables join on it
 * stances.csv: annotation_id, external_id, annotator, stance_id (1, 2, ...
   in the layer), holder_span_id, holder_entity, target, polarity, explicit
   (true/false), evidence_span_ids (space-separated local ids).
+* article_labels.csv: annotation_id, external_id, annotator, gold, question,
+  value (a multiple choice's choices joined by ";"): writers/article_labels.py.
 
 UTF-8, RFC 4180 quoting (csv module's defaults: CRLF row ends, fields with
 commas, quotes or line breaks quoted), a header row even when empty. A
@@ -33,6 +35,7 @@ from collections.abc import Iterable, Iterator
 
 import orjson
 
+from .article_labels import COLUMNS, answer_rows, csv_row
 from .csv_table import neutralise
 from .zipstream import Sink, entry
 
@@ -44,6 +47,8 @@ TABLES = {
     "relations.csv": ("annotation_id", "external_id", "annotator", "from_span_id", "to_span_id", "type"),
     "stances.csv": ("annotation_id", "external_id", "annotator", "stance_id", "holder_span_id", "holder_entity",
                     "target", "polarity", "explicit", "evidence_span_ids"),
+    # The article-level answers (writers/article_labels.py): a multiple choice as its choices joined by ";".
+    "article_labels.csv": COLUMNS,
 }
 _COPY_BLOCK = 1 << 20
 
@@ -85,6 +90,9 @@ def _rows(record: dict, tables: dict[str, _Table]) -> None:
     for n, stance in enumerate(layer["stances"], start=1):
         stances.row((*key, n, stance["holder"], stance["holder_entity"], stance["target"], stance["polarity"],
                      "true" if stance["explicit"] else "false", " ".join(stance["evidence"])))
+    answers = tables["article_labels.csv"]
+    for row in answer_rows(record):
+        answers.writer.writerow(csv_row(row))
 
 
 def write_csv_tables(records: Iterable[dict]) -> Iterator[bytes]:

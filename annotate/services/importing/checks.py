@@ -23,9 +23,10 @@ from typing import ClassVar, NamedTuple
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
 
 from ...interchange import ArticleRecord, PredictionsRecord, RecordInvalid, parse_record
-from ...models import Annotation, Article, Label, Polarity, Project, RelationType, StanceTarget
+from ...models import Annotation, Article, ArticleQuestion, Label, Polarity, Project, RelationType, StanceTarget
 from ...textutil import content_hash
 from ..membership import ensure_member
 from ..projects import add_vocabulary
@@ -75,6 +76,8 @@ class Vocabulary:
             if model is RelationType:  # the relation-end checks read the labels a type wants
                 rows = rows.select_related("from_label", "to_label")
             self.items[kind] = {obj.name: obj for obj in rows}
+        # The article questions are not created by --create-project: a question needs its kind and choices.
+        self.questions = {q.name: q for q in ArticleQuestion.objects.filter(project=self.project)}
 
     def require(self, record: ArticleRecord, line: int) -> bool:
         """True when every name the record uses exists (creating them first if allowed).
@@ -218,6 +221,26 @@ def relation_end_problems(record: ArticleRecord, relation_types: dict[str, Relat
     return problems
 
 
+def article_label_problems(record: ArticleRecord, questions: dict[str, ArticleQuestion], slug: str
+                           ) -> tuple[dict, list[tuple[str, str]]]:
+    """The record's answers as stored (ArticleQuestion.check_value), and (field, message) for each unknown
+    question or value the question does not take."""
+    answers, problems = {}, []
+    if record.annotations is None:
+        return answers, [("article_labels", "answers belong to a layer: the record needs its annotations "
+                                            "(and an annotator, or the gold layer's status)")]
+    for name, value in record.article_labels.items():
+        question = questions.get(name)
+        if question is None:
+            problems.append((f"article_labels.{name}", f"{name!r} is not an article question of project {slug!r}"))
+            continue
+        try:
+            answers[name] = question.check_value(value)
+        except ValidationError as error:
+            problems.append((f"article_labels.{name}", " ".join(error.messages)))
+    return answers, problems
+
+
 class RecordChecks:
     """Checks one record at a time, remembering what earlier lines of the file said."""
 
@@ -274,6 +297,10 @@ class RecordChecks:
             problems += relation_end_problems(record, self.vocabulary.items["relation types"])
         if record.predictions is not None:
             problems += prediction_problems(record, self.vocabulary)
+        if record.article_labels:
+            answers, wrong = article_label_problems(record, self.vocabulary.questions, self.vocabulary.project.slug)
+            problems += wrong
+            record = replace(record, article_labels=answers)
         if problems:
             raise RecordInvalid(problems)
         return Checked(line, record, owner)
