@@ -119,3 +119,8 @@ class Comment(models.Model):
 
     def __str__(self):
         return f"comment {self.pk} by {self.author_id} on thread {self.thread_id}"
+
+    @property
+    def mention_names(self) -> list[str]:
+        """The mentioned usernames, from the prefetched mentions (ThreadQuerySet.listed)."""
+        return [user.get_username() for user in self.mentions.all()]

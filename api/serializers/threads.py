@@ -51,8 +51,8 @@ class CommentOut(serializers.Serializer):
     author = serializers.CharField(source="author.username")
     body = serializers.CharField()
     created_at = serializers.DateTimeField()
-    mentions = serializers.SlugRelatedField(many=True, read_only=True, slug_field="username",
-                                            help_text="The members this comment mentions.")
+    mentions = serializers.ListField(child=serializers.CharField(), source="mention_names",
+                                     help_text="The members this comment mentions (usernames).")
     client_id = serializers.UUIDField(allow_null=True)
 
 
