@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from django.contrib.auth import get_user_model
 
 from .agreement import tally
+from .agreement.article_labels import question_agreement
 from .agreement.report import agreement_report
 from .models import Entity, MapEntry, Stance
 from .progress import progress  # noqa: F401 - progress is read from counters kept by triggers (progress.py)
@@ -146,12 +147,25 @@ def source_counts(project, entity) -> dict[str, int]:
     return {kind: found.get((entity.pk, kind), 0) for kind in kinds}
 
 
-def agreement(project, *, annotators=None, articles=None, labels=None) -> dict:
+def agreement(project, *, annotators=None, articles=None, labels=None, with_article_labels=False) -> dict:
     """The agreement report. Over the whole project (every label) it is read from the kept totals; narrowed to
-    some annotators, articles or labels it is computed from those layers (agreement/report.py)."""
+    some annotators, articles or labels it is computed from those layers (agreement/report.py).
+
+    The article questions' figures ("article_labels", agreement/article_labels.py) are read from every answer
+    they cover, so they come with a narrowed report and when asked for (the agreement job), never with the
+    whole project's report that a request reads from the kept totals."""
     names = list(project.labels.values_list("pk", "name"))
-    if annotators or articles or (labels and not {name for _, name in names} <= set(labels)):
-        return agreement_report(project, annotators=annotators, articles=articles, labels=labels)
+    narrowed = bool(annotators or articles or (labels and not {name for _, name in names} <= set(labels)))
+    if narrowed:
+        report = agreement_report(project, annotators=annotators, articles=articles, labels=labels)
+    else:
+        report = _kept_agreement(project, names, labels)
+    if narrowed or with_article_labels:
+        report["article_labels"] = question_agreement(project, annotators=annotators, articles=articles)
+    return report
+
+
+def _kept_agreement(project, names, labels) -> dict:
     _settle(project)
     found = figures.totals(project, "agreement")
     users = {key[1] for key in found if key[0] in ("layer", "gold")} | {

@@ -125,7 +125,8 @@ def test_unknown_questions_and_values_are_refused_with_their_line(project, annot
         import_file(io.BytesIO(jsonl(bad)), name="labels.jsonl", project_slug=project.slug)
     problems = [(p.line, p.field) for p in error.value.problems]
     assert problems == [(2, "article_labels.MOOD"), (2, "article_labels.TOPIC"), (3, "article_labels.CHECK_WORTHY")]
-    assert "labels.jsonl:2: article_labels.MOOD: 'MOOD' is not an article question of project 'demo'" in str(error.value)
+    assert ("labels.jsonl:2: article_labels.MOOD: 'MOOD' is not an article question of project 'demo'"
+            in str(error.value))
     assert "['sports'] is not a choice of TOPIC" in str(error.value)
 
 

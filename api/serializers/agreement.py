@@ -116,3 +116,7 @@ class AgreementSerializer(serializers.Serializer):
     stances = AgreementStancesSerializer()
     pairs = AgreementPairSerializer(many=True)
     gold = AgreementGoldSerializer(many=True)
+    article_labels = serializers.DictField(
+        required=False, help_text="Per article question: kind, items, krippendorff_alpha and pairs with cohen_kappa "
+                                  "(annotate/agreement/article_labels.py). In a narrowed report and the agreement "
+                                  "job's; the whole project's report answered at once leaves it out.")

@@ -11,4 +11,6 @@ from ..registry import kind
 def run_agreement(context, *, annotators: list[str] | None = None, articles: list[int] | None = None,
                   labels: list[str] | None = None) -> dict:
     context.phase("computing the agreement report")
-    return dashboards.agreement(context.job.project, annotators=annotators, articles=articles, labels=labels)
+    # The job reads what a request does not: the article questions' figures over every answer.
+    return dashboards.agreement(context.job.project, annotators=annotators, articles=articles, labels=labels,
+                                with_article_labels=True)
