@@ -49,6 +49,9 @@ FILTER_PARAMETERS = [
                                  "separate names by commas)."),
     OpenApiParameter("min_score", float, description="status=suggestions: only suggestions scoring at least "
                                                      "this (0 to 1)."),
+    OpenApiParameter("include", str, enum=["comments"], description=(
+        "comments (jsonl and json only): each layer's discussion threads with their comments, under \"threads\". "
+        "Never included by default.")),
 ]
 TRAILER_PARAMETER = OpenApiParameter(
     "trailer", str, enum=["0", "1"], default="0",

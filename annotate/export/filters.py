@@ -43,6 +43,9 @@ class ExportFilters:
     # status=suggestions only: these recommenders' suggestions (all when empty), scoring at least min_score.
     recommenders: tuple[str, ...] = ()
     min_score: float | None = None
+    # include=comments: each layer's discussion threads with their comments (export/comments.py); never by
+    # default, and only where records are written as they are (jsonl, json).
+    comments: bool = False
 
     @property
     def suggestions(self) -> bool:
@@ -74,6 +77,8 @@ class ExportFilters:
         extra = {"recommender": ",".join(self.recommenders)} if self.recommenders else {}
         if self.min_score is not None:
             extra["min_score"] = repr(self.min_score)
+        if self.comments:
+            extra["include"] = "comments"
         return urlencode({"status": self.status, "annotator": self.annotator or "", "updated_since": since,
                           "article": self.article or "", **extra})
 
@@ -136,6 +141,26 @@ def _known_recommenders(project: Project, names: tuple[str, ...]) -> None:
         raise FilterError("recommender", f"no recommender {missing[0]!r} in project {project.slug!r}")
 
 
+INCLUDES = ("comments",)
+
+
+def _include_comments(params: Mapping[str, str], *, status: str, records: bool) -> bool:
+    """`include=comments` (the one thing `include` adds so far), from the doors that write records as they are
+    (`records`: the jsonl and json exports)."""
+    asked = [name.strip() for name in (params.get("include") or "").split(",") if name.strip()]
+    for name in asked:
+        if name not in INCLUDES:
+            raise FilterError("include", f"must be one of {', '.join(INCLUDES)}, got {name!r}")
+    if not asked:
+        return False
+    if not records:
+        raise FilterError("include", "comments are exported in jsonl or json records only (export/jsonl?include="
+                                     "comments)")
+    if status == SUGGESTIONS:
+        raise FilterError("include", "comments belong to layers, not suggestions (status=suggestions)")
+    return True
+
+
 def parse_filters(params: Mapping[str, str], *, project: Project, suggestions: bool = False) -> ExportFilters:
     """ExportFilters from text values (missing or empty means "not filtered"), or FilterError.
 
@@ -144,7 +169,7 @@ def parse_filters(params: Mapping[str, str], *, project: Project, suggestions: b
     "nothing new". `suggestions`: whether the caller can write status=suggestions
     (the jsonl and json exports); every other door refuses it here.
     """
-    for name in ("status", "annotator", "updated_since", "article", "recommender", "min_score"):
+    for name in ("status", "annotator", "updated_since", "article", "recommender", "min_score", "include"):
         if "\x00" in (params.get(name) or ""):
             # PostgreSQL text cannot hold NUL: refuse it here rather than fail in the query.
             raise FilterError(name, "must not contain NUL characters")
@@ -167,6 +192,7 @@ def parse_filters(params: Mapping[str, str], *, project: Project, suggestions: b
                 raise FilterError(name, "filters layers, not suggestions (status=suggestions)")
         if recommenders:
             _known_recommenders(project, recommenders)
+    comments = _include_comments(params, status=status, records=suggestions)
     since = (params.get("updated_since") or "").strip()
     updated_since = parse_datetime(since) if since else None
     annotator = (params.get("annotator") or "").strip() or None
@@ -186,4 +212,5 @@ def parse_filters(params: Mapping[str, str], *, project: Project, suggestions: b
         article=article,
         recommenders=recommenders,
         min_score=_min_score(raw_score) if raw_score else None,
+        comments=comments,
     )

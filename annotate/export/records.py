@@ -116,7 +116,8 @@ def iter_records(
     layers = layers_of(project, filters)
     if up_to is not None:
         layers = layers.filter(pk__lte=up_to)
-    yield from in_batches(layers.order_by("pk").values_list(*LAYER_FIELDS), project, _records,
+    build = _records_with_comments if filters.comments else _records
+    yield from in_batches(layers.order_by("pk").values_list(*LAYER_FIELDS), project, build,
                           batch_size or BATCH_SIZE)
 
 
@@ -140,15 +141,24 @@ def in_batches(rows_in_order, project: Project, build, size: int) -> Iterator[di
         last = rows[-1][0]
 
 
-def _records(layers: list[tuple], names: _Names) -> Iterator[dict]:
+def _records_with_comments(layers: list[tuple], names: _Names) -> Iterator[dict]:
+    """include=comments: each record with its layer's discussion threads (comments.py)."""
+    return _records(layers, names, comments=True)
+
+
+def _records(layers: list[tuple], names: _Names, *, comments: bool = False) -> Iterator[dict]:
     ids = [row[0] for row in layers]
     spans, local = _spans(ids, names.labels)
+    if comments:
+        from .comments import threads_by_layer  # it reads this module's time format
+
+        threads = threads_by_layer(ids, local)
     relations = _relations(ids, local, names.relation_types)
     stances = _stances(ids, local, names)
     answers = _article_labels(ids)
     for (pk, annotator, status, updated_at, external_id, title, outlet, url, published, language, caption,
          metadata, text) in layers:
-        yield {
+        record = {
             "external_id": external_id,
             "title": title,
             "source": outlet,
@@ -170,6 +180,9 @@ def _records(layers: list[tuple], names: _Names) -> Iterator[dict]:
             "updated_at": _utc(updated_at),
             "schema_version": SCHEMA_VERSION,
         }
+        if comments:
+            record["threads"] = threads.get(pk, [])
+        yield record
 
 
 ARTICLE_FIELDS = ("pk", "external_id", "title", "outlet", "url", "published", "language", "caption", "metadata",
@@ -229,16 +242,17 @@ def _spans(ids: list[int], labels: dict[int, str]) -> tuple[dict[int, list[dict]
         # The JSON column as text, decoded by orjson below: Django's JSONField
         # converter (json.loads per row) was a third of the export's time.
         .annotate(attributes_json=Cast("attributes", TextField()), provenance_json=Cast("provenance", TextField()),
+                  fragments_json=Cast("fragments", TextField()),
                   claim_cluster=Subquery(ClaimMember.objects.filter(span_id=OuterRef("pk")).values("cluster_id")))
         .order_by("annotation_id", "start", "end", "id")
         .values_list("annotation_id", "id", "start", "end", "label_id", "text", "entity__name", "attributes_json",
-                     "provenance_json", "claim_cluster")
+                     "provenance_json", "claim_cluster", "fragments_json", "needs_review")
     )
     by_layer: dict[int, list[dict]] = {}
     local: dict[int, str] = {}
     current, spans, names = None, None, _LOCAL_IDS
     loads, empty, unmade = orjson.loads, _EMPTY_JSON, _NO_PROVENANCE
-    for annotation_id, pk, start, end, label, text, entity, attributes, provenance, cluster in rows:
+    for annotation_id, pk, start, end, label, text, entity, attributes, provenance, cluster, pieces, flagged in rows:
         if annotation_id != current:
             current, spans, n = annotation_id, [], 0
             by_layer[annotation_id] = spans
@@ -246,12 +260,16 @@ def _spans(ids: list[int], labels: dict[int, str]) -> tuple[dict[int, list[dict]
             names = _local_ids(n + 1)
         local[pk] = span_id = names[n]
         n += 1
-        span = {"id": span_id, "start": start, "end": end, "label": labels[label], "text": text,
-                "entity": entity, "attributes": {} if attributes in empty else loads(attributes)}
+        # Every span shows its pieces: NULL is the ordinary one-piece span.
+        span = {"id": span_id, "start": start, "end": end,
+                "fragments": [[start, end]] if pieces is None else loads(pieces), "label": labels[label],
+                "text": text, "entity": entity, "attributes": {} if attributes in empty else loads(attributes)}
         if provenance not in unmade:
             span["provenance"] = loads(provenance)
         if cluster is not None:  # a CLAIM or QUOTE in a claim cluster; other spans keep their shape
             span["claim_cluster"] = cluster
+        if flagged:  # re-anchoring flagged it; ordinary spans keep their shape
+            span["needs_review"] = True
         spans.append(span)
     return by_layer, local
 

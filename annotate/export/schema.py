@@ -30,6 +30,10 @@ as the list, and null where the record has no such key.
 
 `claim_cluster` (on CLAIM and QUOTE spans) is likewise written only when the span is in a claim
 cluster: optional in the JSON Schema, an int64 in `datasets.Features` (null where absent).
+`needs_review` (a span re-anchoring flagged) is written only when true: a bool, null where absent.
+A span's `fragments` are always written ([[start, end]] for an ordinary span): a list of int64 lists.
+`threads` (include=comments) is written only when asked for: optional in the JSON Schema, a list of structs
+in `datasets.Features` (null where absent).
 """
 from dataclasses import dataclass
 
@@ -91,13 +95,19 @@ SPAN = Struct((
     ("id", Scalar("string", description="Local to the record: s1, s2, ... in (start, end) order.")),
     ("start", Scalar("int64", description="Unicode code point offset into text, inclusive.")),
     ("end", Scalar("int64", description="Unicode code point offset into text, exclusive.")),
+    ("fragments", ListOf(ListOf(Scalar("int64")), description=(
+        "The span's pieces, [[start, end], ...] in order, apart: one piece ([[start, end]]) for an ordinary span, "
+        "several for a discontinuous one (a quote split by its attribution); start/end are the outer bounds."))),
     ("label", Scalar("string")),
-    ("text", Scalar("string", description="text[start:end]")),
+    ("text", Scalar("string", description="text[start:end]; a discontinuous span's pieces joined by one space")),
     ("entity", Scalar("string", nullable=True, description="The canonical source's name, null when unlinked.")),
     ("attributes", Scalar("object", description="Free-form, e.g. {\"check_worthy\": true}; {} when none.")),
     ("provenance", PROVENANCE),
     ("claim_cluster", Optional(Scalar("int64", description=(
         "Only on a CLAIM or QUOTE span in a claim cluster: the cluster's id in this project (docs/claims.md)")))),
+    ("needs_review", Optional(Scalar("bool", description=(
+        "Only when true: a corrected text was re-anchored and this span's text changed or vanished (its text is "
+        "the old snapshot)")))),
 ))
 RELATION = Struct((
     ("from", Scalar("string", description="A span id of the same record.")),
@@ -113,6 +123,26 @@ STANCE = Struct((
     ("explicit", Scalar("bool")),
     ("evidence", ListOf(Scalar("string"), description="Span ids, in span order.")),
     ("provenance", PROVENANCE),
+))
+
+THREAD = Struct((
+    ("anchor", Struct((
+        ("kind", Scalar("string", enum=("article", "span", "relation", "stance"))),
+        ("id", Scalar("int64", description="The item's database id (the API's); the article's for kind article.")),
+        ("span", Optional(Scalar("string", description="A span anchor still in the layer: its id in this record."))),
+        ("text", Scalar("string", description="What the item was when the thread was opened.")),
+        ("gone", Scalar("bool", description="The item has been deleted since; the thread is kept.")),
+    ))),
+    ("resolved", Scalar("bool")),
+    ("resolved_by", Scalar("string", nullable=True, description="Username; null while open.")),
+    ("resolved_at", Scalar("string", nullable=True, format="date-time")),
+    ("created_by", Scalar("string", description="Username.")),
+    ("created_at", Scalar("string", format="date-time")),
+    ("comments", ListOf(Struct((
+        ("author", Scalar("string", description="Username.")),
+        ("body", Scalar("string")),
+        ("created_at", Scalar("string", format="date-time")),
+    )), description="Oldest first.")),
 ))
 
 RECORD = Struct((
@@ -138,6 +168,8 @@ RECORD = Struct((
     ("annotation_id", Scalar("int64")),
     ("updated_at", Scalar("string", format="date-time", description="UTC, YYYY-MM-DDTHH:MM:SS.ffffffZ.")),
     ("schema_version", Scalar("int64", description=f"Currently {SCHEMA_VERSION}.")),
+    ("threads", Optional(ListOf(THREAD, description=(
+        "Only with include=comments: the layer's discussion threads, oldest first (docs/export.md)")))),
 ), description="One annotation layer of one article, as the JSONL export writes it (docs/export.md).")
 
 

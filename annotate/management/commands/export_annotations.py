@@ -35,6 +35,9 @@ class Command(BaseCommand):
         parser.add_argument("--recommender", action="append",
                             help="--status suggestions: only this recommender's suggestions (repeatable).")
         parser.add_argument("--min-score", help="--status suggestions: only suggestions scoring at least this.")
+        parser.add_argument("--include", choices=["comments"],
+                            help="comments: each layer's discussion threads with their comments (jsonl and json; "
+                                 "the API's ?include=comments). Never by default.")
         parser.add_argument("--with-unannotated", action="store_true",
                             help="Also write the articles that have no layer at all (empty annotations): with "
                                  "--status all, a complete backup that import_articles restores.")
@@ -46,7 +49,8 @@ class Command(BaseCommand):
         project = Project.objects.filter(slug=options["project"]).first()
         if project is None:
             raise CommandError(f"no project {options['project']!r}")
-        params = {key: options[key] for key in ("status", "annotator", "updated_since", "article", "min_score")}
+        params = {key: options[key] for key in ("status", "annotator", "updated_since", "article", "min_score",
+                                                "include")}
         params["recommender"] = ",".join(options["recommender"] or [])
         export_format = FORMATS[options["format"]]
         try:
