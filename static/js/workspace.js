@@ -15,8 +15,10 @@ import { renderInspector } from "./panels/inspector.js";
 import { renderSources } from "./panels/sources.js";
 import { renderRelations } from "./panels/relations.js";
 import { StancePanel } from "./panels/stances.js";
+import { ArticleLabelsPanel } from "./panels/article-labels.js";
 import { renderMarkdown } from "./panels/guidelines.js";
 import { setupDialogs } from "./panels/dialogs.js";
+import { ThreadsPanel, storeAnchors } from "./panels/threads.js";
 import { Linking } from "./linking.js";
 import { Suggesting } from "./suggesting.js";
 
@@ -48,6 +50,7 @@ const ctx = {
   addStance: (fields) => perform(store.addStance(fields)),
   patchStance: (cid, fields) => perform(store.patchStance(cid, fields)),
   deleteStance: (cid) => perform(store.deleteStance(cid)),
+  setArticleLabels: (changes) => perform(store.setArticleLabels(changes)),
   flush: () => sync.flush(),
   perform: (change) => perform(change), // suggesting.js: an accept of suggestions is a change like any other
   leave: (url) => { sync.leaving = true; window.location.assign(url); },
@@ -57,9 +60,17 @@ const sync = new Sync(ctx, { onReload: () => { ui.mode = null; refresh(); } });
 const linking = new Linking(ctx, { hintEl, defaultHint, perform });
 const inspectorEl = $('[data-panel="inspector"]');
 const stances = new StancePanel($('[data-panel-body="stances"]'), ctx);
+const articleLabels = new ArticleLabelsPanel($('[data-panel="article-labels"]'), ctx);
 $('[data-panel-body="guidelines"]').replaceChildren(...renderMarkdown(initial.project.guidelines));
 setupDialogs(ctx);
 const suggesting = new Suggesting(ctx, { textEl, panel: $('[data-panel="suggestions"]') });
+// Discussion (panels/threads.js): on this layer's items and the article; apart from the write queue.
+const threads = new ThreadsPanel($('[data-panel-body="threads"]'), {
+  api, article: initial.article.id, layers: [{ id: initial.layer.id, name: "this layer" }],
+  anchors: () => storeAnchors(store, ui.selected),
+  onShow: (thread) => { const cid = store.cidOf("spans", thread.anchor.id); if (cid) select(cid, { scroll: true }); },
+  onCount: (n) => setCount("threads", n), onError: (message) => toast(message),
+});
 
 // Rendering ------------------------------------------------------------------------------
 
@@ -78,6 +89,8 @@ function renderPanels() {
   renderSources($('[data-panel-body="sources"]'), ctx);
   renderRelations($('[data-panel-body="relations"]'), ctx);
   stances.render();
+  articleLabels.render();
+  threads.render();
 }
 
 function setCount(name, n) {
@@ -104,6 +117,7 @@ function select(cid, { scroll = false } = {}) {
   ui.selected = cid;
   if (cid && !ui.lastStack.includes(cid)) ui.lastStack = [cid];
   renderInspector(inspectorEl, ctx);
+  threads.render();
   decorate();
   if (scroll && cid) {
     const el = textEl.querySelector(`[data-cid="${CSS.escape(cid)}"]`);
@@ -148,7 +162,8 @@ function perform(change) {
 }
 
 function createSpan(labelName, [start, end]) {
-  const existing = [...store.spans.values()].find((s) => s.label === labelName && s.start === start && s.end === end);
+  const existing = [...store.spans.values()].find((s) => s.label === labelName && s.start === start && s.end === end
+                                                       && s.fragments.length === 1); // a split span is another span
   window.getSelection().removeAllRanges();
   ui.pending = null;
   if (existing) {
@@ -417,10 +432,12 @@ if (!ctx.editable) {
 refresh();
 defaultHint();
 const loadingSuggestions = suggesting.load(); // only an editable layer's; failures show in its panel
+const loadingThreads = threads.load(); // discussion stays open after submit: it is not the layer
 try {
   await sync.start(); // this tab's backup key; offers what earlier pages could not save
 } catch (error) {
   toast(`Unsaved changes of earlier visits could not be checked: ${error.message}`);
 }
 await loadingSuggestions;
+await loadingThreads;
 document.body.dataset.ready = "true";
