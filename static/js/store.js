@@ -19,7 +19,11 @@
 //
 // A span's `fragments` are its pieces (fragments.js): every span here has them, [[start, end]] for an
 // ordinary one, and `start`/`end`/`text` always follow from them. A change to the pieces is a
-// patchSpan of `fragments`; a change of `start`/`end` alone is one of a one-piece span.
+// patchSpan of `fragments`; a change of `start`/`end` alone moves the outer bounds (as the API does).
+//
+// The layer's answers to the project's article questions are no items: `articleLabels` holds them,
+// {QUESTION_NAME: value}, and one op, "setArticleLabels" {changes: {NAME: value or null}}, sets or clears
+// some of them (panels/article-labels.js; its inverse sets back what they were).
 //
 // One op makes several items: "acceptSuggestions" (built by suggestions.js, its rules in
 // accepting.js) is the accept of recommenders' suggestions, one API call that adds spans,
@@ -104,6 +108,7 @@ export class Store {
     const span = (id) => (id === null || id === undefined ? null : cids.spans.get(id) ?? `s${id}`);
     this.version = layer.version;
     this.status = layer.status;
+    this.articleLabels = structuredClone(layer.article_labels || {});
     this.ids = new Map();
     this.spans = new Map();
     this.relations = new Map();
@@ -234,6 +239,14 @@ export class Store {
              backward: [{ op: "addRelation", ...relation }] };
   }
 
+  /** Set (a value) or clear (null) some of the layer's article-level answers. */
+  setArticleLabels(changes) {
+    const before = {};
+    for (const name of Object.keys(changes)) before[name] = structuredClone(this.articleLabels[name] ?? null);
+    return { title: `answer ${Object.keys(changes).join(", ")}`, forward: [{ op: "setArticleLabels", changes }],
+             backward: [{ op: "setArticleLabels", changes: before }] };
+  }
+
   addStance(fields) {
     const cid = newUuid();
     return { title: "add stance", cid, forward: [{ op: "addStance", cid, ...fields }], backward: [{ op: "deleteStance", cid }] };
@@ -260,6 +273,7 @@ export class Store {
     const has = (map, cid) => cid === null || cid === undefined || map.has(cid);
     switch (op.op) {
       case "acceptSuggestions": return canAccept(this, op);
+      case "setArticleLabels": return true;
       case "addSpan": return !this.spans.has(op.cid);
       case "patchSpan": case "deleteSpan": return this.spans.has(op.cid);
       case "addRelation": return !this.relations.has(op.cid) && this.spans.has(op.from) && this.spans.has(op.to);
@@ -281,6 +295,9 @@ export class Store {
    */
   holds(op) {
     if (op.op === "acceptSuggestions") return holdsAccepted(this, op);
+    if (op.op === "setArticleLabels") {
+      return Object.entries(op.changes).every(([name, value]) => same(value ?? null, this.articleLabels[name] ?? null));
+    }
     const item = this[kindOf(op)].get(op.cid);
     if (isCreate(op)) return Boolean(item);
     if (op.op.startsWith("delete")) return !item;
@@ -315,9 +332,14 @@ export class Store {
       case "patchSpan": {
         const span = this.spans.get(op.cid);
         Object.assign(span, structuredClone(op.changes));
-        // The pieces decide the bounds; bounds alone are those of a one-piece span.
+        // The pieces decide the bounds; bounds alone move the first piece's start and the last piece's
+        // end, as the server does (the whole span for a one-piece span).
         if ("fragments" in op.changes) [span.start, span.end] = outerBounds(span.fragments);
-        else if ("start" in op.changes || "end" in op.changes) span.fragments = [[span.start, span.end]];
+        else if ("start" in op.changes || "end" in op.changes) {
+          span.fragments = span.fragments.map(([a, b]) => [a, b]);
+          span.fragments[0][0] = span.start;
+          span.fragments[span.fragments.length - 1][1] = span.end;
+        }
         span.text = piecesText(this.text, span.fragments);
         break;
       }
@@ -351,6 +373,12 @@ export class Store {
         break;
       case "acceptSuggestions":
         for (const made of madeBy(op)) this.apply(made);
+        break;
+      case "setArticleLabels":
+        for (const [name, value] of Object.entries(op.changes)) {
+          if (value === null || value === undefined) delete this.articleLabels[name];
+          else this.articleLabels[name] = structuredClone(value);
+        }
         break;
     }
   }
@@ -397,6 +425,7 @@ export class Store {
       case "patchStance": return `Change a stance (${Object.keys(op.changes).join(", ")})`;
       case "deleteStance": return "Delete a stance";
       case "acceptSuggestions": return describeAccepted(op);
+      case "setArticleLabels": return `Answer ${Object.keys(op.changes).join(", ")}`;
       default: return op.op;
     }
   }

@@ -108,6 +108,15 @@ test("a split span's bounds moved by their pieces, and undone to the pieces it h
   assert.deepEqual(store.spans.get("s1").fragments, [[0, 15], [28, 50]]);
 });
 
+test("bounds alone move a split span's first start and last end, as the API does; undo restores the pieces", () => {
+  const store = makeStore([apiSpan(1, "QUOTE", [[2, 13], [28, 54]])]);
+  const change = store.patchSpan("s1", { start: 7, end: 50 });
+  run(store, change.forward);
+  assert.deepEqual(store.spans.get("s1").fragments, [[7, 13], [28, 50]]);
+  run(store, change.backward);
+  assert.deepEqual([store.spans.get("s1").fragments, store.spans.get("s1").start], [[[2, 13], [28, 54]], 2]);
+});
+
 test("a change of pieces goes to the API as a PATCH of fragments by server id, with the version", async () => {
   const store = makeStore([apiSpan(12, "QUOTE", [[0, 15]])]);
   const api = fakeApi(() => ({ annotation_version: 4 }));
