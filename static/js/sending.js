@@ -53,6 +53,9 @@ export async function sendOp(api, store, op, version) {
     }
     case "deleteStance":
       return deleted(await write("DELETE", `stances/${id(op.cid)}/`));
+    case "setArticleLabels":
+      // The answers it names (null clears one); the others stay. Sending the same answers again is a no-op.
+      return write("PUT", "article-labels/", { article_labels: op.changes });
     case "acceptSuggestions": {
       // Suggestions by id, with the layer version like every write: a retry re-sends the same body and
       // the server answers the items it made the first time (200, Idempotent-Replayed).

@@ -2,6 +2,7 @@
 
 import { describeErrors } from "../api.js";
 import { fill, h, quote } from "../dom.js";
+import { missingRequired } from "./article-labels.js";
 
 /** Obvious gaps before submitting: quotes with no source, stances with no evidence, and the like. */
 export function findGaps(store) {
@@ -49,15 +50,23 @@ export function setupDialogs(ctx) {
   ctx.openSubmit = () => {
     const gaps = findGaps(ctx.store);
     missingEvidence = gaps.filter((gap) => gap.evidence).length;
-    const blocked = missingEvidence > 0 && ctx.store.project.stance_evidence === "required";
+    // The required article questions: the server refuses a submit without them, so the dialog names them.
+    const unanswered = missingRequired(ctx.store.project.article_questions || [], ctx.store.articleLabels);
+    const blocked = (missingEvidence > 0 && ctx.store.project.stance_evidence === "required") || unanswered.length > 0;
     fill(gapsBox, gaps.length
       ? [h("p", null, `${gaps.length} thing${gaps.length === 1 ? "" : "s"} may be missing:`),
          h("ul", { class: "gaps", "data-gaps": true }, gaps.map((gap) => h("li", null, gap.cid
            ? h("button", { type: "button", class: "linklike", onclick: () => { submit.close(); ctx.select(gap.cid, { scroll: true }); } }, gap.text)
            : gap.text))),
-         blocked ? h("p", { class: "field-error", "data-evidence-required": true },
-                     "This project requires evidence for every stance: add it before you submit.") : null]
+         blocked && missingEvidence > 0 && ctx.store.project.stance_evidence === "required"
+           ? h("p", { class: "field-error", "data-evidence-required": true },
+               "This project requires evidence for every stance: add it before you submit.") : null]
       : h("p", { class: "ok" }, "No obvious gaps: every quote has a source and every stance has evidence."));
+    if (unanswered.length) {
+      gapsBox.append(h("p", { class: "field-error", "data-questions-required": true },
+        `Answer the required question${unanswered.length === 1 ? "" : "s"} in the Article panel first: `
+        + `${unanswered.join(", ")}.`));
+    }
     confirmButton.disabled = blocked;
     submit.showModal();
   };
