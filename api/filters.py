@@ -1,8 +1,8 @@
 import django_filters
-from django.db.models import Q, TextField
+from django.db.models import Exists, OuterRef, Q, TextField
 from django.db.models.functions import Cast
 
-from annotate.models import Annotation, Article, Assignment, Entity
+from annotate.models import Annotation, Article, Assignment, Entity, Thread
 
 
 class ArticleFilter(django_filters.FilterSet):
@@ -43,10 +43,18 @@ class AssignmentFilter(django_filters.FilterSet):
 class AnnotationFilter(django_filters.FilterSet):
     project = django_filters.CharFilter(field_name="article__project__slug")
     annotator = django_filters.CharFilter(field_name="annotator__username")
+    open_threads = django_filters.BooleanFilter(method="filter_open_threads", help_text=(
+        "true: layers with an open discussion thread; false: layers without one."))
 
     class Meta:
         model = Annotation
         fields = ["project", "article", "annotator", "status", "is_gold"]
+
+    def filter_open_threads(self, queryset, name, value):
+        # An EXISTS per layer on the partial index of open threads (thread_open_in_layer): a few entries, never
+        # the resolved ones.
+        open_threads = Exists(Thread.objects.filter(annotation=OuterRef("pk"), resolved=False))
+        return queryset.filter(open_threads if value else ~open_threads)
 
 
 class EntityFilter(django_filters.FilterSet):

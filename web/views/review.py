@@ -11,13 +11,13 @@ from types import SimpleNamespace
 
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
-from django.db.models import Count, OuterRef, Q, Subquery
+from django.db.models import Count, Exists, OuterRef, Q, Subquery
 from django.http import Http404
 from django.shortcuts import render
 from django.urls import reverse
 
 from annotate.access import reviewed_article, reviewed_project
-from annotate.models import Annotation, Entity, Membership, Project
+from annotate.models import Annotation, Entity, Membership, Project, Thread
 from annotate.review import differences, layers_of
 
 from .workspace import workspace_state
@@ -35,6 +35,8 @@ FILTERS = {
     "ready": ("Ready for review", Q(submitted__gte=1) & (Q(gold_status__isnull=True)
                                                          | ~Q(gold_status=Annotation.Status.ADJUDICATED))),
     "adjudicated": ("Adjudicated", Q(gold_status=Annotation.Status.ADJUDICATED)),
+    # An EXISTS per article on the partial index of open threads (thread_open_in_article), not a scan.
+    "open_threads": ("With open threads", Q(Exists(Thread.objects.filter(article=OuterRef("pk"), resolved=False)))),
 }
 
 
@@ -48,7 +50,9 @@ def index(request, slug):
     articles = (project.articles.annotate(
         submitted=Count("annotations", filter=Q(annotations__is_gold=False,
                                                 annotations__status=Annotation.Status.SUBMITTED)),
-        gold_status=Subquery(gold.values("status")[:1]))
+        gold_status=Subquery(gold.values("status")[:1]),
+        open_threads=Subquery(Thread.objects.filter(article=OuterRef("pk"), resolved=False).order_by()
+                              .values("article").annotate(n=Count("id")).values("n")))
         .filter(FILTERS[show][1])
         .only("id", "project_id", "title", "external_id", "outlet", "published")
         .order_by("id"))
@@ -260,7 +264,16 @@ def article(request, pk):
     colour = {name: i % ANNOTATOR_COLOURS for i, name in enumerate(names)}
     counts = {kind: sum(1 for row in rows if row.kind == kind) for kind in ("span", "relation", "stance")}
     differing = [row for row in rows if row.differs]
+    # Each layer's open threads, counted on the partial index; the threads themselves are read by the page's
+    # threads panel from the API (static/js/review-threads.js).
+    open_threads = dict(Thread.objects.filter(article=article, resolved=False).order_by().values("annotation")
+                        .annotate(n=Count("id")).values_list("annotation", "n"))
+    for layer in layers:
+        layer.open_threads = open_threads.get(layer.pk, 0)
     state = {
+        # The layers a reviewer may start a thread on here (the threads panel).
+        "thread_layers": [{"id": layer.pk, "name": layer.annotator.get_username()} for layer in layers]
+        + ([{"id": gold.pk, "name": "gold"}] if gold else []),
         "article": article.pk,
         "api": reverse("api:project-list").removesuffix("projects/"),
         "gold": {"id": gold.pk, "version": gold.version, "status": gold.status} if gold else None,
@@ -269,6 +282,7 @@ def article(request, pk):
         "project": article.project, "article": article, "layers": layers, "gold": gold, "rows": rows,
         "colour": colour, "annotators": [(name, colour[name]) for name in names],
         "layer_rows": [(layer, colour[layer.annotator.get_username()]) for layer in layers],
+        "open_threads": sum(open_threads.values()),
         "segments": segments(article.text, rows), "counts": counts, "differing": len(differing),
         "conflict_counts": {
             "label": len(diff["label_conflicts"]), "boundary": len(diff["boundary_conflicts"]),
