@@ -60,7 +60,7 @@ def test_the_same_split_quote_shows_its_pieces_for_each_annotator_and_is_agreed(
     html = review_page(reviewer, article)
     assert at(PLAN) == [2, 13] and at(SERIOUS) == [28, 54]  # code points (the emoji is one), not UTF-16 units
     assert "““The plan,” … “is serious and credible.””" in html
-    assert '<span class="muted small" data-offsets>2–13, 28–54</span>' in html
+    assert '<span class="muted small" data-offsets dir="ltr">2–13, 28–54</span>' in html
     assert pieces_listed(html) == [[(2, 13), (28, 54)], [(2, 13), (28, 54)]]  # anna's and ben's, side by side
     assert 'class="badge badge-agreed"' in html
     # The gap (" Bourita said, ") is not marked as part of the quote; the pieces are, by both annotators.
@@ -105,7 +105,7 @@ def test_an_arabic_piece_is_listed_by_code_points_and_as_text(project, annotator
     layer_with(article, annotator_a, [at(PLAN), at(ARABIC)])
     html = review_page(reviewer, article)
     assert pieces_listed(html) == [[(2, 13), tuple(at(ARABIC))]]
-    assert f'<span dir="auto">“{ARABIC}”</span>' in html
+    assert f'<span dir="auto">{ARABIC}</span> <span class="muted" dir="ltr">{at(ARABIC)[0]}–{at(ARABIC)[1]}</span>' in html
 
 
 def test_split_spans_cost_the_review_page_no_extra_queries(project, annotator_a, annotator_b, reviewer):

@@ -113,7 +113,7 @@ function piecesField(span, ctx) {
   return h("div", { class: "field" }, h("span", { class: "field-label" }, `Pieces (${span.fragments.length})`),
     h("ol", { class: "itemlist", "data-pieces": true }, span.fragments.map(([start, end], index) =>
       h("li", { class: "item", "data-piece": index, "data-start": start, "data-end": end },
-        h("span", { dir: "auto" }, quote(store.text.slice(start, end), 60)),
+        h("span", { dir: "auto", class: "piece-text" }, quote(store.text.slice(start, end), 60).slice(1, -1)),
         h("span", { class: "muted small" }, ` ${start}–${end}`),
         ctx.editable && h("button", {
           type: "button", class: "icon-button", title: "Remove this piece from the span", "aria-label": "Remove piece",
