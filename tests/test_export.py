@@ -36,8 +36,9 @@ from .factories import (
 pytestmark = pytest.mark.django_db
 
 RECORD_KEYS = {"external_id", "title", "source", "url", "published", "language", "caption", "metadata", "text",
-               "annotations", "annotator", "status", "annotation_id", "updated_at", "schema_version"}
-SPAN_KEYS = {"id", "start", "end", "label", "text", "entity", "attributes"}
+               "annotations", "article_labels", "annotator", "status", "annotation_id", "updated_at",
+               "schema_version"}
+SPAN_KEYS = {"id", "start", "end", "fragments", "label", "text", "entity", "attributes"}
 STANCE_KEYS = {"holder", "holder_entity", "target", "polarity", "explicit", "evidence"}
 UTC_STAMP = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z$")
 
@@ -130,7 +131,8 @@ def test_jsonl_gives_back_what_was_imported(reviewer, corpus):
         layer = original["annotations"]
         # The generator numbers its spans s1, s2, ... in text order, as the export does: they match one to one.
         assert record["annotations"]["spans"] == [
-            {"entity": None, "attributes": {}, **span} for span in layer["spans"]]
+            {"entity": None, "attributes": {}, "fragments": [[span["start"], span["end"]]], **span}
+            for span in layer["spans"]]
         assert record["annotations"]["relations"] == layer["relations"]
         assert record["annotations"]["stances"] == [
             {"holder": None, "holder_entity": None, **stance,

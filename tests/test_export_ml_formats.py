@@ -289,7 +289,7 @@ def test_attributions_are_frames_of_quote_source_and_cue(project, engineer, edge
 
     def extent(piece: str) -> dict:
         start = text.index(piece)
-        return {"start": start, "end": start + len(piece), "text": piece}
+        return {"start": start, "end": start + len(piece), "fragments": [[start, start + len(piece)]], "text": piece}
 
     layer_id = jsonl_records(engineer, annotator="anna")[0]["annotation_id"]
     common = {"article": article, "external_id": "00042", "annotator": "anna", "annotation_id": layer_id}

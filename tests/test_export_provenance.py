@@ -59,7 +59,7 @@ def test_accepted_items_export_their_provenance_and_hand_made_ones_no_key(projec
     assert spans["Amina Saleh"]["provenance"] == [{"recommender": "ner", "version": "7", "score": 0.9}]
     assert spans["the border will reopen"]["provenance"] == [{"recommender": "ner", "version": "7", "score": 0.8}]
     assert "provenance" not in spans["Critics"]  # exactly the shape hand-made items always had
-    assert set(spans["Critics"]) == {"id", "start", "end", "label", "text", "entity", "attributes"}
+    assert set(spans["Critics"]) == {"id", "start", "end", "fragments", "label", "text", "entity", "attributes"}
     (relation,) = record["annotations"]["relations"]
     assert relation["provenance"] == [{"recommender": "ner", "version": "7", "score": 0.75}]
     (stance,) = record["annotations"]["stances"]

@@ -28,6 +28,7 @@ import orjson
 from config.routers import replica_reads
 
 from ...models import Annotation
+from . import span_pieces
 
 QUOTE, ATTRIBUTED_TO, CUE_OF = "QUOTE", "ATTRIBUTED_TO", "CUE_OF"
 LOOKUP_LAYERS = 250  # the record iterator's batch: one lookup per batch, one batch of records held
@@ -46,7 +47,8 @@ def escape_line_breaks(line: bytes) -> bytes:
 
 
 def _extent(span: dict) -> dict:
-    return {"start": span["start"], "end": span["end"], "text": span["text"]}
+    # fragments: a quote split by its attribution is one content in pieces; text joins them with a space.
+    return {"start": span["start"], "end": span["end"], "fragments": span_pieces(span), "text": span["text"]}
 
 
 def attributions(record: dict, article: int | None) -> Iterator[dict]:

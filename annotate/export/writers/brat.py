@@ -2,10 +2,13 @@
 
 Mapping (https://brat.nlplab.org/standoff.html):
 
-* span → `T` text-bound annotation with the span's label. brat fragments
-  cannot cross a line break, so a span containing one is written as a
-  discontinuous annotation, one fragment per line (`T1 CLAIM 0 5;7 12`);
-  tabs split fragments too, since the .ann line is tab-separated.
+* span → `T` text-bound annotation with the span's label. A discontinuous
+  span (a quote split by its attribution) is a discontinuous annotation, one
+  fragment per piece (`T1 QUOTE 10 20;35 60`). brat fragments cannot cross a
+  line break, so a piece containing one is written as several fragments, one
+  per line (`T1 CLAIM 0 5;7 12`); tabs split fragments too, since the .ann
+  line is tab-separated. (The brat import reads fragments apart by more than
+  line breaks and tabs as a discontinuous span's pieces.)
 * span attributes → `A` multi-valued attributes (`A1 quote_type T3 direct`);
   values are written as text (`true`, `false`, `3`) with whitespace, commas,
   bars and colons replaced by `_`. Lists and objects go into the note instead.
@@ -49,6 +52,7 @@ from collections.abc import Iterable, Iterator
 
 import orjson
 
+from . import span_pieces
 from .zipstream import Sink, entry
 
 _UNSAFE_NAME = re.compile(r"[^A-Za-z0-9._-]")
@@ -158,7 +162,7 @@ def standoff(record: dict, vocabulary: _Vocabulary) -> str:
         lines.append(f"R{count['R']}\t{kind} Arg1:{from_id} Arg2:{to_id}")
 
     for span in layer["spans"]:
-        fragments = _fragments(text, span["start"], span["end"])
+        fragments = [piece for start, end in span_pieces(span) for piece in _fragments(text, start, end)]
         if not fragments:
             continue  # only line breaks: nothing brat can show
         t_id, _ = text_bound(span["label"], [fragments])

@@ -32,6 +32,17 @@ WORD JOINER and BOM separate tokens and are never part of one. START and END
 are code points, like span offsets. A token belongs to a span when their
 characters overlap, even partly.
 
+A discontinuous span (a quote split by its attribution) tags the tokens of
+its pieces only; the tokens of the gap between them are O (unless another
+span of the label is there). Its first piece starts with B-, and every later
+piece continues with I-: in a column, I- after O tokens continues the last
+span tagged before them in the sentence, so the O run is the gap of one
+span, never the start of another. A span's pieces stay in one sentence (no
+sentence ends inside its outer bounds), and the document's
+`# discontinuous = s1:QUOTE:10-20;35-60` comment lists each such span.
+Readers that take I- after O as a new span (seqeval's lenient mode) see
+the pieces as two spans of the label.
+
 Within one column spans of that label may still overlap (two CLAIMs
 crossing): the longest wins, then the earliest start; the other is left
 out whole, so every B-/I- run is exactly one span. What is left out (and a
@@ -52,6 +63,8 @@ import re
 import unicodedata
 from bisect import bisect_left, bisect_right
 from collections.abc import Iterable, Iterator, Sequence
+
+from . import span_pieces
 
 MAX_SENTENCE_TOKENS = 200
 
@@ -95,6 +108,15 @@ def _token_range(span: dict, starts: list[int], ends: list[int]) -> tuple[int, i
     return first, last
 
 
+def _span_tokens(span: dict, starts: list[int], ends: list[int]) -> list[int]:
+    """The tokens of the span's pieces, in order (a discontinuous span leaves out its gap's tokens)."""
+    tokens: list[int] = []
+    for start, end in span_pieces(span):
+        first, last = _token_range({"start": start, "end": end}, starts, ends)
+        tokens += range(max(first, tokens[-1] + 1 if tokens else 0), last + 1)
+    return tokens
+
+
 def place(tokens: list[tuple[int, int, str]], spans: Iterable[dict]) -> tuple[list[dict | None], list[dict]]:
     """Which span each token belongs to, for spans that share one column; and the spans left out.
 
@@ -107,22 +129,34 @@ def place(tokens: list[tuple[int, int, str]], spans: Iterable[dict]) -> tuple[li
     owner: list[dict | None] = [None] * len(tokens)
     left_out = []
     for span in sorted(spans, key=lambda s: (s["start"] - s["end"], s["start"], s["label"])):
-        first, last = _token_range(span, starts, ends)
-        if first > last or any(owner[i] is not None for i in range(first, last + 1)):
+        mine = _span_tokens(span, starts, ends)
+        if not mine or any(owner[i] is not None for i in mine):
             left_out.append(span)
             continue
-        for i in range(first, last + 1):
+        for i in mine:
             owner[i] = span
     return owner, left_out
+
+
+def _tags(owner: list[dict | None], first: int, past: int, label: str) -> list[str]:
+    """One column's tags for the tokens first..past-1 (one sentence): I- continues the last span tagged in the
+    sentence, across O tokens (a discontinuous span's gap), never across another span's tokens."""
+    tags, last = [], None
+    for i in range(first, past):
+        span = owner[i]
+        if span is None:
+            tags.append("O")
+            continue
+        tags.append(("I-" if span is last else "B-") + label)
+        last = span
+    return tags
 
 
 def bio_tags(tokens: list[tuple[int, int, str]], spans: Iterable[dict]) -> list[str]:
     """One tag per token for spans sharing one column: B-LABEL, I-LABEL or O, overlaps resolved by `place`."""
     owner, _ = place(tokens, spans)
-    return [
-        "O" if span is None else ("I-" if i and owner[i - 1] is span else "B-") + span["label"]
-        for i, span in enumerate(owner)
-    ]
+    return [tag if tag == "O" else tag[:2] + span["label"]
+            for tag, span in zip(_tags(owner, 0, len(owner), "_"), owner, strict=True)]
 
 
 def sentences(text: str, tokens: list[tuple[int, int, str]], spans: Iterable[dict],
@@ -209,19 +243,20 @@ def document(record: dict, labels: Sequence[str]) -> str:
     if left_out:
         left_out.sort(key=lambda s: (s["start"], s["end"], s["label"]))
         lines.append("# left_out = " + " ".join(f"{s['id']}:{s['label']}:{s['start']}-{s['end']}" for s in left_out))
+    split = [s for s in spans if len(span_pieces(s)) > 1]
+    if split:
+        lines.append("# discontinuous = " + " ".join(
+            f"{s['id']}:{s['label']}:" + ";".join(f"{a}-{b}" for a, b in span_pieces(s)) for s in split))
     lines += ["\t".join(["-DOCSTART-", "_", "_", *("O" for _ in labels)]), ""]
 
     for number, (first, past) in enumerate(sentences(text, tokens, spans), start=1):
         lines.append(f"# sent_id = {external_id}/{annotation_id}/{number}")
+        # I- only after the same span's token in this sentence (or its gap): a span cut by the cap starts
+        # again with B-.
+        tags = [_tags(owner, first, past, label) for label, owner in zip(labels, columns)]
         for i in range(first, past):
             start, end, token = tokens[i]
-            tags = []
-            for label, owner in zip(labels, columns):
-                span = owner[i]
-                # I- only after the same span's token in this sentence: a span cut by the cap starts again with B-.
-                tags.append("O" if span is None else
-                            ("I-" if i > first and owner[i - 1] is span else "B-") + label)
-            lines.append("\t".join([token, str(start), str(end), *tags]))
+            lines.append("\t".join([token, str(start), str(end), *(column[i - first] for column in tags)]))
         lines.append("")
     return "\n".join(lines) + "\n"
 

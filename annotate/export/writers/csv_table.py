@@ -11,9 +11,11 @@ from collections.abc import Iterable, Iterator
 
 import orjson
 
+from . import span_pieces
+
 COLUMNS = (
     "external_id", "title", "source", "published", "language", "annotator", "status", "annotation_id",
-    "updated_at", "span_id", "start", "end", "label", "text", "entity", "attributes",
+    "updated_at", "span_id", "start", "end", "fragments", "label", "text", "entity", "attributes",
 )
 _FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
 
@@ -25,6 +27,11 @@ def neutralise(value):
     if isinstance(value, str) and value.startswith(_FORMULA_STARTS):
         return "'" + value
     return value
+
+
+def fragments_cell(fragments: list[list[int]]) -> str:
+    """A span's pieces in one cell as JSON, like attributes: "[[10,20],[35,60]]" ("[[10,20]]": one piece)."""
+    return orjson.dumps(fragments).decode()
 
 
 def write_csv(records: Iterable[dict]) -> Iterator[bytes]:
@@ -44,5 +51,6 @@ def write_csv(records: Iterable[dict]) -> Iterator[bytes]:
         for span in record["annotations"]["spans"]:
             attributes = orjson.dumps(span["attributes"]).decode()
             writer.writerow(layer + tuple(neutralise(value) for value in (
-                span["id"], span["start"], span["end"], span["label"], span["text"], span["entity"], attributes)))
+                span["id"], span["start"], span["end"], fragments_cell(span_pieces(span)), span["label"],
+                span["text"], span["entity"], attributes)))
         yield drain()

@@ -7,7 +7,7 @@ Every table has `annotation_id` (the layer) as its key; the tables join on it
   is two rows): annotation_id, external_id, title, source, url, published,
   language, caption, metadata (JSON), text, annotator, status, updated_at.
 * spans.csv: annotation_id, external_id, annotator, span_id, start, end,
-  label, text, entity, attributes (JSON).
+  fragments (JSON, [[start, end], ...]), label, text, entity, attributes (JSON).
 * relations.csv: annotation_id, external_id, annotator, from_span_id,
   to_span_id, type.
 * stances.csv: annotation_id, external_id, annotator, stance_id (1, 2, ...
@@ -35,15 +35,16 @@ from collections.abc import Iterable, Iterator
 
 import orjson
 
+from . import span_pieces
 from .article_labels import COLUMNS, answer_rows, csv_row
-from .csv_table import neutralise
+from .csv_table import fragments_cell, neutralise
 from .zipstream import Sink, entry
 
 TABLES = {
     "articles.csv": ("annotation_id", "external_id", "title", "source", "url", "published", "language", "caption",
                      "metadata", "text", "annotator", "status", "updated_at"),
-    "spans.csv": ("annotation_id", "external_id", "annotator", "span_id", "start", "end", "label", "text", "entity",
-                  "attributes"),
+    "spans.csv": ("annotation_id", "external_id", "annotator", "span_id", "start", "end", "fragments", "label", "text",
+                  "entity", "attributes"),
     "relations.csv": ("annotation_id", "external_id", "annotator", "from_span_id", "to_span_id", "type"),
     "stances.csv": ("annotation_id", "external_id", "annotator", "stance_id", "holder_span_id", "holder_entity",
                     "target", "polarity", "explicit", "evidence_span_ids"),
@@ -81,8 +82,8 @@ def _rows(record: dict, tables: dict[str, _Table]) -> None:
     ))
     spans = tables["spans.csv"]
     for span in layer["spans"]:
-        spans.row((*key, span["id"], span["start"], span["end"], span["label"], span["text"], span["entity"],
-                   orjson.dumps(span["attributes"]).decode()))
+        spans.row((*key, span["id"], span["start"], span["end"], fragments_cell(span_pieces(span)), span["label"],
+                   span["text"], span["entity"], orjson.dumps(span["attributes"]).decode()))
     relations = tables["relations.csv"]
     for relation in layer["relations"]:
         relations.row((*key, relation["from"], relation["to"], relation["type"]))

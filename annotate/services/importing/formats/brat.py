@@ -5,8 +5,10 @@ the suffix. A `.txt` without its `.ann` is an article without a layer; `annotati
 files are ignored. Problems name the member and its line (`corpus.zip:docs/a.ann:7: …`).
 
 * `T` → a span with the T's type as label and its id as the span's id. A discontinuous annotation
-  (`0 5;7 12`) becomes one span from its first to its last offset: our export writes a span across
-  a line break that way, and our spans are contiguous.
+  (`10 20;35 60`) becomes a discontinuous span with those fragments. Fragments that touch, overlap
+  or lie apart by line breaks and tabs only are joined into one piece first: our export writes a
+  piece across a line break that way (brat fragments cannot cross one), so a span written as
+  `0 5;6 12` around a line break comes back as the one piece 0-12.
 * `A`/`M` → the span's attributes (`true`/`false` and integers as such; a binary attribute is `true`).
 * `N` (normalisation) → the span's entity, the name after its last tab.
 * `#… AnnotatorNotes` → `entity: …` and `key: <JSON>` parts, as our export writes them; other notes
@@ -32,6 +34,7 @@ from pathlib import PurePosixPath
 
 import orjson
 
+from ....validation import fragment_text
 from ..reading import Read, Unreadable
 from . import Where, decode
 
@@ -103,6 +106,22 @@ def _note(text: str) -> dict[str, str]:
             for i, m in enumerate(parts)}
 
 
+_LINE_GAP = re.compile(r"[\r\n\t]*")  # what may lie between two brat fragments of one piece
+
+
+def _pieces(text: str, fragments: list[tuple[int, int]]) -> list[list[int]]:
+    """brat fragments as a span's pieces: in order, those that touch, overlap or lie apart by line breaks and
+    tabs only joined (our export cuts a piece at each line break and tab; a gap of anything else is the gap
+    of a discontinuous span)."""
+    pieces: list[list[int]] = []
+    for start, end in sorted(fragments):
+        if pieces and (start <= pieces[-1][1] or _LINE_GAP.fullmatch(text, pieces[-1][1], start)):
+            pieces[-1][1] = max(pieces[-1][1], end)
+        else:
+            pieces.append([start, end])
+    return pieces
+
+
 def _layer(text: str, lines: list[str], member: str) -> tuple[dict, list[Read]]:
     problems: list[Read] = []
     spans: dict[str, dict] = {}  # T id -> span
@@ -129,8 +148,11 @@ def _layer(text: str, lines: list[str], member: str) -> tuple[dict, list[Read]]:
                 start, end = min(numbers[0::2]), max(numbers[1::2])
                 if not 0 <= start < end <= len(text):
                     raise _Bad(f"{ident}: {start}-{end} is outside the text ({len(text)} code points)")
-                spans[ident] = {"id": ident, "start": start, "end": end, "label": label, "text": text[start:end],
-                                "attributes": {}, "line": number}
+                pieces = _pieces(text, list(zip(numbers[0::2], numbers[1::2], strict=True)))
+                spans[ident] = {"id": ident, "start": start, "end": end, "label": label,
+                                "text": fragment_text(text, pieces), "attributes": {}, "line": number}
+                if len(pieces) > 1:
+                    spans[ident]["fragments"] = pieces
             elif kind in ("A", "M"):
                 parts = body.split(" ")
                 if len(parts) not in (2, 3):
