@@ -105,7 +105,8 @@ def test_an_arabic_piece_is_listed_by_code_points_and_as_text(project, annotator
     layer_with(article, annotator_a, [at(PLAN), at(ARABIC)])
     html = review_page(reviewer, article)
     assert pieces_listed(html) == [[(2, 13), tuple(at(ARABIC))]]
-    assert f'<span dir="auto">{ARABIC}</span> <span class="muted" dir="ltr">{at(ARABIC)[0]}–{at(ARABIC)[1]}</span>' in html
+    start, end = at(ARABIC)
+    assert f'<span dir="auto">{ARABIC}</span> <span class="muted" dir="ltr">{start}–{end}</span>' in html
 
 
 def test_split_spans_cost_the_review_page_no_extra_queries(project, annotator_a, annotator_b, reviewer):
