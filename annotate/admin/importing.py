@@ -38,8 +38,14 @@ class ImportForm(forms.Form):
                   "the file uses.",
     )
     update = forms.BooleanField(
-        required=False, help_text="Update articles that already exist (refused for annotated articles)."
+        required=False, help_text="Update articles that already exist (refused for annotated articles unless "
+                                  "re-anchored)."
     )
+    reanchor = forms.BooleanField(
+        required=False, help_text="With update: an annotated article's corrected text re-anchors its spans (moved, "
+                                  "or flagged for review); the job's result says per article."
+    )
+    dry_run = forms.BooleanField(required=False, help_text="Report what the import would do; write nothing.")
     replace = forms.BooleanField(
         required=False, help_text="Replace the annotator's existing layer on an article instead of failing."
     )
@@ -73,6 +79,12 @@ class ImportForm(forms.Form):
         except ValueError as error:
             raise forms.ValidationError(str(error)) from None
 
+    def clean(self):
+        data = super().clean()
+        if data.get("reanchor") and not data.get("update"):
+            self.add_error("reanchor", "Re-anchoring needs update: it re-anchors the articles the file updates.")
+        return data
+
     def clean_create_project(self):
         create = self.cleaned_data["create_project"]
         if create and not self.user.has_perm("annotate.add_project"):
@@ -97,6 +109,8 @@ def import_view(model_admin, request):
             create_project=data["create_project"],
             update=data["update"],
             replace=data["replace"],
+            reanchor=data["reanchor"],
+            dry_run=data["dry_run"],
             language=data["language"],
             format=data["format"] or None,
             label_map=data["label_map"],

@@ -11,6 +11,7 @@ from .history import AnnotationEvent
 from .job import Job
 from .project import Label, Membership, Polarity, Project, RelationType, StanceTarget
 from .release import Release
+from .revision import ArticleRevision, TextChangePermit
 from .suggestion import (
     Recommender,
     SuggestedRelation,
@@ -28,6 +29,7 @@ __all__ = [
     "Article",
     "ArticleAnswer",
     "ArticleQuestion",
+    "ArticleRevision",
     "Assignment",
     "AssignmentCount",
     "AssignmentDayCount",
@@ -58,6 +60,7 @@ __all__ = [
     "SuggestedSpan",
     "SuggestedStance",
     "SuggestionDecision",
+    "TextChangePermit",
     "Thread",
     "Webhook",
     "WebhookDelivery",

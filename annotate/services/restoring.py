@@ -96,6 +96,10 @@ def restore(*, annotation: Annotation, version: int, expected_version, actor=Non
     later = list(AnnotationEvent.objects.filter(annotation=annotation, version__gt=version).order_by("-version", "-id"))
     if any(event.action == "entity.merge" for event in later):
         raise ValidationError({"version": "a source merge happened since; merged sources cannot be split again."})
+    if any(event.action == "article.reanchor" for event in later):
+        # Its spans' earlier offsets point into the article's earlier text (services/reanchoring/reverting.py).
+        raise ValidationError({"version": "the article's text was corrected since: revert the correction (the "
+                                          "article's corrections in the admin) to go back past it."})
     bump(annotation)
     for event in later:
         _undo(annotation, event, actor)

@@ -21,7 +21,8 @@ from ..lifecycle import start
 from ..registry import kind
 
 # format: a reader's key (reading.FORMAT_KEYS) or None for the file's suffix; label_map: a dict or None.
-OPTIONS = ("annotator", "create_users", "create_project", "update", "replace", "language", "format", "label_map")
+OPTIONS = ("annotator", "create_users", "create_project", "update", "replace", "reanchor", "dry_run", "language",
+           "format", "label_map")
 
 
 def upload_problem(upload, *, format: str | None = None) -> str | None:
@@ -59,7 +60,8 @@ def start_import(upload, *, user, project_slug: str, **options) -> "Job":  # noq
 @kind("import", label="Import")
 def run_import(context, *, file_name: str, project_slug: str, annotator: str | None = None,
                create_users: bool = False, create_project: bool = False, update: bool = False,
-               replace: bool = False, language: str = "", format: str | None = None,
+               replace: bool = False, reanchor: bool = False, dry_run: bool = False, language: str = "",
+               format: str | None = None,
                label_map: dict[str, str] | None = None) -> dict:
     job = context.job
     owner = get_user_model().objects.get_by_natural_key(annotator) if annotator else None
@@ -75,7 +77,8 @@ def run_import(context, *, file_name: str, project_slug: str, annotator: str | N
 
             report = import_file(
                 stream, name=file_name, project_slug=project_slug, annotator=owner, create_users=create_users,
-                create_project_if_missing=create_project, update=update, replace=replace, language=language,
+                create_project_if_missing=create_project, update=update, replace=replace, reanchor=reanchor,
+                dry_run=dry_run, language=language,
                 format=format, label_map=label_map, progress=read_one,
             )
     except ImportFailed as failed:
@@ -88,12 +91,16 @@ def run_import(context, *, file_name: str, project_slug: str, annotator: str | N
     finally:
         default_storage.delete(job.input_file)
     context.log(report.summary())
+    for line in report.reanchor_lines():
+        context.log(line)
+    if dry_run:  # nothing was written: no project to attach, no figures to count
+        return {**_report_as_dict(report), "summary": report.summary(), "reanchor": report.reanchor_lines()}
     project = Project.objects.get(slug=project_slug)
     if job.project_id is None:  # created by this import
         type(job).objects.filter(pk=job.pk).update(project=project)
     context.phase("counting the dashboards' figures", total=figures.stale_count(project))
     figures.settle_all(project, progress=context.advance)
-    return {**_report_as_dict(report), "summary": report.summary()}
+    return {**_report_as_dict(report), "summary": report.summary(), "reanchor": report.reanchor_lines()}
 
 
 def _report_as_dict(report) -> dict:

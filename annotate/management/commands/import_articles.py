@@ -35,7 +35,14 @@ class Command(BaseCommand):
                             help="Create the project if missing and add the labels, relation types, targets "
                                  "and polarities the files use.")
         parser.add_argument("--update", action="store_true",
-                            help="Update articles that already exist (refused for annotated articles).")
+                            help="Update articles that already exist (refused for annotated articles unless "
+                                 "--reanchor).")
+        parser.add_argument("--reanchor", action="store_true",
+                            help="With --update: an annotated article's corrected text re-anchors the spans of all "
+                                 "its layers (moved where their text is unchanged, flagged needs_review where it "
+                                 "changed or vanished), reported per article as 'moved N, flagged M, unchanged K'.")
+        parser.add_argument("--dry-run", action="store_true",
+                            help="Do everything and report it, then roll it back: nothing is written.")
         parser.add_argument("--replace", action="store_true",
                             help="Replace the annotator's existing layer on an article instead of failing.")
         parser.add_argument("--language", default="", help="Language code for scraped text files (e.g. en).")
@@ -62,6 +69,8 @@ class Command(BaseCommand):
                 raise CommandError(f"{path}: no such file")
             if path.is_dir() and options["format"] not in (None, "brat"):
                 raise CommandError(f"{path}: a directory is read as brat standoff, not {options['format']}")
+        if options["reanchor"] and not options["update"]:
+            raise CommandError("--reanchor needs --update (it re-anchors articles the file updates)")
         options["label_map"] = self._label_map(options["label_map"])
         if options["background"]:
             self._queue(options)
@@ -81,6 +90,8 @@ class Command(BaseCommand):
                         create_project_if_missing=options["create_project"],
                         update=options["update"],
                         replace=options["replace"],
+                        reanchor=options["reanchor"],
+                        dry_run=options["dry_run"],
                         language=options["language"],
                         format=fmt,
                         label_map=options["label_map"],
@@ -93,7 +104,10 @@ class Command(BaseCommand):
             self.stdout.write(report.summary())
             for line, external_id, why in report.skipped:
                 self.stdout.write(f"  skipped {external_id!r} (line {line}): {why}")
-            self._count_figures(options["project"], show_bar)
+            for line in report.reanchor_lines():
+                self.stdout.write(f"  {line}")
+            if not report.dry_run:
+                self._count_figures(options["project"], show_bar)
         if failed:
             raise CommandError("some files were not imported (see above)")
 
@@ -103,7 +117,8 @@ class Command(BaseCommand):
 
         from annotate.jobs.kinds.imports import start_import
 
-        names = ("annotator", "create_users", "create_project", "update", "replace", "language", "label_map")
+        names = ("annotator", "create_users", "create_project", "update", "replace", "reanchor", "dry_run", "language",
+                 "label_map")
         for path in options["files"]:
             with _opened(path, options["format"]) as (stream, fmt):
                 packed = path.is_dir() or (fmt == "brat" and path.suffix.lower() == ".ann")  # zipped by _opened

@@ -340,6 +340,8 @@ class BatchPlan:
 
     updated: list[Article] = field(default_factory=list)  # stored articles with the record's fields set
     retexted: set[int] = field(default_factory=set)  # ids of the updated articles whose text changes
+    # --reanchor: ids of the updated annotated articles whose text changes (their spans are re-anchored).
+    reanchored: set[int] = field(default_factory=set)
     replaced: list[tuple[Article, Owner]] = field(default_factory=list)  # layers to empty first
     new_articles: list[Article] = field(default_factory=list)  # without ids yet
     layers: list[tuple[Article, ArticleRecord, Owner]] = field(default_factory=list)
@@ -358,13 +360,15 @@ class BatchPlanner:
     The rules (docs/format.md, "Import rules"): a new external id is a new article; a record with
     annotations adds its layer to a stored article with the same text, and replaces the owner's
     layer there only with --replace; a record without annotations is skipped, or with --update
-    rewrites the article unless it has annotations.
+    rewrites the article unless it has annotations (with --reanchor too: its new text re-anchors them).
     """
 
-    def __init__(self, project: Project, *, update: bool, replace: bool, problems: Problems):
+    def __init__(self, project: Project, *, update: bool, replace: bool, problems: Problems,
+                 reanchor: bool = False):
         self.project = project
         self.update = update
         self.replace = replace
+        self.reanchor = reanchor
         self.problems = problems
         self.in_file: dict[str, Article] = {}  # articles this file creates, for its later lines
 
@@ -441,9 +445,10 @@ class BatchPlanner:
                 why = ("already imported" if same_text
                        else "already imported with a different text (update it with --update)")
                 plan.skipped.append((line, record.external_id, why))
-            elif article.pk in annotated:
+            elif article.pk in annotated and not self.reanchor:
                 self.problems.add(line, "external_id",
-                                  f"{record.external_id!r} has annotations: updating it is refused")
+                                  f"{record.external_id!r} has annotations: updating it is refused "
+                                  "(re-anchor them to the new text with --reanchor)")
             else:
                 # Set now, as saving will, so that a later line of this batch sees the new text.
                 for name in UPDATED_FIELDS:
@@ -452,5 +457,7 @@ class BatchPlanner:
                 plan.updated.append(article)
                 if not same_text:
                     plan.retexted.add(article.pk)
+                    if article.pk in annotated:
+                        plan.reanchored.add(article.pk)
                 plan.predict(line, article, record)
         return plan

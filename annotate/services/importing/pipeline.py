@@ -67,7 +67,8 @@ def _run(records: Iterable[Read], *, checks: RecordChecks, planner: BatchPlanner
         # Changes to stored rows are made even when the file has failed (it will be rolled back),
         # so that a later line of the file is judged against the same state as on success.
         for article in plan.updated:
-            rows.update_article(article, retexted=article.pk in plan.retexted)
+            rows.update_article(article, retexted=article.pk in plan.retexted,
+                                reanchor=article.pk in plan.reanchored)
         for article, owner in plan.replaced:
             rows.clear_layer(article, owner)
         if not problems:  # else the transaction will be rolled back; only keep looking for problems
@@ -110,6 +111,8 @@ def import_file(
     create_project_if_missing: bool = False,
     update: bool = False,
     replace: bool = False,
+    reanchor: bool = False,
+    dry_run: bool = False,
     language: str = "",
     format: str | None = None,
     label_map: dict[str, str] | None = None,
@@ -120,9 +123,15 @@ def import_file(
     `format` names the reader (reading.FORMAT_KEYS: labelstudio, doccano, brat, webanno, …) when the
     file's suffix does not say it; `label_map` renames their span labels and relation types to ours.
 
+    `reanchor` (with `update`): an annotated article's new text re-anchors its layers' spans
+    (services/reanchoring) instead of being refused. `dry_run`: everything is done and reported, then
+    rolled back: the report is the one the import would give, and the database is exactly as before.
+
     Raises ImportFailed, with every problem found, when anything is wrong;
     the database is then exactly as before.
     """
+    if reanchor and not update:
+        raise ImportFailed([ImportProblem(name, None, "reanchor", "re-anchoring needs --update")])
     with _young_objects_collected_less_often(), transaction.atomic():
         project = _project(project_slug, file=name, create=create_project_if_missing)
         if annotator is not None:
@@ -134,8 +143,8 @@ def import_file(
             owners=Owners(project, annotator=annotator, create_users=create_users),
             problems=problems,
         )
-        planner = BatchPlanner(project, update=update, replace=replace, problems=problems)
-        report = ImportReport(file=name)
+        planner = BatchPlanner(project, update=update, replace=replace, problems=problems, reanchor=reanchor)
+        report = ImportReport(file=name, dry_run=dry_run)
         rows = ImportRows(project=project, file=name, report=report)
         # SQLite's row triggers would mark an article per imported span: the batches mark their articles instead.
         with figures.item_triggers_paused():
@@ -153,4 +162,6 @@ def import_file(
         rows.record_replaced()
         rows.record_needs_annotators()
         refresh_statistics(report)
+        if dry_run:
+            transaction.set_rollback(True)  # leaving the atomic block undoes everything, as a failure would
         return report

@@ -6,6 +6,8 @@ it wrote in the `ImportReport`. A file with any problem is not imported at all (
 """
 from dataclasses import dataclass, field
 
+from ..reanchoring import Reanchored
+
 # Past this many problems the import stops reading: the file needs more than a few fixes.
 MAX_PROBLEMS = 100
 
@@ -51,6 +53,19 @@ class ImportReport:
     suggested_stances: int = 0
     vocabulary_created: dict[str, list[str]] = field(default_factory=dict)
     skipped: list[tuple[int, str, str]] = field(default_factory=list)  # (line, external id, why)
+    # --reanchor: each annotated article whose corrected text re-anchored its spans.
+    reanchored: list[Reanchored] = field(default_factory=list)
+    # --dry-run: what the import would do; nothing was written.
+    dry_run: bool = False
+
+    def reanchor_lines(self) -> list[str]:
+        """Per article "EXTERNAL_ID: moved N, flagged M, unchanged K", then the totals."""
+        if not self.reanchored:
+            return []
+        total = {key: sum(getattr(r, key) for r in self.reanchored) for key in ("moved", "flagged", "unchanged")}
+        return [r.line() for r in self.reanchored] + [
+            f"re-anchored {len(self.reanchored)} article(s): moved {total['moved']}, flagged {total['flagged']}, "
+            f"unchanged {total['unchanged']}"]
 
     def summary(self) -> str:
         text = (
@@ -64,6 +79,10 @@ class ImportReport:
                      f"{self.suggested_relations} relations, {self.suggested_stances} stances")
         for kind, names in self.vocabulary_created.items():
             text += f"; new {kind}: {', '.join(names)}"
+        if self.reanchored:
+            text += f"; {self.reanchor_lines()[-1]}"
+        if self.dry_run:
+            text += " (dry run: nothing written)"
         return text + "."
 
 

@@ -44,6 +44,7 @@ from ..bulk import RowWriter, json_text, timestamp
 from ..history import layer_state, record_changes
 from ..history import record as record_event
 from ..locking import bump
+from ..reanchoring import reanchor_article
 from .checks import Owner, Vocabulary
 from .report import ImportFailed, ImportProblem, ImportReport
 
@@ -104,9 +105,15 @@ class ImportRows:
         # Not locked first: take_next_article's rare concurrent lock is simply waited for by the UPDATE.
         refresh_needs_annotators(self.assigned, lock=False)
 
-    def update_article(self, article: Article, *, retexted: bool = False) -> None:
+    def update_article(self, article: Article, *, retexted: bool = False, reanchor: bool = False) -> None:
         """--update: the planner has set the record's fields on the stored article. A new text takes its
-        suggestions away: their offsets point into the old one (the record's predictions, if any, come next)."""
+        suggestions away: their offsets point into the old one (the record's predictions, if any, come next).
+        --reanchor: an annotated article's new text goes in through services/reanchoring, which moves or
+        flags the spans of all its layers; its other fields are saved after."""
+        if reanchor:
+            self.flush()  # layers an earlier batch of this file put on the article are re-anchored too
+            self.report.reanchored.append(reanchor_article(article=article, new_text=article.text,
+                                                           source=self.file))
         article.save()
         if retexted:
             for model in (SuggestedStance, SuggestedRelation, SuggestedSpan):
