@@ -210,3 +210,48 @@ def test_threads_are_readable_by_the_layers_reviewers_after_submit(layer, annota
                                             {"body": "still here"}, format="json")
     assert response.status_code == 201
     assert Thread.objects.visible_to(reviewer).count() == 1
+
+
+# Where open threads show ----------------------------------------------------------------------------------
+
+
+def test_my_work_lists_my_layers_with_open_threads_and_the_threads_mentioning_me(project, layer, annotator_a,
+                                                                                  reviewer, client):
+    from web.views.work import discussion_for
+
+    for n in range(3):
+        open_on_source(layer, reviewer, body=f"{n}: look again @anna")
+    threads.set_resolved(thread=Thread.objects.first(), resolved=True, user=reviewer)
+    with CaptureQueriesContext(connection) as few:
+        discussion_for(annotator_a)
+    for n in range(15):
+        open_on_source(layer, reviewer, body=f"more {n} @anna")
+    with CaptureQueriesContext(connection) as many:
+        discussion = discussion_for(annotator_a)
+    # my layers' open threads per layer, the newest mentioning threads, their number
+    assert len(many) == 3 and len(few) <= 3, "\n".join(q["sql"] for q in many)
+    (row,) = discussion.layers
+    assert row["n"] == 17 and row["annotation_id"] == layer.pk and row["assignment"] is not None
+    assert discussion.mention_count == 17 and len(discussion.mentions) == 10
+    client.force_login(annotator_a)
+    page = client.get(reverse("annotate:my-work")).content.decode()
+    assert 'data-open-on-my-layers="17"' in page and 'data-mention-count="17"' in page
+    assert reverse("annotate:workspace", args=[row["assignment"]]) in page
+
+
+def test_reviewers_filter_layers_and_articles_with_open_threads(project, layer, annotator_a, annotator_b, reviewer,
+                                                                 client):
+    quiet = annotating.open_layer(assignment=make_assignment(make_article(project, text=TEXT), annotator_b))
+    resolved = threads.open_thread(annotation=quiet, kind="article", anchor_id=None, body="done", author=annotator_b)
+    threads.set_resolved(thread=resolved, resolved=True, user=reviewer)
+    open_on_source(layer, annotator_a)
+    api = api_client(reviewer)
+    ids = lambda **q: [r["id"] for r in api.get(reverse("api:annotation-list"), q).json()["results"]]  # noqa: E731
+    assert ids(open_threads="true") == [layer.pk] and ids(open_threads="false") == [quiet.pk]
+    client.force_login(reviewer)
+    index = client.get(reverse("review:index", args=[project.slug]), {"show": "open_threads"}).content.decode()
+    assert f'data-article="{layer.article_id}"' in index and f'data-article="{quiet.article_id}"' not in index
+    assert 'data-open-threads="1"' in index
+    annotating.submit(annotation=layer, expected_version=layer.version)
+    article_page = client.get(reverse("review:article", args=[layer.article_id])).content.decode()
+    assert 'data-open-threads="1"' in article_page and "data-threads-panel" in article_page

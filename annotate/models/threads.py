@@ -30,6 +30,16 @@ class ThreadQuerySet(models.QuerySet):
     def open(self):
         return self.filter(resolved=False)
 
+    def on_layers_of(self, user):
+        """Open threads on the user's own layers (not gold): read from the partial index of open threads."""
+        return self.open().filter(annotation__annotator=user, annotation__is_gold=False)
+
+    def mentioning(self, user):
+        """Open threads the user may see with a comment that mentions them (only readers are ever mentioned, but
+        a membership may have changed since)."""
+        mentioned = Comment.mentions.through.objects.filter(user=user).values("comment__thread_id")
+        return self.visible_to(user).open().filter(pk__in=mentioned)
+
     def with_anchor_state(self):
         """Each thread with `anchor_exists`: whether its anchored item is still in its layer (an EXISTS on the
         item's primary key, in the same query)."""

@@ -2,11 +2,12 @@
 from dataclasses import dataclass, field
 
 from django.contrib.auth.decorators import login_required
+from django.db.models import Count, F, OuterRef, Subquery
 from django.shortcuts import redirect, render
 from django.views.decorators.http import require_http_methods
 
 from annotate.access import project_for
-from annotate.models import Assignment, AssignmentCount, Membership, Project
+from annotate.models import Assignment, AssignmentCount, Membership, Project, Thread
 from annotate.services.assignments import take_next_article
 
 # Roles that take articles to annotate (the ML engineer only reads exports).
@@ -107,9 +108,39 @@ def my_work_by_project(user) -> list[ProjectWork]:
     return [entry for entry in work.values() if entry.can_take or entry.total]
 
 
+@dataclass
+class Discussion:
+    """Open threads for the user: on their own layers (per layer, with its count) and those mentioning them."""
+
+    layers: list  # rows: article_id, title, external_id, assignment (id or None), n (open threads)
+    mentions: list  # the newest mentioning threads: id, article_id, title, external_id, anchor_text, assignment
+    mention_count: int
+
+    @property
+    def open_on_my_layers(self) -> int:
+        return sum(row["n"] for row in self.layers)
+
+
+def discussion_for(user) -> Discussion:
+    """Three queries whatever the number of threads: open threads on the user's layers grouped per layer (the
+    partial index of open threads), the newest threads mentioning them, and their number. Each row names the
+    user's assignment of the article (their workspace), None for a layer they review instead."""
+    mine = Assignment.objects.filter(article=OuterRef("article_id"), annotator=user).values("id")[:1]
+    layers = list(Thread.objects.on_layers_of(user).annotate(assignment=Subquery(mine)).values(
+        "annotation_id", "article_id", "assignment", title=F("article__title"), external_id=F("article__external_id"))
+        .annotate(n=Count("id")).order_by("-n", "annotation_id")[:LISTED_PER_STATUS])
+    mentioning = Thread.objects.mentioning(user)
+    mentions = list(mentioning.annotate(assignment=Subquery(mine)).order_by("-id").values(
+        "id", "article_id", "anchor_text", "assignment", title=F("article__title"),
+        external_id=F("article__external_id"))[:LISTED_PER_STATUS])
+    count = len(mentions) if len(mentions) < LISTED_PER_STATUS else mentioning.count()
+    return Discussion(layers=layers, mentions=mentions, mention_count=count)
+
+
 @login_required
 def my_work(request):
-    return render(request, "annotate/my_work.html", {"projects": my_work_by_project(request.user)})
+    return render(request, "annotate/my_work.html", {"projects": my_work_by_project(request.user),
+                                                      "discussion": discussion_for(request.user)})
 
 
 @login_required

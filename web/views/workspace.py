@@ -23,7 +23,8 @@ MODULES = [f"js/{name}.js" for name in (
     "workspace", "api", "dom", "offsets", "fragments", "store", "sending", "sync", "backups", "render", "paragraphs",
     "linking",
     "panels/inspector", "panels/entities", "panels/sources", "panels/relations", "panels/stances",
-    "panels/guidelines", "panels/dialogs", "suggesting", "suggestions", "accepting", "ghosts", "panels/suggestions")]
+    "panels/guidelines", "panels/dialogs", "panels/article-labels", "suggesting", "suggestions", "accepting",
+    "ghosts", "panels/suggestions", "panels/threads")]
 
 
 def own_assignment(user, pk) -> Assignment:
