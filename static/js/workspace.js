@@ -264,8 +264,11 @@ function showPending() {
   const [start, end] = ui.pending;
   const text = store.text.slice(start, end);
   const keys = [...store.labels.values()].filter((l) => l.hotkey).map((l) => `${l.hotkey} ${l.name}`).join(", ");
+  const span = ui.selected && store.spans.get(ui.selected);
+  const extend = span && store.label(span.label).hotkey
+    ? ` Or Alt+${store.label(span.label).hotkey} to add it to the selected ${span.label} as another piece.` : "";
   hintEl.textContent = `Selected “${text.length > 80 ? text.slice(0, 79) + "…" : text}” (${end - start} characters`
-    + `${ui.snap ? ", snapped to whole words" : ""}). Press a label's key (${keys}) or click a label.`;
+    + `${ui.snap ? ", snapped to whole words" : ""}). Press a label's key (${keys}) or click a label.${extend}`;
 }
 
 function updatePending({ showSnapped = false } = {}) {
