@@ -254,3 +254,37 @@ def test_gold_from_one_layer_takes_its_answers_and_adjudication_needs_the_requir
     article_labels.set_article_labels(annotation=gold, expected_version=gold.version, actor=reviewer,
                                       article_labels={"CHECK_WORTHY": "yes"})
     assert review.adjudicate(gold=gold, expected_version=gold.version, reviewer=reviewer).status == "adjudicated"
+
+
+def test_the_review_page_shows_each_layers_answers_side_by_side(client, article, questions, annotator_a,
+                                                                annotator_b, reviewer):
+    submitted_layer(article, annotator_a, {"CHECK_WORTHY": "yes", "TOPIC": ["economy", "politics"]})
+    submitted_layer(article, annotator_b, {"CHECK_WORTHY": "yes", "TOPIC": ["politics"]})
+    review.start_gold(article=article, reviewer=reviewer)
+    client.force_login(reviewer)
+    page = client.get(reverse("review:article", args=[article.pk])).content.decode()
+    assert 'data-question="CHECK_WORTHY" data-state="agreed"' in page
+    assert 'data-question="TOPIC" data-state="conflict"' in page
+    assert "politics, economy" in page  # a multiple choice in the question's order
+    assert 'data-kind="article_label"' in page  # gold lacks TOPIC: each annotator's answer can be accepted
+
+
+def test_the_review_page_reads_answers_in_fixed_queries(client, project, questions, annotator_a, annotator_b,
+                                                       reviewer):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client.force_login(reviewer)
+
+    def count(article):
+        with CaptureQueriesContext(connection) as queries:
+            assert client.get(reverse("review:article", args=[article.pk])).status_code == 200
+        return len(queries)
+
+    few = make_article(project, text=TEXT)
+    submitted_layer(few, annotator_a, {"CHECK_WORTHY": "yes"})
+    many = make_article(project, text=TEXT)
+    submitted_layer(many, annotator_a, {"CHECK_WORTHY": "no", "TOPIC": ["economy"], "SKIP_REASON": "x"})
+    submitted_layer(many, annotator_b, {"CHECK_WORTHY": "yes", "OVERALL_STANCE": "favor"})
+    count(few)
+    assert count(many) == count(few)

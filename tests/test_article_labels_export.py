@@ -153,3 +153,28 @@ def test_a_question_is_not_made_by_create_project(db):
     with pytest.raises(ImportFailed, match="not an article question"):
         import_file(io.BytesIO(jsonl([record])), name="x.jsonl", project_slug="fresh", create_project_if_missing=True,
                     create_users=True)
+
+
+@pytest.mark.parametrize("fmt", ["article_labels_csv", "article_labels_parquet", "jsonl"])
+def test_the_tables_queries_do_not_grow_with_layers(db, fmt):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from annotate.models import Membership
+
+    from .factories import make_member, make_user
+
+    counts = {}
+    for n in (2, 12):
+        project = make_project(f"size-{n}")
+        ask(project)
+        annotator = make_member(project, make_user(f"annotator-{n}"))
+        for i in range(n):
+            annotated(make_article(project, text=f"Article {i} 🌍."), annotator,
+                      {"CHECK_WORTHY": "yes", "TOPIC": ["economy"], "SKIP_REASON": f"r{i}"})
+        client = api_client(make_member(project, make_user(f"manager-{n}"), role=Membership.Role.MANAGER))
+        client.get(reverse("api:project-detail", args=[project.slug]))  # the token's user, read before counting
+        with CaptureQueriesContext(connection) as queries:
+            exported(client, project, fmt)
+        counts[n] = len(queries)
+    assert counts[2] == counts[12]

@@ -515,8 +515,8 @@ def test_queries_do_not_grow_with_layers(db):
         counts[n] = [q["sql"] for q in queries]
     # token and user, project, role, two aggregates (layers, articles); the vocabulary's names (labels,
     # relation types, targets, polarities); then one batch: layers with their articles, spans, relations,
-    # stance evidence, stances.
-    assert len(counts[3]) == len(counts[30]) == 14, "\n".join(counts[30])
+    # stance evidence, stances, article-level answers.
+    assert len(counts[3]) == len(counts[30]) == 15, "\n".join(counts[30])
 
 
 def test_keyset_batches_cross_boundaries_without_gaps_or_repeats(project, reviewer, corpus, monkeypatch):
@@ -538,8 +538,8 @@ def test_keyset_batches_cross_boundaries_without_gaps_or_repeats(project, review
         assert [r["annotation_id"] for r in batched] == expected, size
         assert batched == whole, size  # every layer keeps its own spans, relations and stances
         full, rest = divmod(len(expected), size)
-        # four for the vocabulary, five a batch; when the last batch is full, one more finds nothing after it
-        assert len(queries) == 4 + 5 * (full + (rest > 0)) + (rest == 0), size
+        # four for the vocabulary, six a batch; when the last batch is full, one more finds nothing after it
+        assert len(queries) == 4 + 6 * (full + (rest > 0)) + (rest == 0), size
 
     monkeypatch.setattr(records, "BATCH_SIZE", 2)
     over_http = jsonl(api_client(reviewer).get(export_url("jsonl", status="all")))

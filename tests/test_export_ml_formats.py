@@ -181,8 +181,8 @@ def test_queries_do_not_grow_with_layers(db, fmt):
         with CaptureQueriesContext(connection) as queries:
             body(client.get(export_url(fmt, slug=project.slug)))
         counts[n] = [q["sql"] for q in queries.captured_queries]
-    # The JSONL export's 14 (test_export.py), plus, for attributions, the one lookup of the batch's article ids.
-    expected = 15 if fmt == "attributions" else 14
+    # The JSONL export's 15 (test_export.py), plus, for attributions, the one lookup of the batch's article ids.
+    expected = 16 if fmt == "attributions" else 15
     assert len(counts[3]) == len(counts[30]) == expected, "\n".join(counts[30])
 
 
@@ -413,7 +413,8 @@ def test_checkworthy_tsv_of_the_synthetic_corpus(engineer, corpus):
 
 def tables(data: bytes, **options) -> dict[str, pandas.DataFrame]:
     with zipfile.ZipFile(io.BytesIO(data)) as archive:
-        assert archive.namelist() == ["articles.csv", "spans.csv", "relations.csv", "stances.csv"]
+        assert archive.namelist() == ["articles.csv", "spans.csv", "relations.csv", "stances.csv",
+                                      "article_labels.csv"]
         return {name.removesuffix(".csv"): pandas.read_csv(archive.open(name), **options)
                 for name in archive.namelist()}
 
@@ -447,7 +448,7 @@ def test_csv_tables_load_into_dataframes_with_strings_kept(engineer, edge, corpu
 def test_csv_tables_empty_export_has_the_headers(engineer, corpus):
     read = tables(get(engineer, "csv_tables", updated_since=FUTURE), dtype=str, keep_default_na=False)
     assert {name: len(frame) for name, frame in read.items()} == {
-        "articles": 0, "spans": 0, "relations": 0, "stances": 0}
+        "articles": 0, "spans": 0, "relations": 0, "stances": 0, "article_labels": 0}
     assert list(read["stances"].columns)[-1] == "evidence_span_ids"
 
 

@@ -18,7 +18,7 @@ from django.urls import reverse
 
 from annotate.access import reviewed_article, reviewed_project
 from annotate.models import Annotation, Entity, Membership, Project, Thread
-from annotate.review import differences, layers_of
+from annotate.review import differences, layers_of, line_up_answers
 
 from .workspace import workspace_state
 
@@ -289,8 +289,23 @@ def article(request, pk):
             "source": len(diff["entity_conflicts"]), "polarity": len(diff["polarity_conflicts"]),
             "partial": sum(1 for row in rows if row.state == "partial" and not row.gold_only),
         },
-        "state": state, "tab": "review",
+        "state": state, "tab": "review", "article_labels": answer_rows(line_up_answers(layers, gold), colour),
     })
+
+
+def answer_rows(lined_up: list[dict], colour: dict[str, int]) -> list[dict]:
+    """The article questions as the review page shows them: a cell per annotator (a multiple choice's choices
+    joined by ", "), gold's answer, and an accept button per annotator whose answer gold does not have."""
+    def shown(value):
+        return ", ".join(value) if isinstance(value, list) else value
+
+    rows = []
+    for row in lined_up:
+        cells = [{"colour": c, "value": shown(row["answers"].get(name))} for name, c in colour.items()]
+        accepts = [(f"Accept {name}’s", row["ids"][name]) for name in row["answers"]
+                   if row["answers"][name] != row["gold"]]
+        rows.append({**row, "cells": cells, "gold": shown(row["gold"]), "accepts": accepts})
+    return rows
 
 
 @login_required
