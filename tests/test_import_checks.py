@@ -218,7 +218,7 @@ def checked(line, value, owner=None) -> Checked:
 
 def planner(project, **options) -> BatchPlanner:
     return BatchPlanner(project, update=options.get("update", False), replace=options.get("replace", False),
-                        problems=Problems("f.jsonl"))
+                        problems=Problems("f.jsonl"), reanchor=options.get("reanchor", False))
 
 
 def test_new_external_ids_become_new_articles_once_per_file(stage):
@@ -278,7 +278,11 @@ def test_a_known_article_is_skipped_or_with_update_rewritten_unless_annotated(st
     updating = planner(project, update=True)
     plan = updating.decide([checked(2, changed)], Stored({"a1": stored}, {(100, 11)}))
     assert plan.updated == [] and problems_of(updating.problems) == [
-        (2, "external_id", "'a1' has annotations: updating it is refused")]
+        (2, "external_id", "'a1' has annotations: updating it is refused (re-anchor them to the new text with "
+                           "--reanchor)")]
+    reanchoring = planner(project, update=True, reanchor=True)
+    plan = reanchoring.decide([checked(2, changed)], Stored({"a1": stored}, {(100, 11)}))
+    assert plan.updated == [stored] and plan.reanchored == {100} and not reanchoring.problems
 
     updating = planner(project, update=True)
     # The rewritten text is what a later line of the same batch is judged against.

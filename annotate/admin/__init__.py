@@ -15,6 +15,7 @@ from . import (  # noqa: F401 - importing them registers them
     projects,
     recommenders,
     releases,
+    revisions,
     threads,
     users,
     webhooks,

@@ -213,6 +213,9 @@ def job_page_context(job: Job) -> dict:
             ("stances", result.get("stances", 0)),
             ("sources (entities) created", result.get("entities_created", 0)),
         ]
+        context["import_counts"] += [  # --reanchor: the spans of the corrected articles' layers
+            (f"spans {outcome} by re-anchoring", sum(article[outcome] for article in result["reanchored"]))
+            for outcome in ("moved", "flagged", "unchanged") if result.get("reanchored")]
         skipped = result.get("skipped", [])
         context["skipped"] = skipped[:SKIPPED_SHOWN]
         context["skipped_hidden"] = max(len(skipped) - SKIPPED_SHOWN, 0)
