@@ -3,7 +3,9 @@
 Items are keyed by what they say, not by database ids, so two annotators'
 spans, relations and stances can be compared and copied into gold:
 
-* span:     (label, start, end)
+* span:     (label, start, end), and a discontinuous span's pieces after them:
+            (label, start, end, ((start, end), ...)); the pieces are part of what a
+            span says, so one quote split differently by two annotators is two items
 * relation: (type, from span key, to span key)
 * stance:   (holder, target) with the polarity as the compared value, where the
             holder is the holder span's key (or its linked source, when it has one)
@@ -19,7 +21,8 @@ from .models import Annotation, ArticleAnswer, ArticleQuestion, Span, Stance
 
 
 def span_key(span: Span) -> tuple:
-    return (span.label.name, span.start, span.end)
+    pieces = span.pieces
+    return (span.label.name, span.start, span.end) + ((tuple(pieces),) if len(pieces) > 1 else ())
 
 
 def holder_key(stance: Stance) -> tuple:

@@ -28,8 +28,8 @@ MATCHERS = {"exact": match_exact, "overlap": match_overlap}
 class Layer:
     """One annotator's (or gold) layer on one article, in the terms the metrics need."""
 
-    # label -> (start, end, id)
-    spans: dict[str, list[tuple[int, int, int]]] = field(default_factory=lambda: defaultdict(list))
+    # label -> (start, end, id, pieces): pieces ((start, end), ...), several for a discontinuous span
+    spans: dict[str, list[tuple[int, int, int, tuple]]] = field(default_factory=lambda: defaultdict(list))
     relations: list[tuple[str, int, int]] = field(default_factory=list)  # (type, from span id, to span id)
     stances: dict[tuple[str, str], str] = field(default_factory=dict)  # (holder entity, target) -> polarity
 
@@ -55,9 +55,10 @@ def load_layers(project, *, annotators=None, articles=None, labels=None):
     spans = Span.objects.filter(annotation_id__in=owner)
     if labels:
         spans = spans.filter(label__name__in=labels)
-    for annotation_id, label, start, end, pk in spans.values_list("annotation_id", "label__name", "start", "end", "pk"):
+    for annotation_id, label, start, end, pk, fragments in spans.values_list(
+            "annotation_id", "label__name", "start", "end", "pk", "fragments"):
         article_id, username = owner[annotation_id]
-        by_article[article_id][username].spans[label].append((start, end, pk))
+        by_article[article_id][username].spans[label].append(span_entry(start, end, pk, fragments))
     for annotation_id, kind, from_id, to_id in Relation.objects.filter(annotation_id__in=owner).values_list(
             "annotation_id", "type__name", "from_span_id", "to_span_id"):
         article_id, username = owner[annotation_id]
@@ -74,13 +75,23 @@ def load_layers(project, *, annotators=None, articles=None, labels=None):
     return by_article, gold, lengths
 
 
+def span_entry(start: int, end: int, pk: int, fragments) -> tuple[int, int, int, tuple]:
+    """A span as Layer.spans holds it (fragments as stored: NULL for one piece)."""
+    return start, end, pk, tuple(map(tuple, fragments)) if fragments else ((start, end),)
+
+
+def covered_ranges(spans) -> list[tuple[int, int]]:
+    """The characters a layer's spans of one label cover, as ranges: the pieces, never a split span's gap."""
+    return [piece for span in spans for piece in span[3]]
+
+
 def compare(a: Layer, b: Layer, span_counts: dict, relation_counts: dict) -> None:
     """Add the comparison of layer b against reference a to the per-label and relation counters."""
     for mode in MODES:
         mapping = {}  # b's span id -> a's span id, for the relations
         for label in a.spans.keys() | b.spans.keys():
             a_spans, b_spans = a.spans.get(label, []), b.spans.get(label, [])
-            pairs = MATCHERS[mode]([s[:2] for s in a_spans], [s[:2] for s in b_spans])
+            pairs = MATCHERS[mode]([s[3] for s in a_spans], [s[3] for s in b_spans])
             span_counts[mode][label].add(Counts(len(pairs), len(a_spans), len(b_spans)))
             mapping.update({b_spans[j][2]: a_spans[i][2] for i, j in pairs.items()})
         a_relations = defaultdict(int)
@@ -181,7 +192,7 @@ def span_alpha(by_article, lengths, labels) -> dict[str, Value]:
         units = Counter()
         for article_id, layers in by_article.items():
             if len(layers) >= 2:
-                ranges = [[s[:2] for s in layer.spans.get(label, [])] for layer in layers.values()]
+                ranges = [covered_ranges(layer.spans.get(label, [])) for layer in layers.values()]
                 label_units(ranges, lengths[article_id], into=units)
         alphas[label] = rounded(weighted_nominal_alpha(units, 2))
     return alphas

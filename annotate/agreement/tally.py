@@ -14,7 +14,7 @@ from itertools import combinations
 import numpy as np
 
 from .alpha import label_units, weighted_nominal_alpha
-from .report import MODES, Layer, compare, new_counters, summarise
+from .report import MODES, Layer, compare, covered_ranges, new_counters, summarise
 from .scores import Counts
 from .undefined import NO_ITEMS, ONE_CATEGORY, Undefined, Value, as_json, rounded
 
@@ -39,7 +39,7 @@ def contribution(layers: dict[int, Layer], gold: Layer | None, length: int, user
             for key in layers[a].stances.keys() & layers[b].stances.keys():
                 counts[("kappa", a, b, layers[a].stances[key], layers[b].stances[key])] += 1
         for label in set().union(*(layer.spans.keys() for layer in layers.values())):
-            units = label_units([[s[:2] for s in layer.spans.get(label, [])] for layer in layers.values()], length)
+            units = label_units([covered_ranges(layer.spans.get(label, [])) for layer in layers.values()], length)
             for (_, covered), weight in units.items():
                 if covered:  # the uncovered rest is the article's length (kept above) less the covered parts
                     counts[("units", label, len(layers), covered)] += weight

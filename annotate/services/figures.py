@@ -21,7 +21,7 @@ from django.utils import timezone
 
 from config.routers import primary_reads
 
-from ..agreement.report import Layer
+from ..agreement.report import Layer, span_entry
 from ..agreement.tally import contribution
 from ..models import (
     Annotation,
@@ -140,9 +140,10 @@ def _count_agreement(found, annotators, gold_layer, stance_layers) -> None:
     detailed = {pk for article in compared for pk in annotators[article].values()}
     detailed |= {gold_layer[article] for article in compared if article in gold_layer}
     layers = {pk: stance_layers[pk] for pk in detailed}  # the stances are in; add the spans and relations
-    for layer, label, start, end, pk in (Span.objects.filter(annotation_id__in=detailed)
-                                         .values_list("annotation_id", "label_id", "start", "end", "pk")):
-        layers[layer].spans[label].append((start, end, pk))
+    for layer, label, start, end, pk, fragments in (
+            Span.objects.filter(annotation_id__in=detailed)
+            .values_list("annotation_id", "label_id", "start", "end", "pk", "fragments")):
+        layers[layer].spans[label].append(span_entry(start, end, pk, fragments))
     for layer, kind, from_span, to_span in (Relation.objects.filter(annotation_id__in=detailed)
                                             .values_list("annotation_id", "type_id", "from_span_id", "to_span_id")):
         layers[layer].relations.append((kind, from_span, to_span))

@@ -93,7 +93,10 @@ class _GoldCopier:
         if key not in self.spans:
             self.spans[key] = Span.objects.create(
                 annotation=self.gold, label=source.label, start=source.start, end=source.end, text=source.text,
-                fragments=source.fragments, entity=source.entity, attributes=source.attributes, provenance=provenance)
+                fragments=source.fragments, entity=source.entity, attributes=source.attributes, provenance=provenance,
+                # A flagged span's text is its old snapshot: gold keeps the flag (and the invariant that an
+                # unflagged span's text is what its pieces cover).
+                needs_review=source.needs_review)
             self.created.append(("span", self.spans[key]))
         return self.spans[key]
 

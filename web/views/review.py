@@ -184,7 +184,7 @@ def review_rows(diff: dict, text: str) -> list[Row]:
                 if shown is not None and len(shown.pieces) > 1:
                     row.detail = " … ".join(_snippet(text[a:b], 60) for a, b in shown.pieces)
                     row.offsets = _offsets(shown.pieces)
-                if (start, end) in diff["label_conflicts"]:
+                if key[1:] in diff["label_conflicts"]:  # a split span's pieces are part of its range
                     row.conflicts.append("label")
                 if key in boundary:
                     row.conflicts.append("boundary")
@@ -270,6 +270,9 @@ def article(request, pk):
                         .annotate(n=Count("id")).values_list("annotation", "n"))
     for layer in layers:
         layer.open_threads = open_threads.get(layer.pk, 0)
+    for layer in [*layers, *([gold] if gold else [])]:
+        # Spans a corrected text's re-anchoring flagged (their spans are prefetched: no query).
+        layer.flagged_spans = sum(1 for span in layer.spans.all() if span.needs_review)
     state = {
         # The layers a reviewer may start a thread on here (the threads panel).
         "thread_layers": [{"id": layer.pk, "name": layer.annotator.get_username()} for layer in layers]
