@@ -23,6 +23,9 @@ def test_demo_fixture_loads_into_an_empty_database():
     ]
     assert set(project.labels.values_list("name", flat=True)) >= {"CLAIM", "SOURCE", "QUOTE", "CUE", "STANCE_EVIDENCE"}
     assert set(project.relation_types.values_list("name", flat=True)) == {"ATTRIBUTED_TO", "CUE_OF", "CLAIMED_BY"}
+    assert list(project.article_questions.values_list("name", "kind", "required")) == [
+        ("CHECK_WORTHY", "single", True), ("TOPIC", "multiple", False), ("OVERALL_STANCE", "single", False),
+        ("SKIP_REASON", "text", False)]
     articles = list(project.articles.order_by("external_id"))
     assert [a.title for a in articles] == [
         "Global Coalition to Defeat ISIS to Hold 1st Ministerial Meeting in Marrakech",

@@ -13,7 +13,7 @@ from django.core import serializers
 from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
-from annotate.models import Article, Label, Polarity, Project, RelationType, StanceTarget
+from annotate.models import Article, ArticleQuestion, Label, Polarity, Project, RelationType, StanceTarget
 from annotate.models.article import SHUFFLE_KEYS
 from annotate.services.importing import ImportFailed, import_file
 from annotate.services.projects import create_project
@@ -46,6 +46,11 @@ def build_demo_fixture(raw_dir: Path = RAW_DIR) -> str:
                 annotators_per_article=spec["annotators_per_article"],
                 targets=spec["targets"],
             )
+            # The questions about the whole article (check-worthiness, topic, overall stance, skip reason).
+            for fields in spec.get("article_questions", []):
+                question = ArticleQuestion(project=project, **fields)
+                question.full_clean()
+                question.save()
             for path in sorted(raw_dir.glob("*.txt")):
                 with path.open("rb") as stream:
                     import_file(stream, name=path.name, project_slug=project.slug, language=spec["language"])
@@ -56,7 +61,7 @@ def build_demo_fixture(raw_dir: Path = RAW_DIR) -> str:
                 Article.objects.filter(pk=pk).update(shuffle_key=zlib.crc32(external_id.encode()) % SHUFFLE_KEYS)
             project.refresh_from_db()
             objects = [project]
-            for model in (Label, RelationType, Polarity, StanceTarget, Article):
+            for model in (Label, RelationType, Polarity, StanceTarget, ArticleQuestion, Article):
                 order = "order" if model is not Article else "id"
                 objects.extend(model.objects.filter(project=project).order_by(order))
             output = serializers.serialize(
