@@ -255,3 +255,20 @@ def test_reviewers_filter_layers_and_articles_with_open_threads(project, layer, 
     annotating.submit(annotation=layer, expected_version=layer.version)
     article_page = client.get(reverse("review:article", args=[layer.article_id])).content.decode()
     assert 'data-open-threads="1"' in article_page and "data-threads-panel" in article_page
+
+
+@pytest.mark.skipif(connection.vendor != "postgresql", reason="query plans are PostgreSQL's")
+def test_the_open_threads_filters_read_the_partial_indexes(project, layer, annotator_a, reviewer, client):
+    from .plans import explain
+
+    open_on_source(layer, annotator_a)
+    client.force_login(reviewer)
+    for get, index in ((lambda: api_client(reviewer).get(reverse("api:annotation-list"), {"open_threads": "true"}),
+                        "thread_open_in_layer"),
+                       (lambda: client.get(reverse("review:index", args=[project.slug]), {"show": "open_threads"}),
+                        "thread_open_in_article")):
+        with CaptureQueriesContext(connection) as queries:
+            assert get().status_code == 200
+        filtered = [q["sql"] for q in queries if "annotate_thread" in q["sql"] and "LIMIT" in q["sql"]]
+        plan = "\n".join(explain(filtered[0]))
+        assert index in plan and "Seq Scan on annotate_thread" not in plan, plan
