@@ -272,3 +272,85 @@ def test_a_layer_restore_cannot_cross_a_correction(corrected, annotator_a):
 def test_pieces_of_a_span(corrected):
     span = Span.objects.filter(annotation__article=corrected).first()
     assert pieces_of(span) == ((span.start, span.end),)
+
+
+# Resolving a flag ---------------------------------------------------------------------------------------------
+
+
+def flagged_quote(corrected, annotator):
+    reanchor_article(article=corrected, new_text=QUOTE_OLD.replace("serius", "serious"))
+    layer = corrected.annotations.get(annotator=annotator)
+    return layer, Span.objects.get(annotation=layer, needs_review=True)
+
+
+@pytest.mark.django_db
+def test_the_api_shows_the_flag_and_a_confirmation_needs_the_text_to_match(corrected, annotator_a):
+    from django.urls import reverse
+
+    from .factories import api_client
+
+    layer, quote = flagged_quote(corrected, annotator_a)
+    client = api_client(annotator_a)
+    detail = client.get(reverse("api:annotation-detail", args=[layer.pk])).json()
+    flagged = [s for s in detail["spans"] if s["needs_review"]]
+    assert [s["text"] for s in flagged] == ['"is serius and credible,"']
+
+    url = reverse("api:span-detail", args=[layer.pk, quote.pk])
+    refused = client.patch(url, {"needs_review": False, "version": layer.version}, format="json")
+    assert refused.status_code == 400 and "needs_review" in refused.json()
+    assert Span.objects.get(pk=quote.pk).needs_review
+
+    # Confirmed at its offsets: it takes the corrected text there, in one recorded step.
+    confirmed = client.patch(url, {"start": quote.start, "end": quote.end, "needs_review": False,
+                                   "version": layer.version}, format="json")
+    assert confirmed.status_code == 200, confirmed.json()
+    quote.refresh_from_db()
+    assert (quote.needs_review, quote.text) == (False, '"is serious and credible,"')
+    event = AnnotationEvent.objects.filter(annotation=layer).latest("id")
+    assert (event.action, event.before["needs_review"], event.after["needs_review"]) == ("span.update", True, False)
+    # A retry of the same confirmation applies once.
+    again = client.patch(url, {"start": quote.start, "end": quote.end, "needs_review": False,
+                               "version": layer.version}, format="json")
+    assert again.status_code == 200 and AnnotationEvent.objects.filter(annotation=layer).latest("id") == event
+
+
+@pytest.mark.django_db
+def test_moving_a_flagged_span_clears_the_flag_and_a_matching_one_is_confirmed_as_is(corrected, annotator_a):
+    layer, quote = flagged_quote(corrected, annotator_a)
+    text = Article.objects.get(pk=corrected.pk).text
+    start = text.index("serious")
+    annotating.update_span(span=quote, expected_version=layer.version, start=start, end=start + 7)
+    quote.refresh_from_db()
+    assert (quote.needs_review, quote.text) == (False, "serious")
+    layer.refresh_from_db()
+    annotating.update_span(span=quote, expected_version=layer.version, needs_review=True)  # a reviewer's doubt
+    layer.refresh_from_db()
+    annotating.update_span(span=Span.objects.get(pk=quote.pk), expected_version=layer.version, needs_review=False)
+    assert not Span.objects.get(pk=quote.pk).needs_review
+
+
+@pytest.mark.django_db
+def test_another_annotator_cannot_confirm_my_flagged_span(corrected, annotator_a, annotator_b):
+    from django.urls import reverse
+
+    from .factories import api_client
+
+    layer, quote = flagged_quote(corrected, annotator_a)
+    url = reverse("api:span-detail", args=[layer.pk, quote.pk])
+    response = api_client(annotator_b).patch(url, {"start": quote.start, "end": quote.end, "needs_review": False,
+                                                   "version": layer.version}, format="json")
+    assert response.status_code == 404
+    assert Span.objects.get(pk=quote.pk).needs_review
+
+
+@pytest.mark.django_db
+def test_a_layer_with_flagged_spans_may_be_submitted_and_the_review_page_counts_them(client, corrected, annotator_a,
+                                                                                     reviewer):
+    from django.urls import reverse
+
+    layer, _ = flagged_quote(corrected, annotator_a)
+    annotating.submit(annotation=layer, expected_version=layer.version)
+    client.force_login(reviewer)
+    page = client.get(reverse("review:article", args=[corrected.pk])).content.decode()
+    # anna's and ben's layers each have their quote flagged.
+    assert page.count('data-flagged-spans="1"') == 2

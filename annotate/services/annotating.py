@@ -236,13 +236,14 @@ def add_span(*, annotation: Annotation, expected_version, label, start=None, end
     return span
 
 
-SPAN_FIELDS = {"label", "start", "end", "fragments", "text", "entity", "attributes"}
+SPAN_FIELDS = {"label", "start", "end", "fragments", "text", "entity", "attributes", "needs_review"}
 
 
 def _span_holds(span: Span, changes: dict) -> bool:
     """Whether the span already is what `changes` would make it."""
     now = {"label": span.label.name, "start": span.start, "end": span.end, "text": span.text,
-           "entity": span.entity_id, "attributes": span.attributes, "fragments": [list(p) for p in span.pieces]}
+           "entity": span.entity_id, "attributes": span.attributes, "fragments": [list(p) for p in span.pieces],
+           "needs_review": span.needs_review}
     wanted = dict(changes)
     if wanted.get("fragments") is not None:
         wanted["fragments"] = [list(piece) for piece in wanted["fragments"]]
@@ -277,12 +278,30 @@ def update_span(*, span: Span, expected_version, actor=None, **changes) -> Span:
                                   _new_fragments(span, changes), changes.get("text"))
         span.start, span.end, span.text = pieces[0][0], pieces[-1][1], fragment_text(article.text, pieces)
         span.fragments = stored_fragments(pieces)
+        span.needs_review = False  # placed anew by someone who saw the corrected text: no longer flagged
+    _confirm_flagged(span, article.text, changes)
     span.full_clean(exclude=["annotation"])
     span.save()
     _check_relation_ends(span)
     bump(annotation)
     record(annotation, "span.update", actor=actor, before=before, after=span_state(span))
     return span
+
+
+def _confirm_flagged(span: Span, text: str, changes: dict) -> None:
+    """A span flagged by re-anchoring (services/reanchoring) is confirmed where it is only when the article has its
+    snapshot there; otherwise its offsets must be sent, which take the text the article has there. Flagging one
+    by hand (true) is allowed: a reviewer's doubt, or the undo of a confirmation."""
+    if "needs_review" not in changes:
+        return
+    if changes["needs_review"]:
+        span.needs_review = True
+        return
+    if span.needs_review and fragment_text(text, span.pieces) != span.text:
+        raise ValidationError({"needs_review": f"the article's text at the span's offsets is "
+                                               f"{fragment_text(text, span.pieces)!r}, not its snapshot {span.text!r}: "
+                                               "send its offsets (start/end or fragments) to confirm it there."})
+    span.needs_review = False
 
 
 def _new_fragments(span: Span, changes: dict) -> list:

@@ -243,6 +243,14 @@ class SpanInput(CreateInput):
                                            "one space); checked against the article.")
     entity = serializers.IntegerField(required=False, allow_null=True)
     attributes = serializers.DictField(required=False)
+    needs_review = serializers.BooleanField(
+        required=False, help_text="PATCH only: false confirms a span flagged by re-anchoring, where it is (only when "
+                                  "the article has its text there) or at the offsets sent with it.")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if not self.partial:  # a new span is never flagged
+            self.fields.pop("needs_review")
 
 
 class RelationInput(CreateInput):

@@ -121,6 +121,8 @@ export class Store {
       this.spans.set(cid, {
         cid, label: item.label, start: item.start, end: item.end, fragments: fragmentsOf(item), text: item.text,
         entity: item.entity, attributes: item.attributes || {},
+        // Flagged by re-anchoring a corrected text: `text` is the old snapshot until someone confirms it.
+        needs_review: Boolean(item.needs_review),
       });
     }
     for (const item of layer.relations) {

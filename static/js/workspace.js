@@ -46,6 +46,7 @@ const ctx = {
   startLink: () => linking.startLink(), startMode: (mode) => linking.startMode(mode), endMode: () => linking.endMode(),
   relabel, moveBound, boundsFromSelection, setAttribute, linkEntity, addPiece, removePiece,
   deleteSpan: (cid) => perform(store.deleteSpan(cid)),
+  confirmSpan,
   deleteRelation: (cid) => perform(store.deleteRelation(cid)),
   addStance: (fields) => perform(store.addStance(fields)),
   patchStance: (cid, fields) => perform(store.patchStance(cid, fields)),
@@ -186,6 +187,14 @@ function relabel(cid, name) {
     if (!fits) return toast(`It cannot become ${name}: it takes part in a ${r.type} link. Remove the link first.`);
   }
   perform(store.patchSpan(cid, { label: name }));
+}
+
+/** A span flagged by re-anchoring, confirmed where it is now: its offsets sent again take the corrected text. */
+function confirmSpan(cid) {
+  const span = store.spans.get(cid);
+  if (!span?.needs_review) return;
+  const where = span.fragments.length > 1 ? { fragments: structuredClone(span.fragments) } : { start: span.start, end: span.end };
+  perform(store.patchSpan(cid, { ...where, needs_review: false }));
 }
 
 function setAttribute(cid, key, value) {

@@ -43,6 +43,7 @@ export function renderInspector(el, ctx) {
     h("blockquote", { class: "span-text", dir: "auto", "data-inspector-text": true },
       describePieces(store.text, span.fragments)),
   ];
+  if (span.needs_review) parts.push(flaggedField(span, ctx));
   if (span.fragments.length > 1) parts.push(piecesField(span, ctx));
 
   if (editable) {
@@ -118,6 +119,18 @@ function piecesField(span, ctx) {
         ctx.editable && h("button", {
           type: "button", class: "icon-button", title: "Remove this piece from the span", "aria-label": "Remove piece",
           "data-action": "remove-piece", onclick: () => ctx.removePiece(span.cid, index) }, "×")))));
+}
+
+/** A span re-anchoring flagged: the text it covered before the article was corrected, and a Confirm button
+ * (it stays where it is and takes the corrected text there; to fix it instead, move its bounds or pieces). */
+function flaggedField(span, ctx) {
+  return h("div", { class: "field flagged-span", "data-flagged": true },
+    h("span", { class: "field-label" }, "Needs review: the article's text was corrected here"),
+    h("p", { class: "small" }, "It covered: ", h("q", { dir: "auto", "data-old-text": true }, span.text)),
+    ctx.editable && h("button", {
+      type: "button", class: "btn btn-small btn-primary", "data-action": "confirm-span",
+      title: "Keep this span where it is now, with the corrected text (or move its bounds first)",
+      onclick: () => ctx.confirmSpan(span.cid) }, "Confirm"));
 }
 
 function boundButton(text, title, key, onclick) {
