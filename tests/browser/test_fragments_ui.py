@@ -102,8 +102,8 @@ def test_a_piece_overlapping_the_span_widens_it_and_alt_with_another_key_says_wh
     # A selection that overlaps the first piece merges into it: one piece from "“The" to "serious".
     drag_select(page, "plan,” Bourita")
     page.keyboard.press("Alt+q")
+    assert "widened that piece" in page.locator("[data-hint]").inner_text()  # read before the hint times out
     wait_saved(page)
-    assert "widened that piece" in page.locator("[data-hint]").inner_text()
     assert api_fragments(page, layer.pk) == [[[at(PLAN)[0], at(SERIOUS)[0] + len("“is serious")]]]
 
 
