@@ -8,7 +8,7 @@ import { Api } from "./api.js";
 import { debounce, h } from "./dom.js";
 import { Sync } from "./sync.js";
 import { Store } from "./store.js";
-import { codePointToPoint, renderArticle, selectionRange, spansAt } from "./render.js";
+import { codePointToPoint, elementsOf, renderArticle, selectionRange, showSpanIds, spansAt } from "./render.js";
 import { nextWordEnd, nextWordStart, previousWordEnd, previousWordStart, snapToWords, trimSpaces } from "./offsets.js";
 import { withOuterBound, withPiece, withoutPiece } from "./fragments.js";
 import { renderInspector } from "./panels/inspector.js";
@@ -53,6 +53,7 @@ const ctx = {
   deleteStance: (cid) => perform(store.deleteStance(cid)),
   setArticleLabels: (changes) => perform(store.setArticleLabels(changes)),
   flush: () => sync.flush(),
+  openThreadsOn: (kind, id) => threads.openOn(kind, id).length, // the inspector's marker
   perform: (change) => perform(change), // suggesting.js: an accept of suggestions is a change like any other
   leave: (url) => { sync.leaving = true; window.location.assign(url); },
 };
@@ -70,7 +71,7 @@ const threads = new ThreadsPanel($('[data-panel-body="threads"]'), {
   api, article: initial.article.id, layers: [{ id: initial.layer.id, name: "this layer" }],
   anchors: () => storeAnchors(store, ui.selected),
   onShow: (thread) => { const cid = store.cidOf("spans", thread.anchor.id); if (cid) select(cid, { scroll: true }); },
-  onCount: (n) => setCount("threads", n), onError: (message) => toast(message),
+  onCount: (n) => { setCount("threads", n); renderInspector(inspectorEl, ctx); }, onError: (message) => toast(message),
 });
 
 // Rendering ------------------------------------------------------------------------------
@@ -98,20 +99,26 @@ function setCount(name, n) {
   $(`[data-count-of="${name}"]`).textContent = n ? String(n) : "";
 }
 
-/** Classes for what is selected, linked to it, hovered in a panel, or picked as evidence. */
+/**
+ * Classes for what is selected, linked to it, hovered in a panel, or picked as evidence. Only the
+ * spans marked now or at the last call are touched (a long article has thousands of span elements).
+ */
+let decorated = new Set();
 function decorate() {
   const related = new Set();
   if (ui.selected) for (const r of store.relationsOf(ui.selected)) related.add(r.from === ui.selected ? r.to : r.from);
   const evidence = stances.evidenceSet();
-  for (const el of textEl.querySelectorAll(".ann")) {
-    const cid = el.dataset.cid;
-    el.classList.toggle("is-selected", cid === ui.selected);
-    el.classList.toggle("is-related", related.has(cid));
-    el.classList.toggle("is-hover", ui.hover.has(cid));
-    el.classList.toggle("is-evidence", evidence.has(cid));
-    const id = store.ids.get(cid);
-    if (id !== undefined && el.dataset.spanId !== String(id)) el.dataset.spanId = id;
+  const marked = new Set([ui.selected, ...related, ...ui.hover, ...evidence].filter(Boolean));
+  for (const cid of new Set([...decorated, ...marked])) {
+    for (const el of elementsOf(textEl, cid)) {
+      el.classList.toggle("is-selected", cid === ui.selected);
+      el.classList.toggle("is-related", related.has(cid));
+      el.classList.toggle("is-hover", ui.hover.has(cid));
+      el.classList.toggle("is-evidence", evidence.has(cid));
+    }
   }
+  decorated = marked;
+  showSpanIds(textEl);
 }
 
 function select(cid, { scroll = false } = {}) {

@@ -36,6 +36,7 @@ def test_start_a_thread_on_a_span_reply_and_resolve_and_the_other_annotator_sees
     thread = panel.locator("[data-thread]")
     thread.wait_for()
     assert page.locator('[data-count-of="threads"]').inner_text() == "1"
+    assert page.locator("[data-inspector-threads]").get_attribute("data-inspector-threads") == "1"
 
     thread.locator("[data-thread-reply]").fill("Yes: he is quoted below.")
     thread.locator("[data-thread-send]").click()
@@ -51,6 +52,7 @@ def test_start_a_thread_on_a_span_reply_and_resolve_and_the_other_annotator_sees
     stored.refresh_from_db()
     assert stored.resolved and stored.resolved_by == annotator
     assert page.locator('[data-count-of="threads"]').inner_text() == ""
+    assert page.locator("[data-inspector-threads]").count() == 0
     panel.locator("[data-show-resolved]").check()
     assert panel.locator("[data-thread].is-resolved").count() == 1
 

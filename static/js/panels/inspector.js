@@ -44,6 +44,12 @@ export function renderInspector(el, ctx) {
       describePieces(store.text, span.fragments)),
   ];
   if (span.needs_review) parts.push(flaggedField(span, ctx));
+  // The span's open threads (panels/threads.js): the marker lives here, the text's rendering is render.js's.
+  const discussed = serverId && ctx.openThreadsOn ? ctx.openThreadsOn("span", serverId) : 0;
+  if (discussed) {
+    parts.push(h("p", { class: "small", "data-inspector-threads": discussed },
+      `💬 ${discussed} open thread${discussed === 1 ? "" : "s"} on this span: see Threads.`));
+  }
   if (span.fragments.length > 1) parts.push(piecesField(span, ctx));
 
   if (editable) {
