@@ -13,9 +13,10 @@
 // Long articles: the view keeps an interval index of the spans per paragraph (paragraphs.js). A
 // render after a change compares each span with what was drawn for it (a few field comparisons
 // per span, microseconds for thousands), and re-renders only the paragraphs a changed span left
-// or reached; every other paragraph keeps its DOM nodes. Off-screen paragraphs are skipped by the
-// browser's layout and paint (`content-visibility: auto` in app.css) while staying in the DOM, so
-// selection, find-in-page, keyboard navigation, ghosts and `starts` work as on a short article.
+// or reached; every other paragraph keeps its DOM nodes, so the browser lays out only those again.
+// Every paragraph stays in the DOM and laid out (no window of visible paragraphs, no
+// content-visibility: measured slower to scroll, docs/ui.md "Long articles"), so selection,
+// find-in-page, keyboard navigation, ghosts and `starts` work as on a short article.
 //
 // `starts` maps every text node to the code point offset where it begins: the bridge from a DOM
 // selection (UTF-16 positions) back to the API's offsets. It is one WeakMap for the view's life:
@@ -38,9 +39,19 @@ export function renderArticle(container, store) {
   return view.starts;
 }
 
-/** The view drawing into `container`, if any (tests and the benchmark read `lastRendered`). */
+/** The view drawing into `container`, if any (tests read `lastRendered`). */
 export function viewOf(container) {
   return views.get(container) || null;
+}
+
+/** The elements drawn for span `cid` (its parts), without searching the text: [] when none. */
+export function elementsOf(container, cid) {
+  return views.get(container)?.elements.get(cid) || [];
+}
+
+/** Put the server ids confirmed since the spans were drawn on their elements (data-span-id). */
+export function showSpanIds(container) {
+  views.get(container)?.showIds();
 }
 
 export class ArticleView {
@@ -51,6 +62,8 @@ export class ArticleView {
     this.drawn = new Map(); // cid -> the fields its elements were drawn from
     this.index = null;
     this.paragraphs = []; // the <p> elements, in text order
+    this.elements = new Map(); // cid -> the span's elements
+    this.ids = new Map(); // cid -> the server id its elements show
     this.lastRendered = []; // the paragraphs the last render() drew
   }
 
@@ -84,9 +97,7 @@ export class ArticleView {
       this.index.set(span);
       this.drawn.set(span.cid, this.fields(span));
     }
-    // --lines: a first guess of the paragraph's height for content-visibility (about 80 characters a line).
-    this.paragraphs = bounds.map(([start, end]) => h("p", { dir: "auto", dataset: { start, end },
-                                                           style: { "--lines": Math.ceil((end - start) / 80) } }));
+    this.paragraphs = bounds.map(([start, end]) => h("p", { dir: "auto", dataset: { start, end } }));
     this.paragraphs.forEach((_, p) => this.fillParagraph(p));
     this.container.replaceChildren(...this.paragraphs);
     this.lastRendered = bounds.map((_, p) => p);
@@ -108,6 +119,7 @@ export class ArticleView {
   fillParagraph(p) {
     const el = this.paragraphs[p];
     const [pStart, pEnd] = this.index.bounds[p];
+    for (const old of el.querySelectorAll(".ann")) this.forget(old);
     const top = []; // the paragraph's children, appended at once
     const stack = []; // [{key, el}] outermost first
     const parentAppend = (node) => (stack.length ? stack[stack.length - 1].el.append(node) : top.push(node));
@@ -129,14 +141,39 @@ export class ArticleView {
     for (const child of el.children) setLevels(child);
   }
 
+  forget(el) {
+    const cid = el.dataset.cid;
+    const left = (this.elements.get(cid) || []).filter((other) => other !== el);
+    if (left.length) this.elements.set(cid, left);
+    else this.elements.delete(cid);
+  }
+
+  showIds() {
+    for (const [cid, els] of this.elements) {
+      const id = this.store.ids.get(cid);
+      if (id === undefined || this.ids.get(cid) === id) continue;
+      for (const el of els) el.dataset.spanId = id;
+      this.ids.set(cid, id);
+    }
+  }
+
   /** One element of a span's piece, opened at code point `at`. */
   spanElement(piece, at) {
     const { span, index } = piece;
     const several = piecesOf(span).length > 1;
+    const el = this.createSpanElement(span, index, several, at === piece.from);
+    if (!this.elements.has(span.cid)) this.elements.set(span.cid, []);
+    this.elements.get(span.cid).push(el);
+    const id = this.store.ids.get(span.cid);
+    if (id !== undefined) this.ids.set(span.cid, id);
+    return el;
+  }
+
+  createSpanElement(span, index, several, atPieceStart) {
     return h("span", {
       class: "ann",
       dataset: { spanId: this.store.ids.get(span.cid) ?? "", cid: span.cid, label: span.label, start: span.start, end: span.end },
-      "data-part": !(index === 0 && at === piece.from), // the span's first element starts at its first piece's start
+      "data-part": !(index === 0 && atPieceStart), // the span's first element starts at its first piece's start
       "data-piece": several ? String(index) : null,
       "data-needs-review": Boolean(span.needs_review),
       title: this.title(span),

@@ -97,6 +97,12 @@ class FakeElement extends FakeNode {
 
   addEventListener() {}
 
+  /** Only class selectors (".ann"): what render.js asks for. */
+  querySelectorAll(selector) {
+    if (!/^\.[\w-]+$/.test(selector)) throw new Error(`the fake DOM knows only class selectors, not ${selector}`);
+    return this.descendants((el) => el.className.split(" ").includes(selector.slice(1)));
+  }
+
   /** Elements below this one (depth first) that `test` accepts. */
   descendants(test = () => true) {
     const found = [];

@@ -21,7 +21,7 @@ from api import payloads
 # The workspace's ES modules, preloaded by the page so the browser fetches them in parallel.
 MODULES = [f"js/{name}.js" for name in (
     "workspace", "api", "dom", "offsets", "fragments", "store", "sending", "sync", "backups", "render", "paragraphs",
-    "linking",
+    "keyed", "linking",
     "panels/inspector", "panels/entities", "panels/sources", "panels/relations", "panels/stances",
     "panels/guidelines", "panels/dialogs", "panels/article-labels", "suggesting", "suggestions", "accepting",
     "ghosts", "panels/suggestions", "panels/threads")]

@@ -1,6 +1,7 @@
 // Every relation of the layer, hover to see both ends in the text.
 
 import { fill, h, labelChip, quote } from "../dom.js";
+import { keyedChildren } from "../keyed.js";
 
 export function renderRelations(el, ctx) {
   const { store } = ctx;
@@ -18,10 +19,15 @@ export function renderRelations(el, ctx) {
       : "No links."));
     return;
   }
-  fill(el, h("ul", { class: "itemlist relations" }, relations.map((relation) => h("li", {
-    class: "item relation", dataset: { relationType: relation.type },
-    onmouseenter: () => ctx.hover([relation.from, relation.to]), onmouseleave: () => ctx.hover([]),
-  }, end(relation.from), h("span", { class: "relation-type" }, `${relation.type} →`), end(relation.to),
-  ctx.editable && h("button", { type: "button", class: "icon-button", title: "Remove this link", "aria-label": "Remove link",
-                                onclick: () => ctx.deleteRelation(relation.cid) }, "×")))));
+  let list = el.querySelector(":scope > ul.relations");
+  if (!list) fill(el, list = h("ul", { class: "itemlist relations" }));
+  // Kept by key (keyed.js): an item shows its type and both ends' label and text.
+  const shown = (cid) => `${store.spans.get(cid).label}:${store.spans.get(cid).text}`;
+  keyedChildren(list, relations, (r) => `${r.cid}|${r.type}|${r.from}|${r.to}|${shown(r.from)}|${shown(r.to)}|${ctx.editable}`,
+    (relation) => h("li", {
+      class: "item relation", dataset: { relationType: relation.type },
+      onmouseenter: () => ctx.hover([relation.from, relation.to]), onmouseleave: () => ctx.hover([]),
+    }, end(relation.from), h("span", { class: "relation-type" }, `${relation.type} →`), end(relation.to),
+    ctx.editable && h("button", { type: "button", class: "icon-button", title: "Remove this link", "aria-label": "Remove link",
+                                  onclick: () => ctx.deleteRelation(relation.cid) }, "×")));
 }

@@ -1,6 +1,7 @@
 // The article's sources: its SOURCE spans grouped by canonical source, with their mentions.
 
 import { fill, h, quote } from "../dom.js";
+import { keyedChildren } from "../keyed.js";
 import { describe } from "./entities.js";
 
 export function renderSources(el, ctx) {
@@ -20,22 +21,28 @@ export function renderSources(el, ctx) {
     onmouseenter: () => ctx.hover([span.cid]), onmouseleave: () => ctx.hover([]),
   }, quote(span.text, 32));
 
-  const items = [...byEntity].map(([id, spans]) => {
-    const entity = store.entities.get(id) || { name: store.entityName(id) };
-    return h("li", { class: "source", "data-source-entity": id,
-                     onmouseenter: () => ctx.hover(spans.map((s) => s.cid)), onmouseleave: () => ctx.hover([]) },
+  // Kept by key (keyed.js): a group shows its source's name and description and its mentions' texts.
+  const groups = [...byEntity].map(([id, spans]) => ({ id, spans, entity: store.entities.get(id) || { name: store.entityName(id) } }));
+  if (unlinked.length) groups.push({ id: null, spans: unlinked });
+  const keyOf = (group) => [group.id, group.entity?.name, group.entity && describe(group.entity),
+                            ...group.spans.map((span) => `${span.cid}:${span.text}`)].join("|");
+  const build = ({ id, spans, entity }) => (id === null
+    ? h("li", { class: "source source-unlinked" },
+      h("div", { class: "source-head" }, h("strong", null, "Not linked yet"),
+        h("span", { class: "muted small" }, "click one to link it")),
+      h("div", { class: "chips" }, spans.map(mention)))
+    : h("li", { class: "source", "data-source-entity": id,
+                onmouseenter: () => ctx.hover(spans.map((s) => s.cid)), onmouseleave: () => ctx.hover([]) },
       h("div", { class: "source-head" }, h("strong", { dir: "auto" }, entity.name),
         h("span", { class: "muted small" }, `${spans.length} mention${spans.length === 1 ? "" : "s"}`)),
       describe(entity) && h("div", { class: "muted small" }, describe(entity)),
-      h("div", { class: "chips" }, spans.map(mention)));
-  });
-  if (unlinked.length) {
-    items.push(h("li", { class: "source source-unlinked" },
-      h("div", { class: "source-head" }, h("strong", null, "Not linked yet"),
-        h("span", { class: "muted small" }, "click one to link it")),
-      h("div", { class: "chips" }, unlinked.map(mention))));
-  }
+      h("div", { class: "chips" }, spans.map(mention))));
   ctx.setCount("sources", byEntity.size);
-  fill(el, items.length ? h("ul", { class: "sourcelist" }, items)
-    : h("p", { class: "muted small" }, "No sources yet. Select a name and press the SOURCE key."));
+  if (!groups.length) {
+    fill(el, h("p", { class: "muted small" }, "No sources yet. Select a name and press the SOURCE key."));
+    return;
+  }
+  let list = el.querySelector(":scope > ul.sourcelist");
+  if (!list) fill(el, list = h("ul", { class: "sourcelist" }));
+  keyedChildren(list, groups, keyOf, build);
 }

@@ -4,6 +4,7 @@
 // option lists and the stance list are refreshed.
 
 import { fill, h, labelChip, quote } from "../dom.js";
+import { keyedChildren } from "../keyed.js";
 import { EntityPicker } from "./entities.js";
 
 export class StancePanel {
@@ -35,7 +36,10 @@ export class StancePanel {
     const stances = [...store.stances.values()];
     this.ctx.setCount("stances", stances.length);
     const polarity = (name) => project.polarities.find((p) => p.name === name) || { color: "#999" };
-    this.list.replaceChildren(...stances.map((stance) => h("li", {
+    // Kept by key (keyed.js): an item shows its holder, polarity, target, explicitness and evidence count.
+    const keyOf = (stance) => [stance.cid, this.holderName(stance), stance.polarity, stance.target, stance.explicit,
+                               stance.evidence.length, this.ctx.editable].join("|");
+    keyedChildren(this.list, stances, keyOf, (stance) => h("li", {
       class: "item stance", "data-stance": stance.cid,
       onmouseenter: () => this.ctx.hover([stance.holder_span, ...stance.evidence].filter(Boolean)),
       onmouseleave: () => this.ctx.hover([]),
@@ -49,7 +53,7 @@ export class StancePanel {
     this.ctx.editable && h("div", { class: "item-actions" },
       h("button", { type: "button", class: "btn btn-small", onclick: () => this.edit(stance.cid) }, "Edit"),
       h("button", { type: "button", class: "icon-button", title: "Delete this stance", "aria-label": "Delete stance",
-                    onclick: () => this.ctx.deleteStance(stance.cid) }, "×")))));
+                    onclick: () => this.ctx.deleteStance(stance.cid) }, "×"))));
     if (!stances.length) this.list.replaceChildren(h("li", { class: "muted small" }, "No stances yet."));
     if (this.ctx.editable) this.refreshForm();
   }
@@ -69,8 +73,10 @@ export class StancePanel {
     this.evidenceChips = h("div", { class: "chips", "data-stance-evidence": true });
     this.pickButton = h("button", { type: "button", class: "btn btn-small", "data-action": "pick-evidence",
                                     onclick: () => this.togglePicking() }, "Pick from text");
+    for (const event of ["focus", "mousedown", "keydown"]) holder.addEventListener(event, () => this.refreshHolders());
     this.holderPicker = new EntityPicker(this.ctx, { label: "…or find a canonical source", onPick: (entity) => {
       this.refreshForm();
+      this.refreshHolders();
       holder.value = `e:${entity.id}`;
     } });
     this.title = h("h3", { class: "form-title" }, "Add a stance");
@@ -98,22 +104,16 @@ export class StancePanel {
     return form;
   }
 
-  /** Rebuild the holder options (spans come and go) and the evidence chips, keeping the choices. */
+  /**
+   * Rebuild the evidence chips, and the holder options (spans come and go) a moment later or as soon
+   * as the form is used, keeping the choices: on a long article the holder options are thousands,
+   * and building them on every change would cost more than the change itself.
+   */
   refreshForm() {
     const { store } = this.ctx;
-    const select = this.form.elements.holder;
-    const value = select.value;
-    const spans = store.orderedSpans();
-    const sources = spans.filter((s) => s.label === "SOURCE");
-    const others = spans.filter((s) => s.label !== "SOURCE" && s.label !== "STANCE_EVIDENCE");
-    const spanOption = (s) => h("option", { value: `s:${s.cid}` },
-      `${s.entity ? store.entityName(s.entity) + " — " : ""}${quote(s.text, 40)}`);
-    select.replaceChildren(h("option", { value: "" }, "— choose a holder —"),
-      sources.length && h("optgroup", { label: "SOURCE spans" }, sources.map(spanOption)),
-      others.length && h("optgroup", { label: "Other spans" }, others.map(spanOption)),
-      store.entities.size && h("optgroup", { label: "Canonical sources" },
-        [...store.entities.values()].map((e) => h("option", { value: `e:${e.id}` }, e.name))));
-    if ([...select.options].some((o) => o.value === value)) select.value = value;
+    this.holdersStale = true;
+    clearTimeout(this.holdersTimer);
+    this.holdersTimer = setTimeout(() => this.refreshHolders(), 250);
     this.evidence = this.evidence.filter((cid) => store.spans.has(cid));
     this.evidenceChips.replaceChildren(...this.evidence.map((cid) => {
       const span = store.spans.get(cid);
@@ -124,9 +124,35 @@ export class StancePanel {
     if (!this.evidence.length) this.evidenceChips.append(h("span", { class: "muted small" }, "none yet"));
   }
 
+  /** The holder options as the layer has them now (rebuilt only when one of them changed). */
+  refreshHolders() {
+    if (!this.holdersStale) return;
+    this.holdersStale = false;
+    clearTimeout(this.holdersTimer);
+    const { store } = this.ctx;
+    const select = this.form.elements.holder;
+    const value = select.value;
+    const spans = store.orderedSpans();
+    const sources = spans.filter((s) => s.label === "SOURCE");
+    const others = spans.filter((s) => s.label !== "SOURCE" && s.label !== "STANCE_EVIDENCE");
+    const spanText = (s) => `${s.entity ? store.entityName(s.entity) + " — " : ""}${quote(s.text, 40)}`;
+    const key = [...sources, null, ...others].map((s) => (s ? `${s.cid}:${spanText(s)}` : "|")).join("\n")
+      + [...store.entities.values()].map((e) => `${e.id}:${e.name}`).join("\n");
+    if (key === this.holderKey) return;
+    this.holderKey = key;
+    const spanOption = (s) => h("option", { value: `s:${s.cid}` }, spanText(s));
+    select.replaceChildren(h("option", { value: "" }, "— choose a holder —"),
+      sources.length && h("optgroup", { label: "SOURCE spans" }, sources.map(spanOption)),
+      others.length && h("optgroup", { label: "Other spans" }, others.map(spanOption)),
+      store.entities.size && h("optgroup", { label: "Canonical sources" },
+        [...store.entities.values()].map((e) => h("option", { value: `e:${e.id}` }, e.name))));
+    if ([...select.options].some((o) => o.value === value)) select.value = value;
+  }
+
   useSelected() {
     const cid = this.ctx.ui.selected;
     if (!cid) return this.ctx.hint("Click a span in the text first.");
+    this.refreshHolders();
     this.form.elements.holder.value = `s:${cid}`;
   }
 
@@ -157,6 +183,7 @@ export class StancePanel {
     this.editing = cid;
     this.evidence = [...stance.evidence];
     this.refreshForm();
+    this.refreshHolders();
     const f = this.form.elements;
     f.holder.value = stance.holder_span ? `s:${stance.holder_span}` : `e:${stance.holder_entity}`;
     f.target.value = stance.target;
@@ -181,6 +208,7 @@ export class StancePanel {
   }
 
   save() {
+    this.refreshHolders(); // a holder deleted meanwhile is no longer an option
     const f = this.form.elements;
     const problems = [];
     if (!f.holder.value) problems.push("choose a holder");
