@@ -11,7 +11,9 @@ import { Store } from "../../static/js/store.js";
 import { SpanIndex, paragraphBounds, segments } from "../../static/js/paragraphs.js";
 
 installDom();
-const { ArticleView, codePointToPoint, pointToCodePoint } = await import("../../static/js/render.js");
+const { ArticleView, codePointToPoint, elementsOf, pointToCodePoint, renderArticle, showSpanIds } =
+  await import("../../static/js/render.js");
+const { keyedChildren } = await import("../../static/js/keyed.js");
 
 // Four paragraphs (one after a blank line); an emoji (two UTF-16 units) and Arabic in them.
 const TEXT = [
@@ -233,4 +235,46 @@ test("a long article: a change draws one paragraph whatever the article's length
   view.render();
   assert.deepEqual(view.lastRendered, [600]);
   assert.equal(elsOf(container.children[600], change.cid)[0].textContent, "said");
+});
+
+test("renderArticle keeps one view per container: elementsOf follows re-renders, showSpanIds the server's ids", () => {
+  const store = new Store({ article: { text: TEXT }, project: PROJECT, entities: [],
+                            layer: { id: 7, version: 1, status: "in_progress", relations: [], stances: [],
+                                     spans: [span(1, "QUOTE", "“the plan is serious”")] } });
+  const container = document.createElement("div");
+  const starts = renderArticle(container, store);
+  const change = store.addSpan("CLAIM", ...at("plan is serious”."));
+  for (const op of change.forward) store.apply(op);
+  assert.equal(renderArticle(container, store), starts); // the same map, grown
+  const parts = elementsOf(container, change.cid);
+  assert.equal(parts.length, 2);
+  assert.ok(parts.every((el) => container.contains(el) && el.dataset.spanId === ""));
+  store.recordId(change.cid, 42);
+  renderArticle(container, store);
+  assert.deepEqual(elementsOf(container, change.cid).map((el) => el.dataset.spanId), ["", ""]); // not redrawn for an id
+  showSpanIds(container);
+  assert.deepEqual(elementsOf(container, change.cid).map((el) => el.dataset.spanId), ["42", "42"]);
+  for (const op of store.deleteSpan(change.cid).forward) store.apply(op);
+  renderArticle(container, store);
+  assert.deepEqual(elementsOf(container, change.cid), []);
+});
+
+test("a list redrawn by key keeps the elements of unchanged items and builds only the new ones", () => {
+  const list = document.createElement("ul");
+  let built = 0;
+  const build = (item) => { built++; const li = document.createElement("li"); li.append(item.name); return li; };
+  const keyOf = (item) => `${item.id}|${item.name}`;
+  keyedChildren(list, [{ id: 1, name: "a" }, { id: 2, name: "b" }, { id: 3, name: "c" }], keyOf, build);
+  const [a, b, c] = list.childNodes;
+  built = 0;
+  keyedChildren(list, [{ id: 1, name: "a" }, { id: 4, name: "d" }, { id: 3, name: "c" }], keyOf, build);
+  assert.equal(built, 1);
+  assert.deepEqual(list.childNodes.map((li) => li.textContent), ["a", "d", "c"]);
+  assert.equal(list.childNodes[0], a);
+  assert.equal(list.childNodes[2], c);
+  assert.equal(b.parentNode, null);
+  keyedChildren(list, [{ id: 3, name: "c" }, { id: 1, name: "A" }], keyOf, build); // reordered, one renamed
+  assert.deepEqual(list.childNodes.map((li) => li.textContent), ["c", "A"]);
+  assert.equal(list.childNodes[0], c);
+  assert.equal(built, 2);
 });
