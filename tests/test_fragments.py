@@ -7,6 +7,8 @@ import uuid
 
 import pytest
 from django.core.exceptions import ValidationError
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import path, reverse
 from drf_spectacular.generators import SchemaGenerator
 
@@ -240,3 +242,24 @@ def test_the_schema_shows_fragments_as_pairs_of_integers():
         assert fragments["type"] == "array"
         assert fragments["items"] == {"type": "array", "items": {"type": "integer"}, "minItems": 2, "maxItems": 2}
     assert components["Span"]["properties"]["needs_review"]["type"] == "boolean"
+
+
+def test_split_spans_cost_the_layer_detail_and_the_span_list_no_query(layer, annotator_a, django_assert_num_queries):
+    # The pieces are a column of the span rows already read: the same queries with one or many split spans.
+    client = api_client(annotator_a)
+    client.post(spans_url(layer), {"label": "QUOTE", "fragments": [PLAN, SERIOUS], "version": 1}, format="json")
+
+    def count(url) -> int:
+        with CaptureQueriesContext(connection) as queries:
+            assert client.get(url).status_code == 200
+        return len(queries)
+
+    detail, items = reverse("api:annotation-detail", args=[layer.pk]), spans_url(layer)
+    before = count(detail), count(items)
+    for n, fragments in enumerate(([ARABIC[0], ARABIC[1]], [SERIOUS], [ARABIC[1]]), start=2):
+        client.post(spans_url(layer), {"label": "SOURCE", "fragments": fragments, "version": n}, format="json")
+    assert Span.objects.count() == 4
+    with django_assert_num_queries(before[0]):
+        body = client.get(detail).json()
+    assert [len(span["fragments"]) for span in body["spans"]] == [2, 1, 2, 1]
+    assert count(items) == before[1]
