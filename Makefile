@@ -75,6 +75,7 @@ bench: install
 	$(BIN)/python bench/export_bench.py
 	$(BIN)/python bench/api_bench.py
 	$(BIN)/python bench/history_bench.py
+	$(BIN)/python bench/workspace_server_bench.py
 	$(BIN)/python bench/ui_bench.py
 	$(BIN)/python bench/agreement_bench.py
 	$(BIN)/python bench/scale_bench.py
@@ -85,6 +86,7 @@ bench: install
 	$(BIN)/python bench/suggest_bench.py
 	$(BIN)/python bench/claims_bench.py
 	$(BIN)/python bench/search_bench.py
+	$(BIN)/python bench/reanchor_bench.py
 
 # Not in CI: N simulated annotators against gunicorn on PostgreSQL (DATABASE_URL), then SQLite with 10.
 loadtest: install

@@ -137,6 +137,38 @@ def test_every_span_not_flagged_still_covers_its_text(old, new, data):
             assert p.pieces == spans[p.id].pieces
 
 
+WORDS = st.lists(st.sampled_from(["the", "plan", "said", "إن", "😀", "\n", "  ", ".", "Bourita"]), min_size=1,
+                 max_size=80).map(" ".join)
+
+
+@settings(max_examples=300, deadline=None)
+@given(old=WORDS, new=WORDS, data=st.data())
+def test_the_invariant_holds_with_the_texts_cut_at_anchors_too(old, new, data):
+    """Long articles are cut at anchors (pairs of words found once in each text): cut every few characters here."""
+    from unittest import mock
+
+    from annotate.services.reanchoring import diffing
+
+    spans = []
+    for i in range(data.draw(st.integers(0, 8))):
+        start = data.draw(st.integers(0, len(old) - 1))
+        end = data.draw(st.integers(start + 1, len(old)))
+        spans.append(Anchor(i, old[start:end], ((start, end),)))
+    with mock.patch.object(diffing, "SEGMENT", 3):
+        stretches = diffing.shared_stretches(old, new)
+        placed = place(old, new, spans)
+    ends = (0, 0)
+    for stretch in stretches:  # in order, apart, and really shared
+        assert stretch.old_start >= ends[0] and stretch.new_start >= ends[1] and stretch.length > 0
+        assert old[stretch.old_start:stretch.old_start + stretch.length] == \
+            new[stretch.new_start:stretch.new_start + stretch.length]
+        ends = (stretch.old_start + stretch.length, stretch.new_start + stretch.length)
+    for p in placed:
+        assert 0 <= p.start < p.end <= len(new)
+        if p.outcome != FLAGGED:
+            assert new[p.start:p.end] == spans[p.id].text
+
+
 @settings(max_examples=200, deadline=None)
 @given(old=TEXT, data=st.data())
 def test_spans_outside_an_edit_are_never_flagged(old, data):

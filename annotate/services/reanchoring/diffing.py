@@ -1,20 +1,24 @@
 """The difference of an article's old and new text, as the stretches both share (character level).
 
 diff-match-patch (Google's Myers diff with its speed-ups) at the character level takes seconds on a
-100k-character article; at the level of words it takes milliseconds. So the texts are diffed twice:
-first as sequences of tokens (a word, a run of spaces, or one other character; each token becomes one
-character, the library's own lines-to-chars trick applied to words), then each replaced stretch is
-diffed again character by character, so that a one-letter typo fix leaves the rest of its word shared.
-A stretch too long to refine within the time budget stays replaced: the spans in it are flagged, never
-moved wrongly (mapping.py checks every moved span's text anyway).
+100k-character article (its cost grows with the length times the number of differences). So the texts
+are diffed from coarse to fine, each unit made one character for the library (its own lines-to-chars
+trick, for any unit): by lines (paragraphs) first; the changed lines then by words (a word, a run of
+spaces, or one other character), pair by pair when a run changed as many lines as it has; the changed
+words then character by character, so that a one-letter typo fix leaves the rest of its word shared.
+A stretch too long to refine, or a diff that runs out of its time, stays replaced: its spans are
+flagged, never moved wrongly (mapping.py counts a piece kept only inside a shared stretch).
 """
 import re
-from bisect import bisect_right
+from bisect import bisect_left, bisect_right
 from dataclasses import dataclass
 
 from diff_match_patch import diff_match_patch
 
 TOKEN = re.compile(r"\w+|\s+|[^\w\s]", re.UNICODE)
+WORD = re.compile(r"\w+", re.UNICODE)
+# Anchors are kept at least this many characters apart: the pieces between them are diffed one by one.
+SEGMENT = 2_000
 # Replaced stretches longer than this (on either side) are not refined character by character.
 REFINE_LIMIT = 20_000
 # Seconds the library may spend on one diff before answering with a coarser (still correct) one.
@@ -38,62 +42,167 @@ def _differ() -> diff_match_patch:
     return differ
 
 
-def _as_codes(tokens: list[str], codes: dict[str, str]) -> str:
-    out = []
-    for token in tokens:
-        code = codes.get(token)
-        if code is None:
-            code = codes[token] = chr(_FIRST_CODE + len(codes))
-        out.append(code)
-    return "".join(out)
-
-
-def _token_diff(old: str, new: str) -> list[tuple[int, str]]:
-    """(op, piece) in order, op -1 deleted / 0 equal / 1 inserted, at token granularity."""
-    old_tokens, new_tokens = TOKEN.findall(old), TOKEN.findall(new)
+def _by_units(split, refine, old: str, new: str, at_old: int, at_new: int, shared: list, *, key=None) -> None:
+    """Diff old/new by `split`'s units, each made one character for the library (its own lines-to-chars trick,
+    for any unit). Equal units are shared; each replaced run (the units deleted and inserted between two equal
+    ones) goes to `refine` with its offsets, for a finer diff. `key`: what units are compared by (all runs of
+    spaces alike, so that re-cleaned spacing costs the word diff nothing); units equal by key but not in
+    content are refined too."""
+    old_units, new_units = split(old), split(new)
+    key = key or (lambda unit: unit)
     codes: dict[str, str] = {}
-    old_codes, new_codes = _as_codes(old_tokens, codes), _as_codes(new_tokens, codes)
-    if len(codes) > 0x10FFFF - _FIRST_CODE:  # more distinct tokens than characters: diff the characters
-        return _differ().diff_main(old, new, False)
-    words = {code: token for token, code in codes.items()}
-    return [(op, "".join(words[c] for c in piece)) for op, piece in _differ().diff_main(old_codes, new_codes, False)]
+
+    def encoded(units):
+        out = []
+        for unit in units:
+            k = key(unit)
+            code = codes.get(k)
+            if code is None:
+                code = codes[k] = chr(_FIRST_CODE + len(codes))
+            out.append(code)
+        return "".join(out)
+
+    old_codes, new_codes = encoded(old_units), encoded(new_units)
+    if len(codes) > 0x10FFFF - _FIRST_CODE:  # more distinct units than characters: leave it to the finer diff
+        refine(old, new, at_old, at_new, shared)
+        return
+    i = j = 0  # the next unit of each text
+    deleted = inserted = ""
+    for op, piece in _differ().diff_main(old_codes, new_codes, False):
+        count = len(piece)
+        if op == -1:
+            deleted += "".join(old_units[i:i + count])
+            i += count
+        elif op == 1:
+            inserted += "".join(new_units[j:j + count])
+            j += count
+        else:
+            if deleted and inserted:
+                refine(deleted, inserted, at_old, at_new, shared)
+            at_old, at_new, deleted, inserted = at_old + len(deleted), at_new + len(inserted), "", ""
+            for old_unit, new_unit in zip(old_units[i:i + count], new_units[j:j + count]):
+                if old_unit == new_unit:
+                    shared.append(Shared(at_old, at_new, len(old_unit)))
+                else:
+                    refine(old_unit, new_unit, at_old, at_new, shared)
+                at_old += len(old_unit)
+                at_new += len(new_unit)
+            i += count
+            j += count
+    if deleted and inserted:
+        refine(deleted, inserted, at_old, at_new, shared)
+
+
+def _spacing_alike(unit: str) -> str:
+    return " " if unit.isspace() else unit
+
+
+def _lines(text: str) -> list[str]:
+    return text.splitlines(keepends=True)
+
+
+def _trimmed(old: str, new: str, at_old: int, at_new: int, shared: list) -> tuple[str, str, int, int, int]:
+    """The common start and end of two texts shared at once (the library's binary search, no diff): what is left
+    between them, its offsets, and the length of the common end (the caller shares it after the middle)."""
+    differ = _differ()
+    head = differ.diff_commonPrefix(old, new)
+    if head:
+        shared.append(Shared(at_old, at_new, head))
+    tail = differ.diff_commonSuffix(old[head:], new[head:])
+    return old[head:len(old) - tail], new[head:len(new) - tail], at_old + head, at_new + head, tail
+
+
+def _characters(gone: str, added: str, at_old: int, at_new: int, shared: list) -> None:
+    gone, added, at_old, at_new, tail = _trimmed(gone, added, at_old, at_new, shared)
+    if tail:
+        shared_tail = Shared(at_old + len(gone), at_new + len(added), tail)
+    if gone and added and len(gone) <= REFINE_LIMIT and len(added) <= REFINE_LIMIT:  # else left replaced: flagged
+        _refined(gone, added, at_old, at_new, shared)
+    if tail:
+        shared.append(shared_tail)
+
+
+def _refined(gone: str, added: str, at_old: int, at_new: int, shared: list) -> None:
+    for op, piece in _differ().diff_main(gone, added, False):
+        if op == 0:
+            shared.append(Shared(at_old, at_new, len(piece)))
+        if op <= 0:
+            at_old += len(piece)
+        if op >= 0:
+            at_new += len(piece)
+
+
+def _words(gone: str, added: str, at_old: int, at_new: int, shared: list) -> None:
+    _by_units(TOKEN.findall, _characters, gone, added, at_old, at_new, shared, key=_spacing_alike)
+
+
+def _paragraphs(gone: str, added: str, at_old: int, at_new: int, shared: list) -> None:
+    """A run of changed lines: as many on both sides (a re-cleaning that kept the paragraphs, scattered fixes
+    in neighbouring paragraphs) are diffed pair by pair, each small; otherwise the run as a whole."""
+    old_lines, new_lines = _lines(gone), _lines(added)
+    if len(old_lines) != len(new_lines):
+        _words(gone, added, at_old, at_new, shared)
+        return
+    for old_line, new_line in zip(old_lines, new_lines):
+        _words(old_line, new_line, at_old, at_new, shared)
+        at_old += len(old_line)
+        at_new += len(new_line)
+
+
+def anchors(old: str, new: str) -> list[tuple[int, int]]:
+    """Places where both texts surely align, at least SEGMENT characters apart: (old offset, new offset) of pairs
+    of words that occur once in each text, in an order both agree on (the patience diff's idea: the longest
+    increasing run of such pairs). Cutting both texts there keeps every diff small, however many corrections
+    or re-cleaned spaces there are: the library's cost grows with a diff's length times its differences."""
+    def pairs(text):
+        words = [(m.group(), m.start()) for m in WORD.finditer(text)]
+        seen: dict[tuple[str, str], int | None] = {}
+        for (first, at), (second, _) in zip(words, words[1:]):
+            key = (first, second)
+            seen[key] = None if key in seen else at  # None: not unique
+        return seen
+
+    old_pairs, new_pairs = pairs(old), pairs(new)
+    matched = sorted((at, new_pairs[key]) for key, at in old_pairs.items()
+                     if at is not None and new_pairs.get(key) is not None)
+    # The longest run increasing in both texts (patience sorting, O(n log n)).
+    tails: list[int] = []  # tails[k]: the index in `matched` ending the best run of length k + 1
+    tail_values: list[int] = []
+    previous = [-1] * len(matched)
+    for i, (_, at_new) in enumerate(matched):
+        k = bisect_left(tail_values, at_new)
+        if k:
+            previous[i] = tails[k - 1]
+        if k == len(tails):
+            tails.append(i)
+            tail_values.append(at_new)
+        else:
+            tails[k], tail_values[k] = i, at_new
+    run, i = [], tails[-1] if tails else -1
+    while i >= 0:
+        run.append(matched[i])
+        i = previous[i]
+    spaced, last = [], 0
+    for at_old, at_new in reversed(run):
+        if at_old - last >= SEGMENT:
+            spaced.append((at_old, at_new))
+            last = at_old
+    return spaced
 
 
 def shared_stretches(old: str, new: str) -> list[Shared]:
-    """The stretches the two texts share, in order (increasing in both texts, non-overlapping)."""
-    differ = _differ()
+    """The stretches the two texts share, in order (increasing in both texts, non-overlapping): the texts cut
+    at their anchors, then each piece by lines, the changed lines by words, the changed words by characters."""
     shared: list[Shared] = []
-    at_old = at_new = 0
-    deleted, inserted = [], []
-
-    def refine():
-        nonlocal at_old, at_new
-        gone, added = "".join(deleted), "".join(inserted)
-        deleted.clear()
-        inserted.clear()
-        if gone and added and len(gone) <= REFINE_LIMIT and len(added) <= REFINE_LIMIT:
-            o, n = at_old, at_new
-            for op, piece in differ.diff_main(gone, added, False):
-                if op == 0:
-                    shared.append(Shared(o, n, len(piece)))
-                if op <= 0:
-                    o += len(piece)
-                if op >= 0:
-                    n += len(piece)
-        at_old += len(gone)
-        at_new += len(added)
-
-    for op, piece in _token_diff(old, new):
-        if op == -1:
-            deleted.append(piece)
-        elif op == 1:
-            inserted.append(piece)
-        else:
-            refine()
-            shared.append(Shared(at_old, at_new, len(piece)))
-            at_old += len(piece)
-            at_new += len(piece)
-    refine()
+    # A correction in one place (a typo, a sentence added at the top) leaves a long common start and end:
+    # only the middle is diffed.
+    old, new, at_old, at_new, tail = _trimmed(old, new, 0, 0, shared)
+    cuts = [(0, 0), *anchors(old, new), (len(old), len(new))]
+    for (old_from, new_from), (old_to, new_to) in zip(cuts, cuts[1:]):
+        _by_units(_lines, _paragraphs, old[old_from:old_to], new[new_from:new_to], at_old + old_from,
+                  at_new + new_from, shared)
+    if tail:
+        shared.append(Shared(at_old + len(old), at_new + len(new), tail))
     return _joined(shared)
 
 
