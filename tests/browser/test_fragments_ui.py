@@ -93,6 +93,8 @@ def test_a_piece_overlapping_the_span_widens_it_and_alt_with_another_key_says_wh
     open_workspace(page, url)
     label_selection(page, PLAN, "q")
     drag_select(page, "Bourita said, “is serious")  # apart from the first piece (a space between them)
+    # The selection's own hint (shown once the selection settles) names the key that extends the span.
+    page.wait_for_selector('[data-hint]:has-text("Or Alt+q to add it to the selected QUOTE")')
     page.keyboard.press("Alt+s")
     assert "the selected span is a QUOTE (Alt+q)" in page.locator("[data-hint]").inner_text()
     page.keyboard.press("Alt+q")
