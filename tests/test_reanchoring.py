@@ -386,3 +386,50 @@ def test_a_layer_with_flagged_spans_may_be_submitted_and_the_review_page_counts_
     page = client.get(reverse("review:article", args=[corrected.pk])).content.decode()
     # anna's and ben's layers each have their quote flagged.
     assert page.count('data-flagged-spans="1"') == 2
+
+
+# What follows a corrected text ------------------------------------------------------------------------------
+
+
+@pytest.mark.django_db
+def test_the_search_index_and_the_figures_follow_a_correction(corrected, reviewer):
+    from django.urls import reverse
+
+    from annotate.models import StaleArticle
+
+    from .factories import api_client
+
+    def found(word):
+        url = reverse("api:project-search", args=[corrected.project.slug])
+        response = api_client(reviewer).get(url, {"q": word, "mode": "articles"})
+        assert response.status_code == 200, response.content
+        return {hit["article"] for hit in response.json()["results"]}
+
+    assert found("serius") == {corrected.pk}
+    StaleArticle.objects.all().delete()
+    reanchor_article(article=corrected, new_text=QUOTE_OLD.replace("serius", "serious"))
+    assert found("serius") == set() and found("serious") == {corrected.pk}
+    assert StaleArticle.objects.filter(article_id=corrected.pk).exists()  # recounted by the next reader
+
+
+@pytest.mark.django_db
+def test_a_changed_piece_of_a_split_quote_flags_it_and_the_other_pieces_hold(project, annotator_a):
+    from annotate.validation import fragment_text
+
+    text = '"The plan," Bourita said, "is serius and credible." He left for Geneva.'
+    article = make_article(project, text=text)
+    layer = annotating.open_layer(assignment=make_assignment(article, annotator_a))
+    first, second = [text.index('"The plan,"'), text.index('"The plan,"') + 11], \
+        [text.index('"is'), text.index('."') + 2]
+    split = annotating.add_span(annotation=layer, expected_version=layer.version, label="QUOTE",
+                                fragments=[first, second])
+    kept = annotating.add_span(annotation=layer, expected_version=layer.version, label="QUOTE",
+                               fragments=[[0, 11], [text.index("He"), text.index("He") + 7]])
+    new = "UPDATE: " + text.replace("serius", "serious")
+    result = reanchor_article(article=article, new_text=new)
+    assert (result.moved, result.flagged) == (1, 1)
+    split.refresh_from_db()
+    kept.refresh_from_db()
+    assert split.needs_review and split.text == fragment_text(text, [first, second])
+    assert not kept.needs_review and fragment_text(new, kept.pieces) == kept.text
+    assert kept.pieces == [(8, 19), (text.index("He") + 9, text.index("He") + 16)]  # "UPDATE: " and the "o"
