@@ -27,19 +27,21 @@ TARGET = "Moroccan sovereignty over Western Sahara"
 
 def long_text(*, n_chars: int, n_blocks: int) -> tuple[str, list[int]]:
     """The article's text and where each annotated block starts (code points): paragraphs of three
-    blocks and an Arabic sentence, then unannotated paragraphs up to `n_chars`."""
+    blocks and an Arabic sentence, with unannotated paragraphs spread between them up to `n_chars`
+    (the last paragraph is an annotated one)."""
+    annotated = [BLOCK * min(3, n_blocks - first) + FILLER for first in range(0, n_blocks, 3)]
+    plain = (FILLER + "The talks went on. ") * 6
+    missing = n_chars - sum(len(paragraph) + 2 for paragraph in annotated)
+    n_plain = max(0, -(-missing // (len(plain) + 2)))
     paragraphs, starts, length = [], [], 0
-    for first in range(0, n_blocks, 3):
-        count = min(3, n_blocks - first)
-        for i in range(count):
-            starts.append(length + i * len(BLOCK))
-        paragraph = BLOCK * count + FILLER
+    for i, paragraph in enumerate(annotated):
+        # Before the i-th annotated paragraph, the plain ones that bring the count to i/n of them.
+        for _ in range(n_plain * (i + 1) // len(annotated) - n_plain * i // len(annotated)):
+            paragraphs.append(plain)
+            length += len(plain) + 2
+        starts += [length + k * len(BLOCK) for k in range(paragraph.count(BLOCK))]
         paragraphs.append(paragraph)
         length += len(paragraph) + 2  # the blank line between paragraphs
-    while length < n_chars:
-        paragraph = (FILLER + "The talks went on. ") * 6
-        paragraphs.append(paragraph)
-        length += len(paragraph) + 2
     return "\n\n".join(paragraphs), starts
 
 

@@ -1,5 +1,4 @@
 """Driving the workspace the way a person does: real mouse drags over the text, real key presses."""
-import re
 from importlib import import_module
 
 from django.conf import settings
@@ -33,11 +32,26 @@ _CHAR_BOXES = """
 }
 """
 
+# Scroll the `occurrence`-th `fragment` of the article text to the middle of the view (a long
+# article holds the same words many times: the first match is not the one to drag over).
+_SCROLL_TO = """
+([fragment, occurrence]) => {
+  const root = document.querySelector('[data-article-text]');
+  const walker = document.createTreeWalker(root, NodeFilter.SHOW_TEXT);
+  let all = '', at = -1, found = null;
+  const nodes = [];
+  for (let n = walker.nextNode(); n; n = walker.nextNode()) { nodes.push([n, all.length]); all += n.data; }
+  for (let i = 0; i <= occurrence; i++) { at = all.indexOf(fragment, at + 1); if (at < 0) return false; }
+  for (const [node, start] of nodes) if (start <= at) found = node;
+  found.parentElement.scrollIntoView({ block: 'center' });
+  return true;
+}
+"""
+
 
 def drag_select(page, fragment: str, *, occurrence: int = 0, rtl: bool = False):
     """Select `fragment` in the article with a mouse drag from its first to its last character."""
-    start = page.locator("[data-article-text]").get_by_text(re.compile(re.escape(fragment[:12]))).first
-    start.scroll_into_view_if_needed()
+    page.evaluate(_SCROLL_TO, [fragment, occurrence])
     boxes = page.evaluate(_CHAR_BOXES, [fragment, occurrence])
     assert boxes, f"{fragment!r} is not in the article text"
     first, last = boxes["first"], boxes["last"]
