@@ -328,7 +328,9 @@ export class Store {
         const fragments = fragmentsOf(op);
         this.spans.set(op.cid, { cid: op.cid, label: op.label, start: op.start, end: op.end, fragments,
                                  text: piecesText(this.text, fragments), entity: op.entity ?? null,
-                                 attributes: structuredClone(op.attributes || {}) });
+                                 attributes: structuredClone(op.attributes || {}),
+                                 // Made (or made again) here: only re-anchoring a corrected text flags a span.
+                                 needs_review: false });
         break;
       }
       case "patchSpan": {

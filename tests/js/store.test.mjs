@@ -45,7 +45,8 @@ test("an added span takes its text by code points; undo removes it, redo brings 
   const change = steps.perform(store.addSpan("CUE", start, end));
   assert.match(change.cid, UUID);
   assert.deepEqual(store.spans.get(change.cid),
-    { cid: change.cid, label: "CUE", start, end, fragments: [[start, end]], text: "said", entity: null, attributes: {} });
+    { cid: change.cid, label: "CUE", start, end, fragments: [[start, end]], text: "said", entity: null, attributes: {},
+      needs_review: false });
   const added = snapshot(store);
   steps.undo();
   assert.deepEqual(snapshot(store), before);
