@@ -75,7 +75,7 @@ def index(request, slug):
 # One article ---------------------------------------------------------------------------------------------
 
 CONFLICT_NAMES = {"label": "label differs", "boundary": "boundaries differ", "source": "source differs",
-                  "polarity": "polarity differs", "pieces": "pieces differ"}
+                  "polarity": "polarity differs"}
 
 
 @dataclass
@@ -173,14 +173,12 @@ def review_rows(diff: dict, text: str) -> list[Row]:
             row.cells = [Cell(name, i % ANNOTATOR_COLOURS, item.by.get(name),
                               _value(kind, item.by[name]) if name in item.by else "") for i, name in enumerate(names)]
             if kind == "span":
-                label, start, end = key[:3]
+                label, start, end = key[:3]  # a split span's key adds its pieces (annotate/review.py)
                 row.title, row.detail, row.start = label, _snippet(text[start:end]), start
                 row.offsets = f"{start}–{end}"
                 for cell in row.cells:
                     cell.pieces = _pieces(cell.obj, text) if cell.present else []
                 shown = next((cell.obj for cell in row.cells if cell.present), item.gold)
-                if len({tuple(cell.obj.pieces) for cell in row.cells if cell.present}) > 1:
-                    row.conflicts.append("pieces")  # same outer bounds, split differently
                 if shown is not None and len(shown.pieces) > 1:
                     row.detail = " … ".join(_snippet(text[a:b], 60) for a, b in shown.pieces)
                     row.offsets = _offsets(shown.pieces)
@@ -203,8 +201,7 @@ def review_rows(diff: dict, text: str) -> list[Row]:
                 if key in polarity_conflicts:
                     row.conflicts.append("polarity")
             present = [cell for cell in row.cells if cell.present]
-            # Spans with the same outer bounds may be split differently: then they differ, each with its Accept.
-            values = {(cell.value, tuple(piece[:2] for piece in cell.pieces)) for cell in present}
+            values = {cell.value for cell in present}
             if len(values) > 1:
                 row.accepts = [(f"Accept {cell.name}’s", cell.obj.pk) for cell in present]
             elif present:
