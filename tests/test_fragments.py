@@ -15,6 +15,9 @@ from drf_spectacular.generators import SchemaGenerator
 from annotate.models import Annotation, AnnotationEvent, Span
 from annotate.services import annotating
 from annotate.services.restoring import _set, restore
+from annotate.suggestions import storing
+from annotate.suggestions.base import Guesses, SpanGuess
+from annotate.suggestions.vocabulary import Vocabulary
 from annotate.validation import check_span_fragments, fragment_text
 from api.views.annotations import SpanDetail, SpanList
 
@@ -263,3 +266,18 @@ def test_split_spans_cost_the_layer_detail_and_the_span_list_no_query(layer, ann
         body = client.get(detail).json()
     assert [len(span["fragments"]) for span in body["spans"]] == [2, 1, 2, 1]
     assert count(items) == before[1]
+
+
+def test_a_suggestion_over_a_split_spans_outer_bounds_is_still_a_suggestion(layer, annotator_a):
+    """A suggestion is one piece: a split span with its outer bounds neither hides it nor is what accepting it
+    makes (the accepted span is a new one-piece span)."""
+    annotating.add_span(annotation=layer, expected_version=1, label="QUOTE", fragments=[PLAN, SERIOUS])
+    storing.replace(vocabulary=Vocabulary.of(layer.article.project), recommender="attribution", version="1",
+                    answers=[(layer.article, Guesses(spans=[SpanGuess("QUOTE", PLAN[0], SERIOUS[1], 0.9)]))])
+    client = api_client(annotator_a)
+    shown = client.get(f"/api/v1/articles/{layer.article_id}/suggestions/").json()["spans"]
+    assert [(s["start"], s["end"]) for s in shown] == [(PLAN[0], SERIOUS[1])]
+    response = client.post(f"/api/v1/annotations/{layer.pk}/suggestions/accept/", {"label": "QUOTE", "version": 2},
+                           format="json")
+    assert response.status_code == 201, response.content
+    assert sorted(len(span.pieces) for span in Span.objects.filter(annotation=layer)) == [1, 2]

@@ -159,8 +159,10 @@ def accept(*, annotation: Annotation, expected_version, chosen: Chosen, actor) -
     if len(made) == len(ids):  # every item is there: the accept was applied and its answer lost
         return _replayed(annotation, expected_version, chosen, made, ids)
     check_layer(annotation, held, expected_version)
+    # A suggestion is one piece: a split span with the same outer bounds is not the span it would make.
     by_offsets = {span_key(label, start, end): pk for pk, label, start, end in
-                  Span.objects.filter(annotation_id=annotation.pk).values_list("pk", "label__name", "start", "end")}
+                  Span.objects.filter(annotation_id=annotation.pk, fragments__isnull=True)
+                  .values_list("pk", "label__name", "start", "end")}
     items: dict[str, int] = {}
     spans: dict[int, Span] = {}  # by suggestion id
     for pk, suggestion in chosen.spans.items():

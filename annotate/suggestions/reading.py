@@ -43,8 +43,9 @@ def suggestions_of(article, *, recommender: list[str] | None = None, min_score: 
                        .values_list("key", "decision"))
     held = set()
     if layer is not None:
-        held = {span_key(label, start, end) for label, start, end in
-                Span.objects.filter(annotation_id=layer.pk).values_list("label__name", "start", "end")}
+        held = {span_key(label, start, end) for label, start, end in  # one-piece spans: as suggestions are
+                Span.objects.filter(annotation_id=layer.pk, fragments__isnull=True)
+                .values_list("label__name", "start", "end")}
     rejected = {pk for pk, span in spans.items() if decided.get(span["key"]) == SuggestionDecision.Decision.REJECTED}
     shown_spans = {pk: span for pk, span in spans.items() if span["key"] not in decided and span["key"] not in held}
 
