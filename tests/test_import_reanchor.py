@@ -196,3 +196,21 @@ def test_only_the_projects_managers_revert_a_correction(client, annotated, proje
     for span in Span.objects.all():  # exactly as imported: nobody changed the layers since
         assert BODY[span.start:span.end] == span.text and not span.needs_review
     assert Membership.objects.filter(user=manager, role="manager").exists()
+
+
+def test_the_api_import_reanchors_for_managers_only(annotated, project, manager, reviewer, run_jobs):
+    url = f"/api/v1/projects/{project.slug}/imports/"
+
+    def post(user, **options):
+        upload = SimpleUploadedFile("c.jsonl", annotated.read_bytes())
+        return api_client(user).post(url, {"file": upload, **options}, format="multipart")
+
+    assert post(reviewer, update="true", reanchor="true").status_code == 403
+    refused = post(manager, reanchor="true")
+    assert refused.status_code == 400 and "reanchor" in refused.json()
+    before = database_state()
+    assert post(manager, update="true", reanchor="true", dry_run="true").status_code == 202
+    run_jobs()
+    job = Job.objects.get()
+    assert job.result["dry_run"] and job.result["reanchor"][0] == "a1: moved 4, flagged 4, unchanged 0"
+    assert database_state() == before

@@ -76,6 +76,11 @@ class StartImport(APIView):
             "create_users": serializers.BooleanField(required=False),
             "update": serializers.BooleanField(required=False),
             "replace": serializers.BooleanField(required=False),
+            "reanchor": serializers.BooleanField(required=False, help_text="With update: an annotated article's "
+                                                 "corrected text re-anchors its spans (moved, or flagged "
+                                                 "needs_review); the job's result says per article."),
+            "dry_run": serializers.BooleanField(required=False, help_text="Report what the import would do; "
+                                                "write nothing."),
             "language": serializers.CharField(required=False),
             "format": serializers.ChoiceField(choices=FORMAT_KEYS, required=False),
             "label_map": serializers.FileField(required=False, help_text="JSON object or two-column TSV of "
@@ -98,9 +103,13 @@ class StartImport(APIView):
                 raise Http404("No such project (send create_project=true to create it).")
         options = {"create_project": create_project, "create_users": _flag(request.data, "create_users"),
                    "update": _flag(request.data, "update"), "replace": _flag(request.data, "replace"),
+                   "reanchor": _flag(request.data, "reanchor"), "dry_run": _flag(request.data, "dry_run"),
                    "language": str(request.data.get("language", ""))[:20],
                    "annotator": self._annotator(request.data.get("annotator"))}
         options["format"], options["label_map"] = self._format(request.data), self._label_map(request)
+        if options["reanchor"] and not options["update"]:
+            raise ValidationError({"reanchor": ["Re-anchoring needs update: it re-anchors the articles the file "
+                                                "updates."]})
         if options["create_users"] and not user.is_superuser:
             raise ValidationError({"create_users": ["Only administrators create users."]})
         upload = request.FILES.get("file")

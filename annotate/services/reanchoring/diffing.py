@@ -4,8 +4,8 @@ diff-match-patch (Google's Myers diff with its speed-ups) at the character level
 100k-character article (its cost grows with the length times the number of differences). So the texts
 are diffed from coarse to fine, each unit made one character for the library (its own lines-to-chars
 trick, for any unit): by lines (paragraphs) first; the changed lines then by words (a word, a run of
-spaces, or one other character), pair by pair when a run changed as many lines as it has; the changed
-words then character by character, so that a one-letter typo fix leaves the rest of its word shared.
+spaces, or one other character; runs of spaces compared alike, so re-cleaned spacing costs nothing);
+the changed words then character by character, so that a one-letter typo fix leaves the rest of its word shared.
 A stretch too long to refine, or a diff that runs out of its time, stays replaced: its spans are
 flagged, never moved wrongly (mapping.py counts a piece kept only inside a shared stretch).
 """
@@ -18,7 +18,7 @@ from diff_match_patch import diff_match_patch
 TOKEN = re.compile(r"\w+|\s+|[^\w\s]", re.UNICODE)
 WORD = re.compile(r"\w+", re.UNICODE)
 # Anchors are kept at least this many characters apart: the pieces between them are diffed one by one.
-SEGMENT = 2_000
+SEGMENT = 500
 # Replaced stretches longer than this (on either side) are not refined character by character.
 REFINE_LIMIT = 20_000
 # Seconds the library may spend on one diff before answering with a coarser (still correct) one.
@@ -66,9 +66,22 @@ def _by_units(split, refine, old: str, new: str, at_old: int, at_new: int, share
     if len(codes) > 0x10FFFF - _FIRST_CODE:  # more distinct units than characters: leave it to the finer diff
         refine(old, new, at_old, at_new, shared)
         return
+    differ = _differ()
+    diffs = differ.diff_main(old_codes, new_codes, False)
+    # An equality shorter than the edits around it (a blank line between two changed paragraphs, one "the"
+    # between changed words) would pair the wrong units on either side: it is folded into the edits, and
+    # the finer diff finds it again if it matters.
+    differ.diff_cleanupSemantic(diffs)
     i = j = 0  # the next unit of each text
-    deleted = inserted = ""
-    for op, piece in _differ().diff_main(old_codes, new_codes, False):
+    deleted = inserted = ""  # the replaced run so far, starting at at_old / at_new
+
+    def flush():
+        nonlocal at_old, at_new, deleted, inserted
+        if deleted and inserted:
+            refine(deleted, inserted, at_old, at_new, shared)
+        at_old, at_new, deleted, inserted = at_old + len(deleted), at_new + len(inserted), "", ""
+
+    for op, piece in diffs:
         count = len(piece)
         if op == -1:
             deleted += "".join(old_units[i:i + count])
@@ -77,20 +90,18 @@ def _by_units(split, refine, old: str, new: str, at_old: int, at_new: int, share
             inserted += "".join(new_units[j:j + count])
             j += count
         else:
-            if deleted and inserted:
-                refine(deleted, inserted, at_old, at_new, shared)
-            at_old, at_new, deleted, inserted = at_old + len(deleted), at_new + len(inserted), "", ""
             for old_unit, new_unit in zip(old_units[i:i + count], new_units[j:j + count]):
                 if old_unit == new_unit:
+                    flush()
                     shared.append(Shared(at_old, at_new, len(old_unit)))
-                else:
-                    refine(old_unit, new_unit, at_old, at_new, shared)
-                at_old += len(old_unit)
-                at_new += len(new_unit)
+                    at_old += len(old_unit)
+                    at_new += len(new_unit)
+                else:  # alike by key only (spacing): part of the replaced run around it, refined with it
+                    deleted += old_unit
+                    inserted += new_unit
             i += count
             j += count
-    if deleted and inserted:
-        refine(deleted, inserted, at_old, at_new, shared)
+    flush()
 
 
 def _spacing_alike(unit: str) -> str:
@@ -101,14 +112,20 @@ def _lines(text: str) -> list[str]:
     return text.splitlines(keepends=True)
 
 
-def _trimmed(old: str, new: str, at_old: int, at_new: int, shared: list) -> tuple[str, str, int, int, int]:
+def _trimmed(old: str, new: str, at_old: int, at_new: int, shared: list, *,
+             lines: bool = False) -> tuple[str, str, int, int, int]:
     """The common start and end of two texts shared at once (the library's binary search, no diff): what is left
     between them, its offsets, and the length of the common end (the caller shares it after the middle)."""
     differ = _differ()
     head = differ.diff_commonPrefix(old, new)
+    if lines:  # whole lines only, so that the line diff after it compares lines with lines
+        head = old.rfind("\n", 0, head) + 1
     if head:
         shared.append(Shared(at_old, at_new, head))
     tail = differ.diff_commonSuffix(old[head:], new[head:])
+    if lines and tail:
+        break_at = old.find("\n", len(old) - tail)
+        tail = 0 if break_at < 0 else len(old) - break_at - 1
     return old[head:len(old) - tail], new[head:len(new) - tail], at_old + head, at_new + head, tail
 
 
@@ -123,7 +140,12 @@ def _characters(gone: str, added: str, at_old: int, at_new: int, shared: list) -
 
 
 def _refined(gone: str, added: str, at_old: int, at_new: int, shared: list) -> None:
-    for op, piece in _differ().diff_main(gone, added, False):
+    differ = _differ()
+    diffs = differ.diff_main(gone, added, False)
+    # Without this, two unrelated words share scattered letters ("said" and "Paris" an "a" and an "i"):
+    # equalities shorter than the edits around them are folded into the edits.
+    differ.diff_cleanupSemantic(diffs)
+    for op, piece in diffs:
         if op == 0:
             shared.append(Shared(at_old, at_new, len(piece)))
         if op <= 0:
@@ -134,19 +156,6 @@ def _refined(gone: str, added: str, at_old: int, at_new: int, shared: list) -> N
 
 def _words(gone: str, added: str, at_old: int, at_new: int, shared: list) -> None:
     _by_units(TOKEN.findall, _characters, gone, added, at_old, at_new, shared, key=_spacing_alike)
-
-
-def _paragraphs(gone: str, added: str, at_old: int, at_new: int, shared: list) -> None:
-    """A run of changed lines: as many on both sides (a re-cleaning that kept the paragraphs, scattered fixes
-    in neighbouring paragraphs) are diffed pair by pair, each small; otherwise the run as a whole."""
-    old_lines, new_lines = _lines(gone), _lines(added)
-    if len(old_lines) != len(new_lines):
-        _words(gone, added, at_old, at_new, shared)
-        return
-    for old_line, new_line in zip(old_lines, new_lines):
-        _words(old_line, new_line, at_old, at_new, shared)
-        at_old += len(old_line)
-        at_new += len(new_line)
 
 
 def anchors(old: str, new: str) -> list[tuple[int, int]]:
@@ -196,10 +205,10 @@ def shared_stretches(old: str, new: str) -> list[Shared]:
     shared: list[Shared] = []
     # A correction in one place (a typo, a sentence added at the top) leaves a long common start and end:
     # only the middle is diffed.
-    old, new, at_old, at_new, tail = _trimmed(old, new, 0, 0, shared)
+    old, new, at_old, at_new, tail = _trimmed(old, new, 0, 0, shared, lines=True)
     cuts = [(0, 0), *anchors(old, new), (len(old), len(new))]
     for (old_from, new_from), (old_to, new_to) in zip(cuts, cuts[1:]):
-        _by_units(_lines, _paragraphs, old[old_from:old_to], new[new_from:new_to], at_old + old_from,
+        _by_units(_lines, _words, old[old_from:old_to], new[new_from:new_to], at_old + old_from,
                   at_new + new_from, shared)
     if tail:
         shared.append(Shared(at_old + len(old), at_new + len(new), tail))
