@@ -15,6 +15,11 @@ Shape (see docs/format.md)::
 a recommender proposed, imported as suggestions (docs/format.md, "Predictions").
 Items of either may carry "provenance" (a list).
 
+"article_labels"? is the layer's answers to the project's article questions,
+{"QUESTION_NAME": a string, or a list of strings for a multiple choice}: its
+shape is checked here, its questions and values against the project by the
+import (services/importing/checks.py).
+
 Offsets are Unicode code points into "text" (Python str indexing), end
 exclusive. A discontinuous span has "fragments" [[start, end], ...] (start/end
 its outer bounds, its text the pieces' texts joined by one space); without

@@ -288,3 +288,31 @@ def test_the_review_page_reads_answers_in_fixed_queries(client, project, questio
     submitted_layer(many, annotator_b, {"CHECK_WORTHY": "yes", "OVERALL_STANCE": "favor"})
     count(few)
     assert count(many) == count(few)
+
+
+# Admin ---------------------------------------------------------------------------------
+
+
+def test_managers_edit_their_projects_questions_in_the_admin_and_only_theirs(client, project, questions):
+    from annotate.models import Membership
+
+    from .factories import make_project, make_user
+    other = make_project("other")
+    elsewhere = ArticleQuestion.objects.create(project=other, name="ELSEWHERE", prompt="?", kind="text")
+    staff = make_user("stella", is_staff=True)
+    Membership.objects.create(project=project, user=staff, role=Membership.Role.MANAGER)
+    client.force_login(staff)
+    listed = client.get(reverse("admin:annotate_articlequestion_changelist")).content.decode()
+    assert "CHECK_WORTHY" in listed and "ELSEWHERE" not in listed
+    assert client.get(reverse("admin:annotate_articlequestion_change", args=[elsewhere.pk])).status_code in (302, 403)
+    response = client.post(reverse("admin:annotate_articlequestion_change", args=[questions[0].pk]), {
+        "project": project.pk, "name": "CHECK_WORTHY", "prompt": "Check-worthy?", "help_text": "",
+        "kind": "single", "choices": '["yes", "no;maybe"]', "required": "on", "order": 1})
+    assert response.status_code == 200 and 'cannot hold' in response.content.decode()  # the form shows the error
+    questions[0].refresh_from_db()
+    assert questions[0].choices == ["yes", "no"]
+
+
+def test_the_project_page_edits_its_questions_inline(admin_client, project, questions):
+    page = admin_client.get(reverse("admin:annotate_project_change", args=[project.pk])).content.decode()
+    assert 'name="article_questions-0-name"' in page and "CHECK_WORTHY" in page

@@ -28,6 +28,16 @@ class ArticleQuestionAdmin(ProjectManagersOnly, admin.ModelAdmin):
     def project_id_of(self, question):
         return question.project_id
 
+    # The project's managers edit its questions (as its vocabulary on the project's page); nobody else.
+    def has_add_permission(self, request):
+        return self._manages_any(request)
+
+    def has_change_permission(self, request, obj=None):
+        return self._manages(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return self._manages(request, obj)
+
 
 @admin.register(ArticleAnswer)
 class ArticleAnswerAdmin(ReadOnlyAdmin, ProjectManagersOnly, LargeTableAdmin):
