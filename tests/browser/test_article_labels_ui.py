@@ -85,3 +85,22 @@ def test_an_answer_is_undone_like_any_change(page, context, live_server, work):
     wait_saved(page)
     page.wait_for_function("() => !document.querySelector('fieldset[data-question=OVERALL_STANCE] input:checked')")
     assert article_labels.answers_of(layer.pk) == {}
+
+
+def test_a_stale_answer_is_offered_again_and_reapplied_on_the_new_version(page, context, live_server, work):
+    user, assignment, layer = work
+    context.add_cookies([session_cookie(user, live_server.url)])
+    page.goto(f"/work/{assignment.pk}/")
+    page.wait_for_selector("body[data-ready=true]")
+    # Another tab answers meanwhile: the page's version is stale.
+    article_labels.set_article_labels(annotation=layer, expected_version=1, article_labels={"CHECK_WORTHY": "no"})
+    question(page, "TOPIC").get_by_label("economy").check()
+    page.locator("[data-banner]").wait_for()
+    page.wait_for_selector('[data-unsaved] li:has-text("Answer TOPIC")')
+    # The page reloaded the layer: the other tab's answer shows, nothing of this one was written.
+    assert question(page, "CHECK_WORTHY").get_by_label("no").is_checked()
+    assert article_labels.answers_of(layer.pk) == {"CHECK_WORTHY": "no"}
+    page.click('[data-action="reapply"]')
+    wait_saved(page)
+    assert article_labels.answers_of(layer.pk) == {"CHECK_WORTHY": "no", "TOPIC": ["economy"]}
+    assert question(page, "TOPIC").get_by_label("economy").is_checked()
