@@ -27,3 +27,35 @@ export function keyedChildren(list, items, keyOf, build) {
     else list.insertBefore(node, cursor);
   }
 }
+
+const limits = new WeakMap(); // list element -> how many of its items are shown
+
+/**
+ * The first items of a long list: `page` of them at first, `page` more each time the "Show more"
+ * button after the list is pressed (it calls `redraw`). Even kept by key, a list of thousands of
+ * elements costs style and layout at opening and walking on every redraw, and is not read past its
+ * first screens: an item is found from the text (a click selects a span, the inspector shows its links).
+ */
+export function shownItems(list, items, page, redraw) {
+  const limit = limits.get(list) || page;
+  const next = list.nextElementSibling;
+  let more = next && next.dataset.showMore !== undefined ? next : null;
+  if (items.length <= limit) {
+    if (more) more.remove();
+    return items;
+  }
+  if (!more) {
+    more = list.ownerDocument.createElement("button");
+    more.type = "button";
+    more.className = "btn btn-small";
+    more.dataset.showMore = "";
+    list.after(more);
+  }
+  const rest = items.length - limit;
+  more.textContent = `Show ${Math.min(rest, page)} more (${rest} not shown)`;
+  more.onclick = () => {
+    limits.set(list, limit + page);
+    redraw();
+  };
+  return items.slice(0, limit);
+}

@@ -80,19 +80,37 @@ function refresh() {
   ui.starts = renderArticle(textEl, store);
   suggesting.render(ui.starts); // the ghosts are measured over the text just rendered
   if (ui.selected && !store.spans.has(ui.selected)) ui.selected = null;
-  renderPanels();
+  renderInspector(inspectorEl, ctx);
   decorate();
   $('[data-action="undo"]').disabled = !sync.canUndo();
   $('[data-action="redo"]').disabled = !sync.canRedo();
+  panelsLater("sources", "relations", "stances", "articleLabels", "threads");
 }
 
-function renderPanels() {
-  renderInspector(inspectorEl, ctx);
-  renderSources($('[data-panel-body="sources"]'), ctx);
-  renderRelations($('[data-panel-body="relations"]'), ctx);
-  stances.render();
-  articleLabels.render();
-  threads.render();
+/**
+ * The side panels off a change's critical path: the text's touched paragraphs and the inspector are
+ * drawn at once, the lists (sources, relations, stances, article labels, threads) in a task after the
+ * next frame, all the changes of one frame coalesced into one redraw. On a long article the lists hold
+ * thousands of items; even kept by key (keyed.js) walking them cost more than the change itself.
+ */
+const panels = {
+  sources: () => renderSources($('[data-panel-body="sources"]'), ctx),
+  relations: () => renderRelations($('[data-panel-body="relations"]'), ctx),
+  stances: () => stances.render(),
+  articleLabels: () => articleLabels.render(),
+  threads: () => threads.render(),
+};
+const panelsDue = new Set();
+function panelsLater(...names) {
+  if (!panelsDue.size) requestAnimationFrame(() => setTimeout(renderDuePanels, 0));
+  for (const name of names) panelsDue.add(name);
+}
+
+function renderDuePanels() {
+  const names = [...panelsDue];
+  panelsDue.clear();
+  for (const name of names) panels[name]();
+  if (names.includes("stances")) decorate(); // stances.render drops deleted spans from the evidence being picked
 }
 
 function setCount(name, n) {
@@ -125,7 +143,7 @@ function select(cid, { scroll = false } = {}) {
   ui.selected = cid;
   if (cid && !ui.lastStack.includes(cid)) ui.lastStack = [cid];
   renderInspector(inspectorEl, ctx);
-  threads.render();
+  panelsLater("threads"); // its "About" offers the selected span
   decorate();
   if (scroll && cid) {
     const el = textEl.querySelector(`[data-cid="${CSS.escape(cid)}"]`);

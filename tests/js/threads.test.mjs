@@ -7,17 +7,19 @@ import { test } from "node:test";
 import { ThreadsPanel, storeAnchors } from "../../static/js/panels/threads.js";
 import { importedLayer, makeStore } from "./fixtures.mjs";
 
-test("the selected span comes first, then the relations and stances the server has ids for", () => {
+test("the selected span comes first, then its relations and stances the server has ids for; nothing else", () => {
   const store = makeStore(importedLayer());
   const source = store.cidOf("spans", 1);
   const anchors = storeAnchors(store, source);
   assert.deepEqual(anchors[0], { kind: "span", id: 1, label: "Selected span “Hassan Bellouan”", selected: true });
-  assert.deepEqual(anchors.slice(1).map((a) => [a.kind, a.id]), [["relation", 1], ["relation", 2],
-    ["stance", 1], ["stance", 2]]);
-  assert.deepEqual(storeAnchors(store, null).map((a) => a.kind), ["relation", "relation", "stance", "stance"]);
-  store.ids.delete(store.cidOf("relations", 2)); // not confirmed by the server yet: nothing to anchor to
-  assert.deepEqual(storeAnchors(store, null).map((a) => [a.kind, a.id]), [["relation", 1], ["stance", 1],
-    ["stance", 2]]);
+  // r2 (CUE -> QUOTE) does not touch the SOURCE; t1 is held by it, t2 cites it as evidence.
+  assert.deepEqual(anchors.slice(1).map((a) => [a.kind, a.id]), [["relation", 1], ["stance", 1], ["stance", 2]]);
+  assert.deepEqual(storeAnchors(store, store.cidOf("spans", 2)).map((a) => [a.kind, a.id]),
+    [["span", 2], ["relation", 1], ["relation", 2], ["stance", 1]]); // the QUOTE is t1's evidence
+  // Nothing selected: only the article (the panel adds it), however many items the layer holds.
+  assert.deepEqual(storeAnchors(store, null), []);
+  store.ids.delete(store.cidOf("relations", 1)); // not confirmed by the server yet: nothing to anchor to
+  assert.deepEqual(storeAnchors(store, source).map((a) => [a.kind, a.id]), [["span", 1], ["stance", 1], ["stance", 2]]);
 });
 
 test("a post sent again unchanged after a failure keeps its client_id; edited text is a new post", async () => {

@@ -1,7 +1,9 @@
 // Every relation of the layer, hover to see both ends in the text.
 
 import { fill, h, labelChip, quote } from "../dom.js";
-import { keyedChildren } from "../keyed.js";
+import { keyedChildren, shownItems } from "../keyed.js";
+
+const PAGE = 100; // relations listed before "Show more"
 
 export function renderRelations(el, ctx) {
   const { store } = ctx;
@@ -22,8 +24,9 @@ export function renderRelations(el, ctx) {
   let list = el.querySelector(":scope > ul.relations");
   if (!list) fill(el, list = h("ul", { class: "itemlist relations" }));
   // Kept by key (keyed.js): an item shows its type and both ends' label and text.
-  const shown = (cid) => `${store.spans.get(cid).label}:${store.spans.get(cid).text}`;
-  keyedChildren(list, relations, (r) => `${r.cid}|${r.type}|${r.from}|${r.to}|${shown(r.from)}|${shown(r.to)}|${ctx.editable}`,
+  const endKey = (cid) => `${store.spans.get(cid).label}:${store.spans.get(cid).text}`;
+  const shown = shownItems(list, relations, PAGE, () => renderRelations(el, ctx));
+  keyedChildren(list, shown, (r) => `${r.cid}|${r.type}|${r.from}|${r.to}|${endKey(r.from)}|${endKey(r.to)}|${ctx.editable}`,
     (relation) => h("li", {
       class: "item relation", dataset: { relationType: relation.type },
       onmouseenter: () => ctx.hover([relation.from, relation.to]), onmouseleave: () => ctx.hover([]),

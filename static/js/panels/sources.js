@@ -1,7 +1,9 @@
 // The article's sources: its SOURCE spans grouped by canonical source, with their mentions.
 
 import { fill, h, quote } from "../dom.js";
-import { keyedChildren } from "../keyed.js";
+import { keyedChildren, shownItems } from "../keyed.js";
+
+const PAGE = 60; // source groups listed before "Show more"
 import { describe } from "./entities.js";
 
 export function renderSources(el, ctx) {
@@ -23,7 +25,6 @@ export function renderSources(el, ctx) {
 
   // Kept by key (keyed.js): a group shows its source's name and description and its mentions' texts.
   const groups = [...byEntity].map(([id, spans]) => ({ id, spans, entity: store.entities.get(id) || { name: store.entityName(id) } }));
-  if (unlinked.length) groups.push({ id: null, spans: unlinked });
   const keyOf = (group) => [group.id, group.entity?.name, group.entity && describe(group.entity),
                             ...group.spans.map((span) => `${span.cid}:${span.text}`)].join("|");
   const build = ({ id, spans, entity }) => (id === null
@@ -38,11 +39,13 @@ export function renderSources(el, ctx) {
       describe(entity) && h("div", { class: "muted small" }, describe(entity)),
       h("div", { class: "chips" }, spans.map(mention))));
   ctx.setCount("sources", byEntity.size);
-  if (!groups.length) {
+  if (!groups.length && !unlinked.length) {
     fill(el, h("p", { class: "muted small" }, "No sources yet. Select a name and press the SOURCE key."));
     return;
   }
   let list = el.querySelector(":scope > ul.sourcelist");
   if (!list) fill(el, list = h("ul", { class: "sourcelist" }));
-  keyedChildren(list, groups, keyOf, build);
+  // The mentions not linked yet stay listed last whatever is shown of the linked sources: they are the work left.
+  const shown = shownItems(list, groups, PAGE, () => renderSources(el, ctx));
+  keyedChildren(list, unlinked.length ? [...shown, { id: null, spans: unlinked }] : shown, keyOf, build);
 }

@@ -4,7 +4,9 @@
 // option lists and the stance list are refreshed.
 
 import { fill, h, labelChip, quote } from "../dom.js";
-import { keyedChildren } from "../keyed.js";
+import { keyedChildren, shownItems } from "../keyed.js";
+
+const PAGE = 100; // stances listed before "Show more"
 import { EntityPicker } from "./entities.js";
 
 export class StancePanel {
@@ -39,7 +41,8 @@ export class StancePanel {
     // Kept by key (keyed.js): an item shows its holder, polarity, target, explicitness and evidence count.
     const keyOf = (stance) => [stance.cid, this.holderName(stance), stance.polarity, stance.target, stance.explicit,
                                stance.evidence.length, this.ctx.editable].join("|");
-    keyedChildren(this.list, stances, keyOf, (stance) => h("li", {
+    const shown = shownItems(this.list, stances, PAGE, () => this.render());
+    keyedChildren(this.list, shown, keyOf, (stance) => h("li", {
       class: "item stance", "data-stance": stance.cid,
       onmouseenter: () => this.ctx.hover([stance.holder_span, ...stance.evidence].filter(Boolean)),
       onmouseleave: () => this.ctx.hover([]),

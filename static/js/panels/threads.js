@@ -166,18 +166,26 @@ export class ThreadsPanel {
   }
 }
 
-/** The anchors of a workspace store: the selected span first, then the relations and stances. */
+/**
+ * The anchors of a workspace store: the selected span first, then its relations and the stances it holds
+ * or is evidence of. Not every item of the layer: a long article has thousands of relations and stances,
+ * an "About" list of them all is unusable and rebuilding it on every change and selection was most of a
+ * change's time (bench/README.md, ui_bench). A relation or stance is discussed by selecting one of its spans.
+ */
 export function storeAnchors(store, selected) {
   const anchors = [];
+  if (!selected || !store.spans.has(selected)) return anchors;
   const text = (cid) => quote(store.spans.get(cid)?.text || "", 30);
-  if (selected && store.ids.has(selected)) {
+  if (store.ids.has(selected)) {
     anchors.push({ kind: "span", id: store.ids.get(selected), label: `Selected span ${text(selected)}`, selected: true });
   }
-  for (const [cid, r] of store.relations) {
-    if (store.ids.has(cid)) anchors.push({ kind: "relation", id: store.ids.get(cid), label: `Relation ${text(r.from)} ${r.type} ${text(r.to)}` });
+  for (const r of store.relationsOf(selected)) {
+    if (store.ids.has(r.cid)) anchors.push({ kind: "relation", id: store.ids.get(r.cid), label: `Relation ${text(r.from)} ${r.type} ${text(r.to)}` });
   }
   for (const [cid, s] of store.stances) {
-    if (store.ids.has(cid)) anchors.push({ kind: "stance", id: store.ids.get(cid), label: `Stance ${s.polarity} ${s.target}` });
+    if ((s.holder_span === selected || s.evidence.includes(selected)) && store.ids.has(cid)) {
+      anchors.push({ kind: "stance", id: store.ids.get(cid), label: `Stance ${s.polarity} ${s.target}` });
+    }
   }
   return anchors;
 }
