@@ -10,7 +10,7 @@ import pytest
 from django.urls import reverse
 
 from annotate.export import iter_records, json_schema, parse_filters
-from annotate.models import AnnotationEvent, ArticleQuestion
+from annotate.models import AnnotationEvent, ArticleAnswer, ArticleQuestion
 from annotate.services import annotating, article_labels, review
 from annotate.services.importing import ImportFailed, import_file
 from annotate.services.restoring import restore
@@ -146,13 +146,30 @@ def test_import_replace_records_the_answers_it_changed_and_a_restore_undoes_it(p
     assert article_labels.answers_of(layer.pk) == {"CHECK_WORTHY": "yes", "TOPIC": ["economy"]}
 
 
-def test_a_question_is_not_made_by_create_project(db):
-    assert not ArticleQuestion.objects.exists()
+def test_an_import_that_creates_its_project_creates_the_questions_its_answers_name(db):
+    """A backup restored into an empty database keeps its answers: a list makes a multiple-choice question
+    whose choices are the values seen, a string a free-text question (it takes any answer)."""
+    records = [{"external_id": f"a{i}", "text": TEXT, "annotator": "anna", "annotations": {"spans": []},
+                "article_labels": {"CHECK_WORTHY": "yes", "TOPIC": topics}}
+               for i, topics in enumerate([["economy"], ["economy", "diplomacy"]])]
+    report = import_file(io.BytesIO(jsonl(records)), name="x.jsonl", project_slug="fresh",
+                         create_project_if_missing=True, create_users=True)
+    questions = {q.name: q for q in ArticleQuestion.objects.filter(project__slug="fresh")}
+    assert (questions["CHECK_WORTHY"].kind, questions["TOPIC"].kind) == ("text", "multiple")
+    assert questions["TOPIC"].choices == ["economy", "diplomacy"]
+    assert not any(q.required for q in questions.values())
+    assert "new article questions: CHECK_WORTHY, TOPIC" in report.summary()
+    assert sorted(map(str, ArticleAnswer.objects.values_list("value", flat=True))) == sorted(
+        ["yes", "yes", "['economy']", "['economy', 'diplomacy']"])
+
+
+def test_an_import_that_may_not_create_names_never_makes_a_question(db):
+    make_project("existing")
     record = {"external_id": "a1", "text": TEXT, "annotator": "anna", "annotations": {"spans": []},
               "article_labels": {"CHECK_WORTHY": "yes"}}
     with pytest.raises(ImportFailed, match="not an article question"):
-        import_file(io.BytesIO(jsonl([record])), name="x.jsonl", project_slug="fresh", create_project_if_missing=True,
-                    create_users=True)
+        import_file(io.BytesIO(jsonl([record])), name="x.jsonl", project_slug="existing", create_users=True)
+    assert not ArticleQuestion.objects.exists()
 
 
 @pytest.mark.parametrize("fmt", ["article_labels_csv", "article_labels_parquet", "jsonl"])

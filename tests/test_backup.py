@@ -11,7 +11,7 @@ from annotate.services import annotating
 from annotate.services.review import adjudicate, start_gold
 from synthetic.corpus import annotated_records, to_jsonl
 
-from .factories import make_assignment, make_user
+from .factories import answer_required_questions, make_assignment, make_user
 from .test_import import run_import
 
 pytestmark = pytest.mark.django_db
@@ -62,7 +62,8 @@ def test_seed_fixtures_with_a_few_annotations_survive_a_backup():
                                 end=article.text.index(",\" Dati"), attributes={"quote_type": "direct"})
     annotating.add_relation(annotation=layer, expected_version=3, type="ATTRIBUTED_TO", from_span=quote,
                             to_span=source)
-    annotating.submit(annotation=layer, expected_version=4)
+    answer_required_questions(layer)
+    annotating.submit(annotation=layer, expected_version=layer.version)
     gold = start_gold(article=article, reviewer=alice, source=layer)
     adjudicate(gold=gold, expected_version=gold.version, reviewer=alice)
 

@@ -22,7 +22,7 @@ from .factories import make_member, make_project, make_user
 pytestmark = pytest.mark.django_db(transaction=True)
 
 RECORD_KEYS = {"external_id", "title", "source", "url", "published", "language", "caption", "metadata", "text",
-               "annotations", "annotator", "status", "annotation_id", "updated_at", "schema_version"}
+               "annotations", "annotator", "status", "annotation_id", "updated_at", "schema_version", "article_labels"}
 
 
 @pytest.fixture

@@ -18,7 +18,7 @@ from annotate.models import Annotation, Article, Assignment, Entity, Membership
 from annotate.services import annotating
 from annotate.services.review import adjudicate, start_gold
 
-from ..factories import make_article, make_assignment, make_user
+from ..factories import answer_required_questions, make_article, make_assignment, make_user
 from .conftest import SCREENSHOTS
 from .helpers import session_cookie
 from .seed import COOPERATION, SEED_EXTERNAL_ID, TERRORISM, annotate_seed_article
@@ -122,6 +122,7 @@ def make_corpus(project, annotators):
                 annotating.add_stance(annotation=layer, expected_version=layer.version, holder_span=source,
                                       target=target, polarity=flipped if k == 2 and (a + s) % 3 == 1 else polarity,
                                       evidence=[evidence])
+            answer_required_questions(layer)
             annotating.submit(annotation=layer, expected_version=layer.version)
             finished = now - timezone.timedelta(days=len(CORPUS) * 2 - a * 2 - k % 2, hours=k)
             Assignment.objects.filter(article=article, annotator=user).update(
@@ -168,6 +169,7 @@ def test_reviewer_builds_gold_and_reads_the_project_pages(page, context, live_se
         annotate_seed_article(layer)
         if user is bob:
             differing_copy(layer)
+        answer_required_questions(layer)
         annotating.submit(annotation=layer, expected_version=layer.version)
         layers[user.username] = layer
     articles = make_corpus(project, [alice, bob, chen])

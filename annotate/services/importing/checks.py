@@ -76,7 +76,6 @@ class Vocabulary:
             if model is RelationType:  # the relation-end checks read the labels a type wants
                 rows = rows.select_related("from_label", "to_label")
             self.items[kind] = {obj.name: obj for obj in rows}
-        # The article questions are not created by --create-project: a question needs its kind and choices.
         self.questions = {q.name: q for q in ArticleQuestion.objects.filter(project=self.project)}
 
     def require(self, record: ArticleRecord, line: int) -> bool:
@@ -85,6 +84,8 @@ class Vocabulary:
         Its predictions' names count only when the file may create names: otherwise each unknown one
         is a problem of its item (prediction_problems), as a recommender's would be.
         """
+        if self.create and record.article_labels:
+            self._create_questions(record.article_labels)
         layers = [record.annotations] if record.annotations is not None else []
         if self.create and record.predictions is not None:
             layers.append(record.predictions.layer)
@@ -115,6 +116,34 @@ class Vocabulary:
             for name in names:
                 self.unknown[kind].setdefault(name, line)
         return False
+
+    def _create_questions(self, answers: dict) -> None:
+        """An import that may create names (--create-project) creates the questions its answers name (a
+        backup restored into an empty database). The file does not say a question's kind, prompt or whether it
+        is required, so the answers decide the least they can: a list makes a multiple-choice question whose
+        choices grow with the values seen; a string makes a free-text question (it takes any answer, so nothing
+        is lost; an admin may make it a single choice later). Questions made before this import never change."""
+        mine = self.created.get("article questions", [])
+        for name, value in answers.items():
+            question = self.questions.get(name)
+            if question is None:
+                kind = ArticleQuestion.Kind.MULTIPLE if isinstance(value, list) else ArticleQuestion.Kind.TEXT
+                question = ArticleQuestion(project=self.project, name=name, kind=kind, order=len(self.questions),
+                                           prompt=name.replace("_", " ").capitalize(),
+                                           choices=list(dict.fromkeys(value)) if isinstance(value, list) else [])
+                try:
+                    question.full_clean()
+                except ValidationError:
+                    continue  # a name no question may have: the record's check reports it as unknown
+                question.save()
+                self.questions[name] = question
+                mine = self.created.setdefault("article questions", [])
+                mine.append(name)
+            if name in mine and question.kind == ArticleQuestion.Kind.MULTIPLE and isinstance(value, list):
+                new = [choice for choice in value if isinstance(choice, str) and choice not in question.choices]
+                if new:
+                    question.choices = [*question.choices, *dict.fromkeys(new)]
+                    question.save(update_fields=["choices"])
 
     def problems(self, file: str) -> list[ImportProblem]:
         """The unknown names, one problem per kind listing them all: a user adds them in one go."""

@@ -86,7 +86,7 @@ class ImportRows:
         self.replaced: dict[tuple, tuple[Annotation, dict]] = {}
         # Layer id -> its article-level answers before --replace emptied it, {question id: value}.
         self.answers_before: dict[int, dict[int, object]] = {}
-        self.questions = dict(ArticleQuestion.objects.filter(project=project).values_list("name", "pk"))
+        self.questions: dict[str, int] = {}
         self.assigned: set[int] = set()  # articles whose assignments the file added or changed
         self.writer = RowWriter()
         self.now = timezone.now()
@@ -269,7 +269,7 @@ class ImportRows:
         self.writer.insert(Stance.evidence.through, EVIDENCE_COLUMNS, evidence)
         # The layers' article-level answers, checked against the project's questions (checks.py).
         self.writer.insert(ArticleAnswer, ANSWER_COLUMNS, [
-            (annotation_id, self.questions[name], dumps(value).decode())
+            (annotation_id, self.question_id(name), dumps(value).decode())
             for annotation_id, (_, record, _) in zip(annotation_ids, layers)
             for name, value in (record.article_labels or {}).items()])
         self.record_assignments([(article, owner) for article, _, owner in layers if owner.user is not None])
@@ -278,6 +278,13 @@ class ImportRows:
         self.report.relations += len(relations)
         self.report.stances += len(stances)
 
+
+    def question_id(self, name: str) -> int:
+        """The question's id, read again when a name is new: an import that creates its project creates the
+        questions its answers name as it goes (checks.Vocabulary)."""
+        if name not in self.questions:
+            self.questions = dict(ArticleQuestion.objects.filter(project=self.project).values_list("name", "pk"))
+        return self.questions[name]
 
     def write_predictions(self, predictions: list[tuple[int, Article, PredictionsRecord]]) -> None:
         """Each record's predictions become its models' suggestions for the article, replacing what those
