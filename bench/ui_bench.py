@@ -9,6 +9,8 @@ logs in through the login form in Chromium (Playwright, headless) and measures, 
 
   open      navigation start -> the spans rendered and the next frame drawn (an init script's
             MutationObserver sees the first span element, then requestAnimationFrame + a task)
+  ready     navigation start -> the page says it is ready (body[data-ready]: the side panels
+            filled, threads and suggestions loaded, unsaved backups checked) and the next frame drawn
   add, relabel, delete
             the key's event time -> the next frame after the change was rendered and laid out:
             a word selected in the middle paragraph and a label's key, another label's key, Delete
@@ -43,7 +45,7 @@ PASSWORD = "bench-only"
 
 # Runs in the page before its scripts: the moments the benchmark reads back through window.__bench.
 PROBE = """
-window.__bench = { longtasks: [], opened: null, frames: [] };
+window.__bench = { longtasks: [], opened: null, ready: null, frames: [] };
 new PerformanceObserver((list) => {
   for (const entry of list.getEntries()) window.__bench.longtasks.push(entry.duration);
 }).observe({ type: "longtask", buffered: true });
@@ -54,6 +56,12 @@ const watch = new MutationObserver(() => {
   afterFrame(() => { window.__bench.opened = performance.now(); });
 });
 watch.observe(document, { childList: true, subtree: true });
+const ready = new MutationObserver(() => {
+  if (document.body?.dataset.ready !== "true") return;
+  ready.disconnect();
+  afterFrame(() => { window.__bench.ready = performance.now(); });
+});
+ready.observe(document, { attributes: true, attributeFilter: ["data-ready"], subtree: true });
 window.addEventListener("keydown", (event) => {
   const start = event.timeStamp;
   afterFrame(() => window.__bench.frames.push(performance.now() - start));
@@ -170,13 +178,15 @@ def wait_until(page, expression: str, timeout: float = 60.0) -> None:
 
 
 def measure(context, url: str, *, runs: int, changes: int, paragraphs: int) -> dict:
-    opens, scrolls, frames = [], [], {"add": [], "relabel": [], "delete": []}
+    opens, readies, scrolls, frames = [], [], [], {"add": [], "relabel": [], "delete": []}
     for run in range(runs):
         page = context.new_page()
         page.goto(url)
         page.wait_for_selector("body[data-ready=true]", timeout=120_000)
         wait_until(page, "window.__bench.opened !== null")
         opens.append(page.evaluate("window.__bench.opened"))
+        wait_until(page, "window.__bench.ready !== null")
+        readies.append(page.evaluate("window.__bench.ready"))
         if run == 0:
             for i in range(changes):
                 # The Arabic sentence closing a paragraph in the middle: no span there yet.
@@ -194,6 +204,7 @@ def measure(context, url: str, *, runs: int, changes: int, paragraphs: int) -> d
     long_tasks = [d for s in scrolls for d in s["longtasks"]]
     return {
         "open": statistics.median(opens),
+        "ready": statistics.median(readies),
         **{kind: statistics.median(values) for kind, values in frames.items()},
         "scroll ms": statistics.median(s["ms"] for s in scrolls),
         "long tasks > 50 ms": sum(1 for d in long_tasks if d > 50) / len(scrolls),
@@ -249,7 +260,7 @@ def main() -> None:
     print(f"Chromium headless, median of {args.runs} loads and {args.changes} changes; before = {args.before}\n")
     for name, article in built["assignments"].items():
         print(f"{name}: {article['chars']:,} characters, {article['paragraphs']} paragraphs")
-    columns = ["open", "add", "relabel", "delete", "scroll ms", "long tasks > 50 ms", "longest task"]
+    columns = ["open", "ready", "add", "relabel", "delete", "scroll ms", "long tasks > 50 ms", "longest task"]
     print(f"\n{'article':<32} {'render.js':<9} " + " ".join(f"{c:>18}" for c in columns))
     for (name, variant), figures in results.items():
         print(f"{name:<32} {variant:<9} " + " ".join(f"{figures[c]:>18.1f}" for c in columns))
