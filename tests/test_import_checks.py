@@ -14,12 +14,11 @@ from annotate.services.importing.checks import (
     Owners,
     RecordChecks,
     Stored,
-    Vocabulary,
     check_limits,
-    relation_end_problems,
 )
 from annotate.services.importing.reading import Unreadable
 from annotate.services.importing.report import ImportProblem, Problems
+from annotate.services.importing.vocabulary import Vocabulary, relation_end_problems
 from annotate.textutil import content_hash
 from synthetic.corpus import TARGETS
 

@@ -25,9 +25,10 @@ from annotate.models import (
     StanceTarget,
 )
 from annotate.services.importing import ImportFailed, import_file, pipeline
-from annotate.services.importing.checks import Owner, Vocabulary, article_from
+from annotate.services.importing.checks import Owner, article_from
 from annotate.services.importing.report import ImportReport
 from annotate.services.importing.rows import ImportRows
+from annotate.services.importing.vocabulary import Vocabulary
 from synthetic.corpus import SOURCES, TARGETS, annotated_records, to_jsonl
 
 from .factories import make_article, make_assignment, make_entity

@@ -20,10 +20,11 @@ from ...models import Project
 from .. import figures
 from ..membership import ensure_member
 from ..projects import create_project
-from .checks import BatchPlanner, Checked, Owners, RecordChecks, Vocabulary
+from .checks import BatchPlanner, Checked, Owners, RecordChecks
 from .reading import Read, read_records
 from .report import ImportFailed, ImportProblem, ImportReport, Problems
 from .rows import ImportRows, refresh_statistics
+from .vocabulary import Vocabulary
 
 # Records checked before a batch is planned and written: a few statements each, whatever its spans.
 BATCH_ARTICLES = 250

@@ -45,8 +45,9 @@ from ..history import layer_state, record_changes
 from ..history import record as record_event
 from ..locking import bump
 from ..reanchoring import reanchor_article
-from .checks import Owner, Vocabulary
+from .checks import Owner
 from .report import ImportFailed, ImportProblem, ImportReport
+from .vocabulary import Vocabulary
 
 # shuffle_key: the random queue order's key, drawn by Article() (models/article.py); these raw rows pass it on,
 # as the column has no database default.
@@ -281,7 +282,7 @@ class ImportRows:
 
     def question_id(self, name: str) -> int:
         """The question's id, read again when a name is new: an import that creates its project creates the
-        questions its answers name as it goes (checks.Vocabulary)."""
+        questions its answers name as it goes (vocabulary.Vocabulary)."""
         if name not in self.questions:
             self.questions = dict(ArticleQuestion.objects.filter(project=self.project).values_list("name", "pk"))
         return self.questions[name]
