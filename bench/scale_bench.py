@@ -31,10 +31,11 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from bench._common import corpus, databases, fresh_database, link_sources, load_corpus, run_child
 
-PER_ARTICLE = ["workspace page", "layer detail", "next article (new)", "create span", "review of one article",
+PER_ARTICLE = ["workspace page", "layer detail", "next article (new)", "create span", "create split span",
+               "answer an article question", "threads of one article", "post a thread", "review of one article",
                "My work (new annotator)", "My work (all done)"]
 AGGREGATES = ["dashboard", "agreement API", "source registry", "a source's page", "stance map",
-              "stance evidence (first page)"]
+              "stance evidence (first page)", "review index (open threads)"]
 
 
 def child(path: str, runs: int, size: int) -> None:
@@ -50,7 +51,7 @@ def child(path: str, runs: int, size: int) -> None:
     from django.test.utils import CaptureQueriesContext
 
     from annotate import dashboards
-    from annotate.models import Annotation, Membership, StaleArticle
+    from annotate.models import Annotation, ArticleQuestion, Membership, StaleArticle
     from annotate.services.assignments import refresh_project_needs_annotators
     from annotate.services.importing import import_file
 
@@ -74,6 +75,13 @@ def child(path: str, runs: int, size: int) -> None:
     if connection.vendor == "postgresql":  # as autovacuum does within a minute or so of a bulk load
         with connection.cursor() as cursor:
             cursor.execute("ANALYZE")
+    # Issue 16's per-article paths: an article question to answer, and open threads on a hundred layers
+    # (the review index's filter and My work read them through partial indexes).
+    ArticleQuestion.objects.create(project=project, name="CHECK_WORTHY", prompt="Check-worthy?",
+                                   choices=["yes", "no"])
+    from annotate.services.threads import open_thread
+    for spread in Annotation.objects.filter(annotator=loader).order_by("pk")[:100]:
+        open_thread(annotation=spread, kind="article", anchor_id=None, body="Is this news?", author=loader)
     worker = User.objects.create_user("worker")
     Membership.objects.create(project=project, user=worker, role=Membership.Role.ANNOTATOR)
     reviewer = User.objects.create_user("reviewer")
@@ -121,11 +129,36 @@ def child(path: str, runs: int, size: int) -> None:
         state["version"] = response.json()["annotation_version"]
         return elapsed, n, response
 
+    def create_split_span():
+        start = state["at"] % (text_length - 4)
+        state["at"] += 1
+        elapsed, n, response = timed("worker", "post", f"/api/v1/annotations/{layer['id']}/spans/",
+                                     {"label": "QUOTE", "fragments": [[start, start + 1], [start + 2, start + 3]]},
+                                     version=state["version"])
+        state["version"] = response.json()["annotation_version"]
+        return elapsed, n, response
+
+    def answer_question():
+        state["at"] += 1
+        elapsed, n, response = timed("worker", "put", f"/api/v1/annotations/{layer['id']}/article-labels/",
+                                     {"version": state["version"],
+                                      "article_labels": {"CHECK_WORTHY": "yes" if state["at"] % 2 else "no"}})
+        state["version"] = response.json()["annotation_version"]
+        return elapsed, n, response
+
+    def post_thread():
+        return timed("worker", "post", f"/api/v1/articles/{layer['article']}/threads/",
+                     {"anchor": {"kind": "article", "id": layer["article"]}, "body": "Is the date right?"})
+
     requests = {
         "workspace page": lambda: timed("worker", "get", f"/work/{taken['id']}/"),
         "layer detail": lambda: timed("reviewer", "get", f"/api/v1/annotations/{reviewed.pk}/"),
         "next article (new)": next_article,
         "create span": create_span,
+        "create split span": create_split_span,
+        "answer an article question": answer_question,
+        "threads of one article": lambda: timed("reviewer", "get", f"/api/v1/articles/{reviewed.article_id}/threads/"),
+        "post a thread": post_thread,
         "review of one article": lambda: timed("reviewer", "get", f"/review/articles/{reviewed.article_id}/"),
         "My work (new annotator)": lambda: timed("worker", "get", "/"),
         "My work (all done)": lambda: timed("loader", "get", "/"),
@@ -135,6 +168,7 @@ def child(path: str, runs: int, size: int) -> None:
         "a source's page": lambda: timed("reviewer", "get", f"/projects/scale/sources/{biggest.pk}/"),
         "stance map": lambda: timed("reviewer", "get", "/projects/scale/stances/"),
         "stance evidence (first page)": lambda: timed("reviewer", "get", evidence_url),
+        "review index (open threads)": lambda: timed("reviewer", "get", "/review/scale/?show=open_threads"),
     }
     results = {}
     for name, request in requests.items():
