@@ -5,7 +5,7 @@ from django.contrib import admin
 from ..models import ArticleAnswer, ArticleQuestion
 from .common import ReadOnlyAdmin
 from .large import LargeTableAdmin
-from .webhooks import ProjectManagersOnly
+from .webhooks import ProjectManagersEdit, ProjectManagersOnly
 
 
 class ArticleQuestionInline(admin.StackedInline):
@@ -15,7 +15,9 @@ class ArticleQuestionInline(admin.StackedInline):
 
 
 @admin.register(ArticleQuestion)
-class ArticleQuestionAdmin(ProjectManagersOnly, admin.ModelAdmin):
+class ArticleQuestionAdmin(ProjectManagersEdit, admin.ModelAdmin):
+    """The project's managers edit its questions (also inline on the project's page); nobody else."""
+
     list_display = ["name", "project", "kind", "required", "order"]
     list_filter = ["kind", "required"]
     list_select_related = ["project"]
@@ -27,16 +29,6 @@ class ArticleQuestionAdmin(ProjectManagersOnly, admin.ModelAdmin):
 
     def project_id_of(self, question):
         return question.project_id
-
-    # The project's managers edit its questions (as its vocabulary on the project's page); nobody else.
-    def has_add_permission(self, request):
-        return self._manages_any(request)
-
-    def has_change_permission(self, request, obj=None):
-        return self._manages(request, obj)
-
-    def has_delete_permission(self, request, obj=None):
-        return self._manages(request, obj)
 
 
 @admin.register(ArticleAnswer)

@@ -9,11 +9,11 @@ from ..jobs.kinds.suggestions import start_suggestions
 from ..models import Recommender, SuggestedRelation, SuggestedSpan, SuggestedStance, SuggestionDecision
 from .common import ReadOnlyAdmin
 from .large import LargeTableAdmin
-from .webhooks import ProjectManagersOnly
+from .webhooks import ProjectManagersEdit, ProjectManagersOnly
 
 
 @admin.register(Recommender)
-class RecommenderAdmin(ProjectManagersOnly, admin.ModelAdmin):
+class RecommenderAdmin(ProjectManagersEdit, admin.ModelAdmin):
     list_display = ["name", "project", "kind", "enabled", "version", "trained_at", "last_error_short"]
     list_filter = ["kind", "enabled"]
     list_select_related = ["project"]
@@ -37,14 +37,6 @@ class RecommenderAdmin(ProjectManagersOnly, admin.ModelAdmin):
     def project_id_of(self, recommender):
         return recommender.project_id
 
-    def has_add_permission(self, request):
-        return self._manages_any(request)
-
-    def has_change_permission(self, request, obj=None):
-        return self._manages(request, obj)
-
-    def has_delete_permission(self, request, obj=None):
-        return self._manages(request, obj)
 
     @admin.display(description="last error")
     def last_error_short(self, recommender):

@@ -68,6 +68,19 @@ class ProjectManagersOnly:
         return self._manages(request, obj)
 
 
+class ProjectManagersEdit(ProjectManagersOnly):
+    """A project's rows its managers add, change and delete (webhooks, recommenders, article questions)."""
+
+    def has_add_permission(self, request):
+        return self._manages_any(request)
+
+    def has_change_permission(self, request, obj=None):
+        return self._manages(request, obj)
+
+    def has_delete_permission(self, request, obj=None):
+        return self._manages(request, obj)
+
+
 class WebhookForm(forms.ModelForm):
     url = forms.URLField(max_length=500, assume_scheme="https", label="URL",
                          help_text=Webhook._meta.get_field("url").help_text)
@@ -79,7 +92,7 @@ class WebhookForm(forms.ModelForm):
 
 
 @admin.register(Webhook)
-class WebhookAdmin(ProjectManagersOnly, admin.ModelAdmin):
+class WebhookAdmin(ProjectManagersEdit, admin.ModelAdmin):
     form = WebhookForm
     list_display = ["url", "project", "event_list", "active", "deliveries", "created_by", "created_at"]
     list_filter = ["active"]
@@ -102,14 +115,6 @@ class WebhookAdmin(ProjectManagersOnly, admin.ModelAdmin):
             "Every delivery is a POST of JSON signed with the hook's secret: see docs/webhooks.md. "
             "The URL must resolve to public addresses unless WEBHOOK_ALLOW_PRIVATE is set.")})]
 
-    def has_add_permission(self, request):
-        return self._manages_any(request)
-
-    def has_change_permission(self, request, obj=None):
-        return self._manages(request, obj)
-
-    def has_delete_permission(self, request, obj=None):
-        return self._manages(request, obj)
 
     def save_model(self, request, obj, form, change):
         if not change:
