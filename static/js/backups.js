@@ -101,12 +101,17 @@ export class Backups {
     return new Set(names.map((name) => name.slice(prefix.length)));
   }
 
-  /** Keep this tab's unsent ops and the server ids they refer to; no ops, no backup. */
+  /**
+   * Keep this tab's unsent ops and the server ids of the cids they name; no ops, no backup. Only
+   * those ids: the store's map holds every item of the layer (thousands on a long article), and
+   * the backup is written on every change, so its size follows the unsaved ops, not the layer.
+   */
   save(ops, ids) {
     if (!this.key) return; // the tab's id is not settled yet; the page's queue holds the changes meanwhile
     try {
       if (!ops.length) return this.env.local.removeItem(this.key);
-      this.env.local.setItem(this.key, JSON.stringify({ ops, ids: [...ids] }));
+      const named = [...new Set(ops.flatMap(cidsNamed))].filter((cid) => ids.has(cid));
+      this.env.local.setItem(this.key, JSON.stringify({ ops, ids: named.map((cid) => [cid, ids.get(cid)]) }));
     } catch {
       // storage full or disabled: the queue still holds the changes in this page
     }
@@ -146,6 +151,13 @@ export class Backups {
   remove(keys) {
     for (const key of keys) this.env.local.removeItem(key);
   }
+}
+
+/** The cids an op names: its own and the spans it refers to (what remap renames). */
+function cidsNamed(op) {
+  const cids = [op.cid, op.from, op.to, op.holder_span, ...(op.evidence || [])];
+  if (op.changes) cids.push(op.changes.holder_span, ...(op.changes.evidence || []));
+  return cids.filter((cid) => cid !== null && cid !== undefined);
 }
 
 /**

@@ -11,9 +11,10 @@
 // span levels it contains plus one, so nested underlines stack below one another.
 //
 // Long articles: the view keeps an interval index of the spans per paragraph (paragraphs.js). A
-// render after a change compares each span with what was drawn for it (a few field comparisons
-// per span, microseconds for thousands), and re-renders only the paragraphs a changed span left
-// or reached; every other paragraph keeps its DOM nodes, so the browser lays out only those again.
+// render after a change compares only the spans the store's log names (store.js `spanLog`) with
+// what was drawn for them, and re-renders only the paragraphs a changed span left or reached;
+// showSpanIds likewise visits only the cids in the store's `idLog`. Every other paragraph keeps its
+// DOM nodes, so the browser lays out only those again.
 // Every paragraph stays in the DOM and laid out (no window of visible paragraphs, no
 // content-visibility: measured slower to scroll, docs/ui.md "Long articles"), so selection,
 // find-in-page, keyboard navigation, ghosts and `starts` work as on a short article.
@@ -65,34 +66,54 @@ export class ArticleView {
     this.elements = new Map(); // cid -> the span's elements
     this.ids = new Map(); // cid -> the server id its elements show
     this.lastRendered = []; // the paragraphs the last render() drew
+    this.generation = null; // the store's generation and how far into its logs the view has looked
+    this.spanSeen = 0;
+    this.idGeneration = null;
+    this.idSeen = 0;
   }
 
   render() {
     if (!this.index) return this.renderAll();
+    const store = this.store;
+    // Only the spans the store's log names since the last render (after a reload: every span, once).
+    const logged = this.generation === store.generation ? new Set(store.spanLog.slice(this.spanSeen)) : null;
+    this.generation = store.generation;
+    this.spanSeen = store.spanLog.length;
     const dirty = new Set();
-    for (const span of this.store.spans.values()) {
-      const before = this.drawn.get(span.cid);
-      const fields = this.fields(span);
-      const same = before && sameDrawing(before, fields);
-      if (same && before.span === span) continue;
-      const moved = this.index.set(span); // also points the index at the store's object after a reload
-      if (!same) for (const p of moved) dirty.add(p);
-      this.drawn.set(span.cid, fields);
-    }
-    for (const cid of [...this.drawn.keys()]) {
-      if (this.store.spans.has(cid)) continue;
-      for (const p of this.index.delete(cid)) dirty.add(p);
-      this.drawn.delete(cid);
+    if (logged) {
+      for (const cid of logged) this.redrawSpan(cid, dirty);
+    } else {
+      for (const cid of store.spans.keys()) this.redrawSpan(cid, dirty);
+      for (const cid of [...this.drawn.keys()]) if (!store.spans.has(cid)) this.redrawSpan(cid, dirty);
     }
     this.lastRendered = [...dirty].sort((a, b) => a - b);
     for (const p of this.lastRendered) this.fillParagraph(p);
     return this.starts;
   }
 
+  /** Compare span `cid` with what was drawn for it; add the paragraphs it left or reached to `dirty`. */
+  redrawSpan(cid, dirty) {
+    const span = this.store.spans.get(cid);
+    if (!span) {
+      if (!this.drawn.delete(cid)) return;
+      for (const p of this.index.delete(cid)) dirty.add(p);
+      return;
+    }
+    const before = this.drawn.get(cid);
+    const fields = this.fields(span);
+    const same = before && sameDrawing(before, fields);
+    if (same && before.span === span) return;
+    const moved = this.index.set(span); // also points the index at the store's object after a reload
+    if (!same) for (const p of moved) dirty.add(p);
+    this.drawn.set(cid, fields);
+  }
+
   renderAll() {
     const bounds = paragraphBounds(this.store.text.chars);
     this.index = new SpanIndex(bounds);
     this.drawn = new Map();
+    this.generation = this.store.generation;
+    this.spanSeen = this.store.spanLog.length;
     for (const span of this.store.spans.values()) {
       this.index.set(span);
       this.drawn.set(span.cid, this.fields(span));
@@ -148,10 +169,16 @@ export class ArticleView {
     else this.elements.delete(cid);
   }
 
+  /** Only the cids whose server id changed since the last call (after a reload: every drawn span, once). */
   showIds() {
-    for (const [cid, els] of this.elements) {
-      const id = this.store.ids.get(cid);
-      if (id === undefined || this.ids.get(cid) === id) continue;
+    const store = this.store;
+    const logged = this.idGeneration === store.generation ? new Set(store.idLog.slice(this.idSeen)) : null;
+    this.idGeneration = store.generation;
+    this.idSeen = store.idLog.length;
+    for (const cid of logged || [...this.elements.keys()]) {
+      const els = this.elements.get(cid);
+      const id = store.ids.get(cid);
+      if (!els || id === undefined || this.ids.get(cid) === id) continue;
       for (const el of els) el.dataset.spanId = id;
       this.ids.set(cid, id);
     }

@@ -28,6 +28,11 @@
 // One op makes several items: "acceptSuggestions" (built by suggestions.js, its rules in
 // accepting.js) is the accept of recommenders' suggestions, one API call that adds spans,
 // relations and stances at once under fresh cids; the answer gives their server ids.
+//
+// What changed, so the renderer (render.js) redraws only that on a long article: `spanLog` lists the
+// cids of the spans each applied op added, changed or deleted, `idLog` the cids whose server id was
+// recorded or forgotten, in order. A reader keeps its position in each; a load starts new logs under a
+// new `generation`, and a reader that sees another generation looks at everything once.
 
 import { canAccept, describeAccepted, holdsAccepted, madeBy, recordAccepted } from "./accepting.js";
 import { fragmentsOf, outerBounds, piecesText } from "./fragments.js";
@@ -106,6 +111,9 @@ export class Store {
       return cid;
     };
     const span = (id) => (id === null || id === undefined ? null : cids.spans.get(id) ?? `s${id}`);
+    this.generation = (this.generation || 0) + 1;
+    this.spanLog = [];
+    this.idLog = [];
     this.version = layer.version;
     this.status = layer.status;
     this.articleLabels = structuredClone(layer.article_labels || {});
@@ -323,6 +331,7 @@ export class Store {
   }
 
   apply(op) {
+    if (kindOf(op) === "spans" && op.cid !== undefined) this.spanLog.push(op.cid);
     switch (op.op) {
       case "addSpan": {
         const fragments = fragmentsOf(op);
@@ -399,6 +408,7 @@ export class Store {
   /** The API stored the item `cid` (or answered a retry with the stored one) under server id `id`. */
   recordId(cid, id) {
     this.ids.set(cid, id);
+    this.idLog.push(cid);
   }
 
   /** The API answered an accept of suggestions: the server ids of the items it made (accepting.js). */
@@ -409,6 +419,7 @@ export class Store {
   /** The server deleted the item (a span's relations and held stances went with it, already gone here). */
   forget(cid) {
     this.ids.delete(cid);
+    this.idLog.push(cid);
   }
 
   /** A human description of an op, for the save list and the conflict message. */

@@ -42,7 +42,20 @@ test("each tab has its own backup key, and one tab's success never clears anothe
   second.save([addOp(U2)], new Map());
   second.save([], new Map()); // the second tab's changes are all saved
   assert.equal(b.local.getItem(key("tab-2")), null);
-  assert.deepEqual(JSON.parse(b.local.getItem(key("tab-1"))), { ops: [addOp(U1)], ids: [["s1", 1]] });
+  assert.deepEqual(JSON.parse(b.local.getItem(key("tab-1"))), { ops: [addOp(U1)], ids: [] });
+});
+
+test("a backup keeps only the server ids of the cids its ops name, not the layer's", async () => {
+  const b = browser();
+  const tab = await b.open();
+  const layerIds = new Map(Array.from({ length: 3000 }, (_, i) => [`s${i}`, i]));
+  tab.save([
+    { op: "patchSpan", cid: "s5", changes: { label: "QUOTE" } },
+    { op: "addRelation", cid: U1, client_id: U1, type: "ATTRIBUTED_TO", from: "s7", to: "s5" },
+    { op: "patchStance", cid: "t1", changes: { holder_span: "s9", evidence: ["s11", U2] } },
+  ], layerIds);
+  const saved = JSON.parse(b.local.getItem(key("tab-1")));
+  assert.deepEqual(saved.ids, [["s5", 5], ["s7", 7], ["s9", 9], ["s11", 11]]);
 });
 
 test("nothing is written before the tab's id is settled", () => {
