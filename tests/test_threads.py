@@ -271,4 +271,6 @@ def test_the_open_threads_filters_read_the_partial_indexes(project, layer, annot
             assert get().status_code == 200
         filtered = [q["sql"] for q in queries if "annotate_thread" in q["sql"] and "LIMIT" in q["sql"]]
         plan = "\n".join(explain(filtered[0]))
-        assert index in plan and "Seq Scan on annotate_thread" not in plan, plan
+        # Either open-thread index answers both (the planner picks by the tables' statistics, which depend on
+        # what earlier tests left): what matters is that no filter reads every thread.
+        assert "thread_open_in_" in plan and "Seq Scan on annotate_thread" not in plan, (index, plan)
