@@ -17,7 +17,9 @@
 // DOM nodes, so the browser lays out only those again.
 // Every paragraph stays in the DOM and laid out (no window of visible paragraphs, no
 // content-visibility: measured slower to scroll, docs/ui.md "Long articles"), so selection,
-// find-in-page, keyboard navigation, ghosts and `starts` work as on a short article.
+// find-in-page, keyboard navigation, ghosts and `starts` work as on a short article. Opening draws
+// the first screens' spans at once and the rest's in idle slices (renderAll): until then such a
+// paragraph is its plain text, one node in `starts`, laid out as it will be with its spans.
 //
 // `starts` maps every text node to the code point offset where it begins: the bridge from a DOM
 // selection (UTF-16 positions) back to the API's offsets. It is one WeakMap for the view's life:
@@ -47,7 +49,12 @@ export function viewOf(container) {
 
 /** The elements drawn for span `cid` (its parts), without searching the text: [] when none. */
 export function elementsOf(container, cid) {
-  return views.get(container)?.elements.get(cid) || [];
+  return views.get(container)?.elementsOf(cid) || [];
+}
+
+/** Settles once every paragraph of the text in `container` is drawn with its spans. */
+export function allDrawn(container) {
+  return views.get(container)?.allDrawn ?? Promise.resolve();
 }
 
 /** Put the server ids confirmed since the spans were drawn on their elements (data-span-id). */
@@ -66,6 +73,8 @@ export class ArticleView {
     this.elements = new Map(); // cid -> the span's elements
     this.ids = new Map(); // cid -> the server id its elements show
     this.lastRendered = []; // the paragraphs the last render() drew
+    this.undrawn = new Set(); // paragraphs still plain text after the first render (drawn when idle)
+    this.allDrawn = Promise.resolve(); // settles once no paragraph is left plain
     this.generation = null; // the store's generation and how far into its logs the view has looked
     this.spanSeen = 0;
     this.idGeneration = null;
@@ -108,6 +117,13 @@ export class ArticleView {
     this.drawn.set(cid, fields);
   }
 
+  /**
+   * The first render: every paragraph goes into the DOM at once, as plain text (its text node in
+   * `starts`), and those with spans are drawn from the top until FIRST_DRAW code points are done (a
+   * short article: all of them); the rest are drawn in idle slices (drawLater), the paragraphs in
+   * view first. A paragraph not drawn yet is the plain text at the right offsets: selection, find,
+   * keyboard and ghosts work on it as on a drawn one (the spans' elements do not change the layout).
+   */
   renderAll() {
     const bounds = paragraphBounds(this.store.text.chars);
     this.index = new SpanIndex(bounds);
@@ -119,10 +135,85 @@ export class ArticleView {
       this.drawn.set(span.cid, this.fields(span));
     }
     this.paragraphs = bounds.map(([start, end]) => h("p", { dir: "auto", dataset: { start, end } }));
-    this.paragraphs.forEach((_, p) => this.fillParagraph(p));
+    this.undrawn = new Set();
+    this.lastRendered = [];
+    let budget = FIRST_DRAW;
+    bounds.forEach(([start, end], p) => {
+      if (budget > 0 || !this.index.spansIn(p).length) {
+        this.fillParagraph(p);
+        this.lastRendered.push(p);
+        budget -= end - start;
+      } else {
+        this.plainParagraph(p);
+      }
+    });
     this.container.replaceChildren(...this.paragraphs);
-    this.lastRendered = bounds.map((_, p) => p);
+    this.allDrawn = new Promise((resolve) => { this.onAllDrawn = resolve; });
+    this.drawLater();
     return this.starts;
+  }
+
+  /** A paragraph not drawn yet: its text, one node at its offset. */
+  plainParagraph(p) {
+    const [start, end] = this.index.bounds[p];
+    const text = document.createTextNode(this.store.text.slice(start, end));
+    this.starts.set(text, start);
+    this.paragraphs[p].replaceChildren(text);
+    this.undrawn.add(p);
+  }
+
+  /** Draw the paragraphs left plain, a slice of at most SLICE_MS of script per idle period, those in view first. */
+  drawLater() {
+    if (!this.undrawn.size) return this.onAllDrawn();
+    const idle = globalThis.requestIdleCallback
+      ? (fn) => globalThis.requestIdleCallback(fn, { timeout: 100 }) : (fn) => setTimeout(fn, 0);
+    idle(() => {
+      const started = performance.now();
+      for (const p of this.drawingOrder()) {
+        if (performance.now() - started > SLICE_MS) break;
+        if (!this.holdsSelection(p)) this.fillParagraph(p);
+      }
+      this.drawLater();
+    });
+  }
+
+  /**
+   * Whether the user's selection starts or ends in paragraph `p`: redrawing it would replace the
+   * text nodes the selection is anchored in (a drag under way would lose its start), so it waits.
+   */
+  holdsSelection(p) {
+    const selection = globalThis.getSelection?.();
+    if (!selection || !selection.rangeCount) return false;
+    const el = this.paragraphs[p];
+    return el.contains(selection.anchorNode) || el.contains(selection.focusNode);
+  }
+
+  /** The undrawn paragraphs from the first one in view (and one before it) on, then those above. */
+  drawingOrder() {
+    const waiting = [...this.undrawn].sort((a, b) => a - b);
+    const first = this.firstInView() - 1;
+    return [...waiting.filter((p) => p >= first), ...waiting.filter((p) => p < first)];
+  }
+
+  /** The first paragraph whose bottom is below the top of the view (halving over the paragraphs). */
+  firstInView() {
+    const top = Math.max(0, this.container.getBoundingClientRect?.().top ?? 0);
+    let lo = 0;
+    let hi = this.paragraphs.length - 1;
+    while (lo < hi) {
+      const mid = (lo + hi) >> 1;
+      const bottom = this.paragraphs[mid].getBoundingClientRect?.().bottom;
+      if (bottom === undefined) return 0; // not laid out (no layout engine): from the top
+      if (bottom <= top) lo = mid + 1;
+      else hi = mid;
+    }
+    return lo;
+  }
+
+  /** The elements of span `cid`, its paragraphs drawn first if they were still plain. */
+  elementsOf(cid) {
+    for (const p of this.index?.where.get(cid) || []) if (this.undrawn.has(p)) this.fillParagraph(p);
+    return this.elements.get(cid) || [];
   }
 
   /** What a span's elements show: a change in any of these redraws its paragraphs. */
@@ -138,6 +229,7 @@ export class ArticleView {
   }
 
   fillParagraph(p) {
+    this.undrawn.delete(p);
     const el = this.paragraphs[p];
     const [pStart, pEnd] = this.index.bounds[p];
     for (const old of el.querySelectorAll(".ann")) this.forget(old);
@@ -208,6 +300,12 @@ export class ArticleView {
     });
   }
 }
+
+// The first render draws the paragraphs with spans from the top up to this many code points (a
+// screen or two of text), the rest in idle slices of SLICE_MS of script each, so the page shows and
+// answers at once and no slice, with its layout, is a long task (> 50 ms).
+const FIRST_DRAW = 8000;
+const SLICE_MS = 12;
 
 const keyOf = (piece) => `${piece.span.cid}#${piece.index}`;
 

@@ -8,7 +8,7 @@ import { Api } from "./api.js";
 import { debounce, h } from "./dom.js";
 import { Sync } from "./sync.js";
 import { Store } from "./store.js";
-import { codePointToPoint, elementsOf, renderArticle, selectionRange, showSpanIds, spansAt } from "./render.js";
+import { allDrawn, codePointToPoint, elementsOf, renderArticle, selectionRange, showSpanIds, spansAt } from "./render.js";
 import { nextWordEnd, nextWordStart, previousWordEnd, previousWordStart, snapToWords, trimSpaces } from "./offsets.js";
 import { withOuterBound, withPiece, withoutPiece } from "./fragments.js";
 import { renderInspector } from "./panels/inspector.js";
@@ -477,4 +477,5 @@ try {
 }
 await loadingSuggestions;
 await loadingThreads;
+await allDrawn(textEl); // a long article's paragraphs past the first screens are drawn in idle slices
 document.body.dataset.ready = "true";

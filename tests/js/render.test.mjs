@@ -11,7 +11,7 @@ import { Store } from "../../static/js/store.js";
 import { SpanIndex, paragraphBounds, segments } from "../../static/js/paragraphs.js";
 
 installDom();
-const { ArticleView, codePointToPoint, elementsOf, pointToCodePoint, renderArticle, showSpanIds } =
+const { ArticleView, allDrawn, codePointToPoint, elementsOf, pointToCodePoint, renderArticle, showSpanIds, viewOf } =
   await import("../../static/js/render.js");
 const { keyedChildren } = await import("../../static/js/keyed.js");
 
@@ -239,6 +239,32 @@ test("a long article: a change draws one paragraph whatever the article's length
   assert.deepEqual(view.lastRendered, [600]);
   assert.equal(compared, 1);
   assert.equal(elsOf(container.children[600], change.cid)[0].textContent, "said");
+});
+
+test("a long article opens with its first screens drawn; the rest is plain text at its offsets, drawn when idle", async () => {
+  const paragraph = "Hassan Bellouan said “Morocco 🌍 is a key partner in the fight against terrorism”.";
+  const length = Array.from(paragraph).length + 2;
+  const text = Array.from({ length: 600 }, () => paragraph).join("\n\n");
+  const spans = Array.from({ length: 600 }, (_, p) => ({ id: p + 1, client_id: null, label: "SOURCE", start: p * length,
+                                                          end: p * length + 15, text: "Hassan Bellouan", entity: null, attributes: {} }));
+  const store = new Store({ article: { text }, project: PROJECT, entities: [],
+                            layer: { id: 7, version: 1, status: "in_progress", spans, relations: [], stances: [] } });
+  const container = document.createElement("div");
+  renderArticle(container, store);
+  const view = viewOf(container);
+  assert.equal(container.children.length, 600);
+  assert.ok(view.lastRendered.length > 50 && view.lastRendered.length < 200, `drew ${view.lastRendered.length} at once`);
+  const plain = container.children[500];
+  assert.equal(plain.children.length, 0);
+  assert.equal(plain.childNodes[0].data, paragraph);
+  assert.equal(pointToCodePoint(view.starts, plain.childNodes[0], 2), 500 * length + 2);
+  // A span's elements are asked for (selected, scrolled to): its paragraph is drawn then.
+  assert.equal(elementsOf(container, "s551")[0].textContent, "Hassan Bellouan");
+  assert.equal(container.children[550].children.length, 1);
+  await allDrawn(container);
+  assert.equal(view.undrawn.size, 0);
+  assert.equal(container.children[500].children[0].dataset.cid, "s501");
+  assert.equal(elementsOf(container, "s600").length, 1);
 });
 
 test("renderArticle keeps one view per container: elementsOf follows re-renders, showSpanIds the server's ids", () => {
