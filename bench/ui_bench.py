@@ -16,6 +16,9 @@ logs in through the login form in Chromium (Playwright, headless) and measures, 
             a word selected in the middle paragraph and a label's key, another label's key, Delete
   scroll    a scripted scroll through the whole article, one step a frame: Chromium's long tasks
             (PerformanceObserver 'longtask') meanwhile, how many last over 50 ms and the longest
+  opening tasks
+            the long tasks from navigation until ready (the page's first script task, the text's
+            idle slices, the panels): how many last over 50 ms and the longest, medians per load
 
 "before" serves REV's static/js/ and static/css/ in place of today's (Playwright's routing), so both
 are measured in one run on the same machine; REV defaults to the commit before the incremental
@@ -45,9 +48,12 @@ PASSWORD = "bench-only"
 
 # Runs in the page before its scripts: the moments the benchmark reads back through window.__bench.
 PROBE = """
-window.__bench = { longtasks: [], opened: null, ready: null, frames: [] };
+window.__bench = { longtasks: [], opening: [], opened: null, ready: null, frames: [] };
 new PerformanceObserver((list) => {
-  for (const entry of list.getEntries()) window.__bench.longtasks.push(entry.duration);
+  for (const entry of list.getEntries()) {
+    window.__bench.longtasks.push(entry.duration);
+    if (window.__bench.ready === null) window.__bench.opening.push(entry.duration);
+  }
 }).observe({ type: "longtask", buffered: true });
 const afterFrame = (fn) => requestAnimationFrame(() => setTimeout(fn, 0));
 const watch = new MutationObserver(() => {
@@ -179,6 +185,7 @@ def wait_until(page, expression: str, timeout: float = 60.0) -> None:
 
 def measure(context, url: str, *, runs: int, changes: int, paragraphs: int) -> dict:
     opens, readies, scrolls, frames = [], [], [], {"add": [], "relabel": [], "delete": []}
+    opening = []  # per load, the long tasks until ready (the text drawn in slices, the panels filled)
     for run in range(runs):
         page = context.new_page()
         page.goto(url)
@@ -187,6 +194,7 @@ def measure(context, url: str, *, runs: int, changes: int, paragraphs: int) -> d
         opens.append(page.evaluate("window.__bench.opened"))
         wait_until(page, "window.__bench.ready !== null")
         readies.append(page.evaluate("window.__bench.ready"))
+        opening.append(page.evaluate("window.__bench.opening"))
         if run == 0:
             for i in range(changes):
                 # The Arabic sentence closing a paragraph in the middle: no span there yet.
@@ -209,6 +217,8 @@ def measure(context, url: str, *, runs: int, changes: int, paragraphs: int) -> d
         "scroll ms": statistics.median(s["ms"] for s in scrolls),
         "long tasks > 50 ms": sum(1 for d in long_tasks if d > 50) / len(scrolls),
         "longest task": max(long_tasks, default=0.0),
+        "opening tasks > 50 ms": statistics.median(sum(1 for d in tasks if d > 50) for tasks in opening),
+        "opening longest": statistics.median(max(tasks, default=0.0) for tasks in opening),
     }
 
 
@@ -260,7 +270,8 @@ def main() -> None:
     print(f"Chromium headless, median of {args.runs} loads and {args.changes} changes; before = {args.before}\n")
     for name, article in built["assignments"].items():
         print(f"{name}: {article['chars']:,} characters, {article['paragraphs']} paragraphs")
-    columns = ["open", "ready", "add", "relabel", "delete", "scroll ms", "long tasks > 50 ms", "longest task"]
+    columns = ["open", "ready", "add", "relabel", "delete", "scroll ms", "long tasks > 50 ms", "longest task",
+               "opening tasks > 50 ms", "opening longest"]
     print(f"\n{'article':<32} {'render.js':<9} " + " ".join(f"{c:>18}" for c in columns))
     for (name, variant), figures in results.items():
         print(f"{name:<32} {variant:<9} " + " ".join(f"{figures[c]:>18.1f}" for c in columns))
