@@ -94,7 +94,9 @@ def test_a_stale_answer_is_offered_again_and_reapplied_on_the_new_version(page, 
     page.wait_for_selector("body[data-ready=true]")
     # Another tab answers meanwhile: the page's version is stale.
     article_labels.set_article_labels(annotation=layer, expected_version=1, article_labels={"CHECK_WORTHY": "no"})
-    question(page, "TOPIC").get_by_label("economy").check()
+    # One click, not check(): check() clicks again when the box is unchecked afterwards, which it is once
+    # the page has reloaded the layer after the refusal, and that second click is a new, valid answer.
+    question(page, "TOPIC").get_by_label("economy").click()
     page.locator("[data-banner]").wait_for()
     page.wait_for_selector('[data-unsaved] li:has-text("Answer TOPIC")')
     # The page reloaded the layer: the other tab's answer shows, nothing of this one was written.
